@@ -1,0 +1,51 @@
+# Gridline — the make targets are the interface (README.md). `make help` lists them.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: help run test unit integration bench lint schemas stack-up stack-down clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml constraints.txt
+	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON)"; exit 1; }
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -c constraints.txt -e '.[dev]'
+	@touch $(STAMP)
+
+jars: $(STAMP)
+	$(PY) -m deploy.local.stack jars
+
+run: $(STAMP) jars ## bring everything up and feed a live demo stream (Ctrl-C stops it all)
+	$(PY) -m deploy.local.run
+
+test: $(STAMP) jars ## unit + integration tests against the real Kafka and PostgreSQL
+	$(PY) -m pytest -q -p no:cacheprovider tests
+
+unit: $(STAMP) ## unit tests only (no broker, no database)
+	$(PY) -m pytest -q tests/unit
+
+bench: $(STAMP) jars ## benchmarks, reported as ratios against a baseline measured in the same run
+	$(PY) -m bench
+
+lint: $(STAMP) ## ruff and mypy --strict on service code
+	$(VENV)/bin/ruff check schemas services runtime simcity deploy tests bench
+	$(VENV)/bin/mypy
+
+schemas: $(STAMP) ## regenerate schemas/json/*.json and schemas/asyncapi.yaml from the models
+	$(PY) -m schemas.generate
+
+stack-up: $(STAMP) jars ## start only Kafka + PostgreSQL (profile run)
+	$(PY) -m deploy.local.stack up
+
+stack-down: ## stop the local Kafka + PostgreSQL of every profile
+	-$(PY) -m deploy.local.stack down --profile run
+	-$(PY) -m deploy.local.stack down --profile test
+	-$(PY) -m deploy.local.stack down --profile bench
+
+clean: stack-down ## remove local data (.local) — the venv stays
+	rm -rf .local/run .local/test .local/bench .local/city

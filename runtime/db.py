@@ -1,0 +1,58 @@
+"""PostgreSQL pool and ordered SQL migrations, one schema per service, safe to re-run concurrently."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import asyncpg
+
+
+async def create_pool(url: str, schema: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
+    """A pool whose connections see the service's own schema first (a startup parameter, so the
+    pool's `RESET ALL` on release keeps it)."""
+    pool = await asyncpg.create_pool(
+        url, min_size=min_size, max_size=max_size, server_settings={"search_path": f'"{schema}", public'}
+    )
+    assert pool is not None
+    return pool
+
+
+def _lock_id(schema: str) -> int:
+    return int.from_bytes(hashlib.sha256(schema.encode()).digest()[:8], "big", signed=True)
+
+
+SHARED_SQL = Path(__file__).resolve().parent / "sql"
+
+
+async def migrate(url: str, schema: str, directory: Path, *, messaging: bool = True) -> list[str]:
+    """Apply `NNN_*.sql` files in order, each once, in its own transaction. Returns those applied now.
+
+    With `messaging`, the shared inbox/outbox tables (runtime/sql/messaging.sql) come first as `000_messaging`.
+    """
+    files = sorted(directory.glob("*.sql"))
+    if messaging:
+        files.insert(0, SHARED_SQL / "messaging.sql")
+    conn: asyncpg.Connection = await asyncpg.connect(url)
+    applied: list[str] = []
+    try:
+        await conn.execute("SELECT pg_advisory_lock($1)", _lock_id(schema))
+        await conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+        await conn.execute(
+            f'CREATE TABLE IF NOT EXISTS "{schema}".schema_migrations '
+            "(version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
+        )
+        done = {r["version"] for r in await conn.fetch(f'SELECT version FROM "{schema}".schema_migrations')}
+        for path in files:
+            version = "000_messaging" if path.parent == SHARED_SQL else path.stem
+            if version in done:
+                continue
+            async with conn.transaction():
+                await conn.execute(f'SET LOCAL search_path TO "{schema}", public')
+                await conn.execute(path.read_text())
+                await conn.execute(f'INSERT INTO "{schema}".schema_migrations (version) VALUES ($1)', version)
+            applied.append(version)
+    finally:
+        await conn.execute("SELECT pg_advisory_unlock($1)", _lock_id(schema))
+        await conn.close()
+    return applied

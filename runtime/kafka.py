@@ -1,0 +1,45 @@
+"""Kafka clients with the settings Gridline relies on (ARCHITECTURE.md, processing guarantees)."""
+
+from __future__ import annotations
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from schemas.cloudevents import Outgoing
+
+
+def make_producer(bootstrap: str, *, client_id: str, linger_ms: int = 5) -> AIOKafkaProducer:
+    """acks=all + idempotence: an acknowledged record is on every in-sync replica, retries never duplicate."""
+    return AIOKafkaProducer(
+        bootstrap_servers=bootstrap,
+        client_id=client_id,
+        acks="all",
+        enable_idempotence=True,
+        linger_ms=linger_ms,
+        request_timeout_ms=15000,
+        max_batch_size=256 * 1024,
+    )
+
+
+def make_consumer(bootstrap: str, *topics: str, group_id: str, client_id: str) -> AIOKafkaConsumer:
+    """Manual commits after effects are durable; a new group starts from the beginning of the log."""
+    return AIOKafkaConsumer(
+        *topics,
+        bootstrap_servers=bootstrap,
+        group_id=group_id,
+        client_id=client_id,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        isolation_level="read_committed",
+        max_poll_records=500,
+        session_timeout_ms=10000,
+        heartbeat_interval_ms=3000,
+    )
+
+
+async def publish(producer: AIOKafkaProducer, records: list[Outgoing]) -> None:
+    """Send a batch and wait until every record is acknowledged (raises on the first failure)."""
+    futures = [
+        await producer.send(r.topic, value=r.value, key=r.key, headers=r.headers) for r in records
+    ]
+    for fut in futures:
+        await fut

@@ -1,0 +1,78 @@
+"""Transactional outbox: services write events to publish in the same transaction as their state;
+this relay publishes them in order (acks=all) and marks them sent. One relay per service publishes at a
+time (a PostgreSQL advisory lock), so per-key order in the outbox is the order on the topic."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+from collections.abc import Sequence
+
+import asyncpg
+from aiokafka import AIOKafkaProducer
+
+from runtime.logging import get_logger
+from schemas.cloudevents import Outgoing
+
+log = get_logger(__name__)
+
+
+async def enqueue(conn: asyncpg.Connection, records: Sequence[Outgoing]) -> None:
+    """Add records to the outbox inside the caller's transaction (duplicates by event id are ignored)."""
+    if not records:
+        return
+    await conn.executemany(
+        "INSERT INTO outbox (event_id, topic, key, value, headers) VALUES ($1, $2, $3, $4, $5::jsonb) "
+        "ON CONFLICT (event_id) DO NOTHING",
+        [
+            (r.event_id, r.topic, r.key, r.value, json.dumps([[k, v.decode()] for k, v in r.headers]))
+            for r in records
+        ],
+    )
+
+
+class OutboxRelay:
+    def __init__(self, pool: asyncpg.Pool, producer: AIOKafkaProducer, schema: str, batch: int = 500) -> None:
+        self.pool = pool
+        self.producer = producer
+        self.batch = batch
+        self.lock_id = int.from_bytes(hashlib.sha256(f"outbox:{schema}".encode()).digest()[:8], "big", signed=True)
+        self.kick = asyncio.Event()
+        self.published = 0
+
+    async def run(self, stop: asyncio.Event, idle_seconds: float = 0.2) -> None:
+        async with self.pool.acquire() as leader:
+            while not stop.is_set() and not await leader.fetchval("SELECT pg_try_advisory_lock($1)", self.lock_id):
+                await asyncio.sleep(1)
+            try:
+                while not stop.is_set():
+                    sent = await self.publish_pending()
+                    if sent == 0:
+                        self.kick.clear()
+                        try:
+                            await asyncio.wait_for(self.kick.wait(), idle_seconds)
+                        except TimeoutError:
+                            pass
+            finally:
+                await leader.execute("SELECT pg_advisory_unlock($1)", self.lock_id)
+
+    async def publish_pending(self) -> int:
+        rows = await self.pool.fetch(
+            "SELECT id, topic, key, value, headers FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT $1",
+            self.batch,
+        )
+        if not rows:
+            return 0
+        futures = []
+        for row in rows:
+            headers = [(k, v.encode()) for k, v in json.loads(row["headers"])]
+            futures.append(
+                await self.producer.send(row["topic"], value=row["value"], key=row["key"], headers=headers)
+            )
+        for fut in futures:
+            await fut
+        await self.pool.execute("UPDATE outbox SET sent_at = now() WHERE id = ANY($1::bigint[])",
+                                [r["id"] for r in rows])
+        self.published += len(rows)
+        return len(rows)

@@ -1,0 +1,102 @@
+"""Case lifecycle events on `case.events.v1` (router is the only writer), keyed by case id."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import Field
+
+from schemas.common import Channel, Contract, GeoPoint, Level
+
+
+class CaseState(StrEnum):
+    REPORTED = "reported"
+    DISPATCHED = "dispatched"
+    ACCEPTED = "accepted"
+    RESOLVED = "resolved"
+    VERIFIED = "verified"
+    CLOSED = "closed"
+    RETURNED = "returned"
+    ESCALATED = "escalated"
+    MERGED = "merged"
+    SUSPENDED = "suspended"
+    EXTENDED = "extended"
+    REOPENED = "reopened"
+    REJECTED = "rejected"
+    MANUAL = "manual"  # 人工分拨: waiting in the command centre's manual queue
+    ARBITRATION = "arbitration"  # 仲裁: disputed by two returns, the centre decides
+
+
+class CaseEventKind(StrEnum):
+    """What happened; `ce_type` is `gov.gridline.case.<kind>.v1`."""
+
+    CREATED = "created"
+    DISPATCHED = "dispatched"
+    QUEUED_MANUAL = "queued_manual"
+    ACCEPTED = "accepted"
+    PROGRESSED = "progressed"
+    RETURNED = "returned"
+    ARBITRATION_REQUESTED = "arbitration_requested"
+    RESOLVED = "resolved"
+    VERIFIED = "verified"
+    REOPENED = "reopened"
+    RATED = "rated"
+    CLOSED = "closed"
+    ESCALATED = "escalated"
+    MERGED = "merged"
+    REPEAT_REPORTED = "repeat_reported"
+    SUSPENDED = "suspended"
+    RESUMED = "resumed"
+    EXTENSION_REQUESTED = "extension_requested"
+    EXTENDED = "extended"
+    REJECTED = "rejected"
+    ACTION_REFUSED = "action_refused"
+
+
+class Assignment(Contract):
+    """Who holds the case now, at which level, in which place."""
+
+    owner: str = Field(description="department code, or GRID/COMMUNITY/STREET resolved to a place id")
+    owner_unit: str | None = Field(default=None, description="grid/community/street id for locational owners")
+    level: Level
+    item_code: str | None = None
+    item_name: str | None = None
+    grid_id: str | None = None
+    community_id: str | None = None
+    street_id: str | None = None
+
+
+class Deadlines(Contract):
+    """Limits from the responsibility item. `clock` says whether they count working time."""
+
+    accept_within: str | None = Field(default=None, examples=["2h"])
+    handle_within: str | None = Field(default=None, examples=["3wd"])
+    clock: str = Field(default="working", description="working | natural")
+    escalation: tuple[Level, ...] = ()
+
+
+class CaseEvent(Contract):
+    """One transition of one case: who, when, why, and the list version that decided it."""
+
+    event_id: str
+    case_id: str
+    kind: CaseEventKind
+    state: CaseState = Field(description="state after the event")
+    previous_state: CaseState | None = None
+    seq: int = Field(ge=1, description="per-case sequence number, gapless")
+    at: datetime
+    actor: str = Field(description="router | department code | worker id | CENTER:<operator> | sla")
+    reason: str | None = None
+    list_version: str | None = Field(default=None, description="responsibility list version that decided")
+    channel: Channel | None = None
+    incident_id: str | None = None
+    assignment: Assignment | None = None
+    deadlines: Deadlines | None = None
+    point: GeoPoint | None = None
+    satisfaction: int | None = Field(default=None, ge=1, le=5)
+    merged_into: str | None = None
+    extension_hours: int | None = Field(default=None, description="extended: hours added to the handle limit")
+    evidence_urls: tuple[str, ...] = ()
+    on_the_spot: bool = False
+    explanation: dict[str, object] | None = Field(default=None, description="routing explanation")

@@ -1,0 +1,124 @@
+"""CloudEvents 1.0 Kafka protocol binding, binary mode — the one codec every service uses.
+
+The payload is the JSON of a `schemas` model; the envelope travels in `ce_*` headers together with the
+W3C `traceparent`/`tracestate` so a trace follows the incident across services.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+Headers = list[tuple[str, bytes]]
+M = TypeVar("M", bound=BaseModel)
+
+SPECVERSION = "1.0"
+CONTENT_TYPE = "application/json"
+
+
+class EnvelopeError(ValueError):
+    """A record that is not a valid CloudEvent of the expected shape (goes to the dead-letter topic)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    """A decoded record: CloudEvents attributes, the raw JSON payload and trace headers."""
+
+    id: str
+    source: str
+    type: str
+    time: datetime
+    data: bytes
+    subject: str | None = None
+    key: str | None = None
+    traceparent: str | None = None
+    tracestate: str | None = None
+    extensions: dict[str, str] = field(default_factory=dict)
+
+    def payload(self, model: type[M]) -> M:
+        try:
+            return model.model_validate_json(self.data)
+        except ValidationError as exc:
+            raise EnvelopeError(f"{self.type}: payload does not match {model.__name__}: {exc}") from exc
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """A record ready for a producer (or for an outbox row)."""
+
+    topic: str
+    key: bytes
+    value: bytes
+    headers: Headers
+    event_id: str
+
+
+def encode(
+    topic: str,
+    key: str,
+    payload: BaseModel,
+    *,
+    type: str,
+    source: str,
+    subject: str | None = None,
+    event_id: str | None = None,
+    time: datetime | None = None,
+    trace_headers: Sequence[tuple[str, bytes]] = (),
+) -> Outgoing:
+    """Build a binary-mode CloudEvent. `event_id` defaults to a fresh UUID; pass a stable one to make
+    re-publication after a crash de-duplicable downstream."""
+    ce_id = event_id or str(uuid.uuid4())
+    headers: Headers = [
+        ("ce_specversion", SPECVERSION.encode()),
+        ("ce_id", ce_id.encode()),
+        ("ce_source", source.encode()),
+        ("ce_type", type.encode()),
+        ("ce_time", (time or datetime.now(UTC)).isoformat().encode()),
+        ("content-type", CONTENT_TYPE.encode()),
+    ]
+    if subject is not None:
+        headers.append(("ce_subject", subject.encode()))
+    headers.extend((name, value) for name, value in trace_headers if name in ("traceparent", "tracestate"))
+    value = payload.model_dump_json(exclude_none=False).encode()
+    return Outgoing(topic=topic, key=key.encode(), value=value, headers=headers, event_id=ce_id)
+
+
+def decode(key: bytes | None, value: bytes | None, headers: Sequence[tuple[str, bytes]]) -> Envelope:
+    """Read a binary-mode CloudEvent; raises EnvelopeError with the reason when it is not one."""
+    found: dict[str, str] = {}
+    for name, raw in headers:
+        try:
+            found[name] = raw.decode()
+        except UnicodeDecodeError as exc:
+            raise EnvelopeError(f"header {name} is not UTF-8") from exc
+    missing = [h for h in ("ce_specversion", "ce_id", "ce_source", "ce_type") if not found.get(h)]
+    if missing:
+        raise EnvelopeError(f"missing CloudEvents headers: {', '.join(missing)}")
+    if found["ce_specversion"] != SPECVERSION:
+        raise EnvelopeError(f"unsupported ce_specversion {found['ce_specversion']!r}")
+    if found.get("content-type", CONTENT_TYPE).split(";")[0].strip() != CONTENT_TYPE:
+        raise EnvelopeError(f"unsupported content-type {found['content-type']!r}")
+    if value is None:
+        raise EnvelopeError("record has no value")
+    try:
+        time = datetime.fromisoformat(found["ce_time"]) if "ce_time" in found else datetime.now(UTC)
+    except ValueError as exc:
+        raise EnvelopeError(f"ce_time is not RFC 3339: {found['ce_time']!r}") from exc
+    known = {"ce_specversion", "ce_id", "ce_source", "ce_type", "ce_time", "ce_subject", "content-type"}
+    return Envelope(
+        id=found["ce_id"],
+        source=found["ce_source"],
+        type=found["ce_type"],
+        time=time,
+        data=value,
+        subject=found.get("ce_subject"),
+        key=key.decode(errors="replace") if key is not None else None,
+        traceparent=found.get("traceparent"),
+        tracestate=found.get("tracestate"),
+        extensions={k[3:]: v for k, v in found.items() if k.startswith("ce_") and k not in known},
+    )

@@ -1,0 +1,40 @@
+"""SLA events on `sla.events.v1` (sla is the only writer), keyed by case id."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import Field
+
+from schemas.common import Contract, Level
+
+
+class SlaStage(StrEnum):
+    ACCEPT = "accept"  # 签收时限
+    HANDLE = "handle"  # 办结时限
+
+
+class SlaEventKind(StrEnum):
+    DEADLINE_SET = "deadline_set"
+    WARNED = "warned"  # 预警: most of the time used
+    OVERDUE = "overdue"  # 超期
+    ESCALATION_DECIDED = "escalation_decided"  # router raises the level and reassigns
+    MET = "met"  # stage finished within its limit
+
+
+class SlaEvent(Contract):
+    event_id: str
+    case_id: str
+    kind: SlaEventKind
+    stage: SlaStage
+    deadline: datetime | None = None
+    at: datetime
+    owner: str | None = None
+    level: Level | None = None
+    to_level: Level | None = Field(default=None, description="escalation_decided: the next rung")
+    document: str | None = Field(
+        default=None, description="escalation paperwork: risk_warning_letter | accountability_letter | supervision_order"
+    )
+    reason: str | None = None
+    calendar_version: str | None = None

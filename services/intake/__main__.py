@@ -1,0 +1,17 @@
+"""`python -m services.intake` — serve the intake API."""
+
+from __future__ import annotations
+
+import uvicorn
+
+from services.intake.app import create_app
+from services.intake.settings import IntakeSettings
+
+
+def main() -> None:
+    settings = IntakeSettings()
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None)
+
+
+if __name__ == "__main__":
+    main()

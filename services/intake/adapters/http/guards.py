@@ -1,0 +1,119 @@
+"""Request guards: body size (413), media type (415), credentials (401/403), flood control (429)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+
+from fastapi import HTTPException, Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from services.intake.domain.credentials import Denied, check_api_key, check_signature, check_worker_token
+
+XML_TYPES = ("text/xml", "application/xml")
+
+
+class BodyGuard:
+    """ASGI middleware: refuse oversized bodies before reading them, and wrong media types on POST."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH"):
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode().lower(): v.decode(errors="replace") for k, v in scope["headers"]}
+        declared = headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            await _reply(send, 413, f"body larger than {self.max_bytes} bytes")
+            return
+        media = headers.get("content-type", "").split(";")[0].strip().lower()
+        wanted = _media_for(scope["path"])
+        if media not in wanted:
+            await _reply(send, 415, f"content-type must be one of {', '.join(wanted)}")
+            return
+        seen = 0
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.max_bytes:
+                raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, counted, send)
+        except _TooLarge:
+            await _reply(send, 413, f"body larger than {self.max_bytes} bytes")
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def _media_for(path: str) -> tuple[str, ...]:
+    parts = path.strip("/").split("/")
+    if len(parts) == 3 and parts[:2] == ["v1", "wechat"]:
+        return XML_TYPES
+    if path.startswith("/open311/"):
+        return ("application/x-www-form-urlencoded", "multipart/form-data", "application/json")
+    return ("application/json",)
+
+
+async def _reply(send: Send, status: int, detail: str) -> None:
+    body = ('{"detail":"' + detail.replace('"', "'") + '"}').encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _deny(denied: Denied) -> HTTPException:
+    headers = {"WWW-Authenticate": "ApiKey"} if denied.status == 401 else None
+    return HTTPException(denied.status, denied.reason, headers=headers)
+
+
+def require_source(channel: str) -> Callable[[Request], Awaitable[str]]:
+    """Dependency: the publishing system, authenticated by API key or HMAC signature, allowed on `channel`."""
+
+    async def dependency(request: Request) -> str:
+        settings = request.app.state.settings
+        key = request.headers.get("x-api-key")
+        signature = request.headers.get("x-gridline-signature")
+        if key:
+            source = check_api_key(settings.sources, key)
+        elif signature:
+            source = check_signature(
+                settings.sources, request.headers.get("x-gridline-source", ""), signature,
+                await request.body(), int(time.time()), settings.signature_window_seconds,
+            )
+        else:
+            source = Denied(401, "send X-Api-Key, or X-Gridline-Source with X-Gridline-Signature")
+        if isinstance(source, Denied):
+            raise _deny(source)
+        if channel not in settings.source_channels.get(source, []):
+            raise _deny(Denied(403, f"source {source!r} may not publish {channel}"))
+        throttle(request, source)
+        return source
+
+    return dependency
+
+
+async def require_worker(request: Request) -> str:
+    """Dependency: the grid worker id bound to the bearer token."""
+    auth = request.headers.get("authorization", "")
+    if not auth.lower().startswith("bearer "):
+        raise _deny(Denied(401, "grid workers send Authorization: Bearer <worker token>"))
+    worker = check_worker_token(request.app.state.settings.worker_token_secret, auth[7:].strip())
+    if isinstance(worker, Denied):
+        raise _deny(worker)
+    throttle(request, f"worker:{worker}")
+    return worker
+
+
+def throttle(request: Request, source: str, cost: float = 1.0) -> None:
+    wait = request.app.state.limiter.check(source, time.monotonic(), cost)
+    if wait > 0:
+        raise HTTPException(429, f"too many requests from {source}", headers={"Retry-After": str(int(wait) + 1)})

@@ -1,0 +1,37 @@
+"""Composition root: the only place that builds intake's clients from settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+from aiokafka import AIOKafkaProducer
+
+from runtime.db import create_pool, migrate
+from runtime.kafka import make_producer
+from services.intake.gateway import Gateway
+from services.intake.settings import IntakeSettings
+
+SQL = Path(__file__).resolve().parent / "sql"
+
+
+@dataclass
+class Intake:
+    settings: IntakeSettings
+    pool: asyncpg.Pool
+    producer: AIOKafkaProducer
+    gateway: Gateway
+
+    async def close(self) -> None:
+        await self.producer.stop()
+        await self.pool.close()
+
+
+async def bootstrap(settings: IntakeSettings) -> Intake:
+    await migrate(settings.database_url, settings.schema_name, SQL, messaging=False)
+    pool = await create_pool(settings.database_url, settings.schema_name, max_size=20)
+    producer = make_producer(settings.kafka_bootstrap, client_id="gridline-intake")
+    await producer.start()
+    gateway = Gateway(pool, producer, settings.contact_key, settings.publish_timeout_seconds)
+    return Intake(settings, pool, producer, gateway)

@@ -1,0 +1,23 @@
+"""Identifiers that stay the same across retries."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from schemas.common import Channel
+
+_PREFIX = {Channel.HOTLINE: "HL", Channel.GRID: "GR", Channel.WECHAT: "WX", Channel.OPEN311: "OS"}
+
+
+def incident_id(channel: Channel, natural_id: str) -> str:
+    """Derived from the natural id, so concurrent duplicates compute the same id before any lock."""
+    digest = hashlib.blake2b(f"{channel.value}:{natural_id}".encode(), digest_size=8).hexdigest().upper()
+    return f"{_PREFIX[channel]}-{digest}"
+
+
+def body_hash(body: Any) -> str:
+    """A stable hash of a request's meaningful content (detects the same id reused for another body)."""
+    raw = json.dumps(body, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(raw.encode()).hexdigest()

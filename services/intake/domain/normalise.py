@@ -1,0 +1,95 @@
+"""Source requests → the normalised incident contract. Pure: ids and clocks come from the caller."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import AnyUrl
+
+from schemas.action import ActionTaken
+from schemas.common import Channel, GeoPoint
+from schemas.incident import IncidentReported, Location, OnTheSpot, Reporter
+from schemas.intake_api import CaseActionRequest, GridReport, HotlineTicket, MiniProgramSubmission
+from services.intake.domain.privacy import mask_name, mask_openid, mask_phone, scrub_text
+
+
+def from_hotline(
+    ticket: HotlineTicket, incident_id: str, received_at: datetime, contact_ref: str | None
+) -> IncidentReported:
+    return IncidentReported(
+        incident_id=incident_id,
+        channel=Channel.HOTLINE,
+        source_id=ticket.ticket_no,
+        reporter=Reporter(
+            kind="citizen",
+            id=ticket.operator_id and f"operator:{ticket.operator_id}",
+            name=mask_name(ticket.caller_name),
+            contact_masked=mask_phone(ticket.caller_phone),
+            contact_ref=contact_ref,
+        ),
+        text=scrub_text(ticket.text),
+        category_hint=ticket.category_hint,
+        appeal_type=ticket.appeal_type,
+        location=Location(point=ticket.point, address=ticket.address),
+        urgency=ticket.urgency,
+        reported_at=ticket.call_time,
+        received_at=received_at,
+    )
+
+
+def from_grid_report(report: GridReport, incident_id: str, received_at: datetime) -> IncidentReported:
+    on_the_spot = (
+        OnTheSpot(handled=True, evidence_urls=tuple(AnyUrl(str(u)) for u in report.evidence_urls))
+        if report.handled_on_spot
+        else None
+    )
+    return IncidentReported(
+        incident_id=incident_id,
+        channel=Channel.GRID,
+        source_id=report.report_id,
+        reporter=Reporter(kind="grid_worker", id=report.worker_id),
+        text=scrub_text(report.text),
+        category_code=report.category_code,
+        location=Location(point=report.point, grid_id=report.grid_id),
+        attachments=tuple(AnyUrl(str(u)) for u in report.photo_urls),
+        urgency=report.urgency,
+        on_the_spot=on_the_spot,
+        reported_at=report.reported_at,
+        received_at=received_at,
+    )
+
+
+def from_mini_program(
+    sub: MiniProgramSubmission, account: str, incident_id: str, received_at: datetime, contact_ref: str | None
+) -> IncidentReported:
+    loc = sub.location
+    return IncidentReported(
+        incident_id=incident_id,
+        channel=Channel.WECHAT,
+        source_id=f"{account}:{sub.request_id}",
+        reporter=Reporter(kind="citizen", id=mask_openid(sub.openid), contact_ref=contact_ref),
+        text=scrub_text(sub.text),
+        location=Location(
+            point=GeoPoint(lon=loc.lon, lat=loc.lat) if loc else None, address=loc.address if loc else None
+        ),
+        attachments=tuple(AnyUrl(str(u)) for u in sub.photos),
+        reported_at=sub.submitted_at,
+        received_at=received_at,
+    )
+
+
+def to_action(case_id: str, req: CaseActionRequest) -> ActionTaken:
+    return ActionTaken(
+        action_id=req.action_id,
+        case_id=case_id,
+        kind=req.kind,
+        actor=req.actor,
+        reason=req.reason,
+        note=req.note,
+        evidence_urls=tuple(AnyUrl(str(u)) for u in req.evidence_urls),
+        passed=req.passed,
+        satisfaction=req.satisfaction,
+        extension_hours=req.extension_hours,
+        target=req.target,
+        taken_at=req.taken_at,
+    )

@@ -1,0 +1,122 @@
+"""The intake use case: make an incoming item durable on Kafka exactly once per natural id.
+
+One PostgreSQL transaction per item holds the idempotency row while the event is produced with
+acks=all; the row commits only after the broker acknowledged. A concurrent duplicate blocks on the
+row's unique key and then sees it published; a retry after a crash between ack and commit re-publishes
+the same `ce_id`, which consumers de-duplicate. If the broker does not acknowledge in time the
+transaction rolls back and the caller gets 503 — never a 2xx for something that is not durable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+import asyncpg
+from aiokafka import AIOKafkaProducer
+from cryptography.fernet import Fernet
+from pydantic import BaseModel
+
+from runtime.kafka import publish
+from runtime.telemetry import inject_headers
+from schemas.cloudevents import encode
+
+Builder = Callable[[str, str | None], BaseModel]  # (incident id, contact ref) → event payload
+
+
+@dataclass(frozen=True)
+class Published:
+    incident_id: str
+    duplicate: bool
+    topic: str
+
+
+@dataclass(frozen=True)
+class Conflict:
+    incident_id: str
+    reason: str = "this id was already used for a different request body"
+
+
+class BrokerUnavailable(Exception):
+    """Kafka did not acknowledge in time; nothing was committed."""
+
+
+@dataclass(frozen=True)
+class Submission:
+    channel: str
+    natural_id: str
+    incident_id: str
+    body_hash: str
+    topic: str
+    event_type: str
+    key: str
+    build: Builder
+    contact: str | None = None
+
+
+class Gateway:
+    def __init__(self, pool: asyncpg.Pool, producer: AIOKafkaProducer, contact_key: str, timeout: float) -> None:
+        self.pool = pool
+        self.producer = producer
+        self.vault = Fernet(contact_key.encode())
+        self.timeout = timeout
+
+    async def submit(self, sub: Submission) -> Published | Conflict:
+        async with self.pool.acquire() as conn, conn.transaction():
+            inserted = await conn.fetchval(
+                "INSERT INTO submissions (channel, natural_id, incident_id, body_hash, topic) "
+                "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (channel, natural_id) DO NOTHING RETURNING incident_id",
+                sub.channel, sub.natural_id, sub.incident_id, sub.body_hash, sub.topic,
+            )
+            if inserted is None:
+                row = await conn.fetchrow(
+                    "SELECT incident_id, body_hash, published_at FROM submissions "
+                    "WHERE channel = $1 AND natural_id = $2 FOR UPDATE",
+                    sub.channel, sub.natural_id,
+                )
+                assert row is not None
+                if row["body_hash"] != sub.body_hash:
+                    return Conflict(row["incident_id"])
+                if row["published_at"] is not None:
+                    return Published(row["incident_id"], duplicate=True, topic=sub.topic)
+            contact_ref = await self._keep_contact(conn, sub) if sub.contact else None
+            record = encode(
+                sub.topic, sub.key, sub.build(sub.incident_id, contact_ref),
+                type=sub.event_type, source=f"/gridline/intake/{sub.channel}", subject=sub.incident_id,
+                event_id=sub.incident_id, trace_headers=inject_headers(),
+            )
+            try:
+                await asyncio.wait_for(publish(self.producer, [record]), self.timeout)
+            except Exception as exc:  # any failure to get an ack means "not durable"
+                raise BrokerUnavailable(str(exc) or type(exc).__name__) from exc
+            await conn.execute(
+                "UPDATE submissions SET published_at = now() WHERE channel = $1 AND natural_id = $2",
+                sub.channel, sub.natural_id,
+            )
+        return Published(sub.incident_id, duplicate=False, topic=sub.topic)
+
+    async def _keep_contact(self, conn: asyncpg.Connection, sub: Submission) -> str:
+        ref = f"ct_{secrets.token_urlsafe(12)}"
+        assert sub.contact is not None
+        await conn.execute(
+            "INSERT INTO contact_vault (contact_ref, incident_id, ciphertext) VALUES ($1, $2, $3)",
+            ref, sub.incident_id, self.vault.encrypt(sub.contact.encode()),
+        )
+        return ref
+
+    async def reveal_contact(self, ref: str, accessor: str, purpose: Literal["callback"] = "callback") -> str | None:
+        """The only way to read a full contact: for a callback (回访), and every read is logged."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            row = await conn.fetchrow(
+                "SELECT ciphertext FROM contact_vault WHERE contact_ref = $1 AND purpose = $2", ref, purpose
+            )
+            if row is None:
+                return None
+            await conn.execute(
+                "INSERT INTO contact_access_log (contact_ref, purpose, accessor) VALUES ($1, $2, $3)",
+                ref, purpose, accessor,
+            )
+        return self.vault.decrypt(row["ciphertext"]).decode()

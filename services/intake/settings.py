@@ -1,0 +1,66 @@
+"""Intake settings (env prefix `INTAKE_`; Kafka and database from the shared platform settings)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from runtime.settings import PlatformSettings
+
+
+class WechatAccount(PlatformSettings):
+    """One official account / mini program: the token, AppID and EncodingAESKey from its console."""
+
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore")
+    token: str
+    app_id: str
+    encoding_aes_key: str | None = None
+
+
+class IntakeSettings(PlatformSettings):
+    model_config = SettingsConfigDict(env_prefix="INTAKE_", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = 8001
+    schema_name: str = "intake"
+    # Publishing systems and their credentials: name → secret. A caller sends `X-Api-Key: <secret>`
+    # or signs the body: `X-Gridline-Source: <name>`, `X-Gridline-Signature: t=<unix>,v1=<hex hmac-sha256>`.
+    # The defaults are for the local stack only; deployments must set INTAKE_SOURCES.
+    sources: dict[str, str] = Field(
+        default_factory=lambda: {
+            "hotline-12345": "dev-hotline-key",
+            "grid-app": "dev-grid-app-key",
+            "wechat-mini": "dev-wechat-mini-key",
+            "dept-gateway": "dev-dept-key",
+            "open311": "dev-open311-key",
+        }
+    )
+    # which channel each source may publish to
+    source_channels: dict[str, list[str]] = Field(
+        default_factory=lambda: {
+            "hotline-12345": ["hotline"],
+            "grid-app": ["grid"],
+            "wechat-mini": ["wechat"],
+            "dept-gateway": ["actions"],
+            "open311": ["open311"],
+        }
+    )
+    worker_token_secret: str = "dev-worker-token-secret"  # signs grid workers' bearer tokens
+    contact_key: str = Field(
+        default="ZGV2LWNvbnRhY3Qta2V5LWZvci1sb2NhbC1vbmx5ISE=",
+        description="Fernet key (urlsafe base64, 32 bytes) encrypting the callback contact vault",
+    )
+    wechat_accounts: dict[str, WechatAccount] = Field(
+        default_factory=lambda: {
+            "tongjiang": WechatAccount(
+                token="gridlinetoken", app_id="wx0123456789abcdef",
+                encoding_aes_key="abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
+            )
+        }
+    )
+    signature_window_seconds: int = 300  # replays outside this window are refused
+    wechat_pairing_seconds: int = 300  # text + location within this window form one incident
+    max_body_bytes: int = 1_048_576
+    rate_per_second: float = 200.0  # per source
+    rate_burst: int = 400
+    publish_timeout_seconds: float = 10.0

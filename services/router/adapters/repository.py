@@ -1,0 +1,114 @@
+"""Case storage: plain parameterised SQL over the router's schema (asyncpg)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from schemas.case import Assignment, CaseEvent, CaseState, Deadlines
+from schemas.common import Channel
+from services.router.domain.case import Case
+
+_COLUMNS = (
+    "case_id, incident_id, channel, state, seq, item_code, item_name, list_version, owner, owner_unit, level, "
+    "grid_id, grid_worker, community_id, street_id, lon, lat, text, urgency, citizen, returns, candidates, "
+    "tried, escalation, deadlines, explanation, state_before_suspension, requested_extension_hours, reporters, "
+    "merged_count, opened_at, updated_at, closed_at"
+)
+_PLACEHOLDERS = ", ".join(f"${i}" for i in range(1, 34))
+
+
+async def first_time(conn: asyncpg.Connection, event_id: str, topic: str) -> bool:
+    """Inbox: True the first time an event id is seen (in this transaction's commit)."""
+    row = await conn.fetchval(
+        "INSERT INTO inbox (event_id, topic) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1", event_id, topic
+    )
+    return row is not None
+
+
+async def case_exists_for_incident(conn: asyncpg.Connection, incident_id: str) -> bool:
+    return bool(await conn.fetchval("SELECT 1 FROM cases WHERE incident_id = $1", incident_id))
+
+
+async def load(conn: asyncpg.Connection, case_id: str, *, lock: bool = True) -> Case | None:
+    row = await conn.fetchrow(
+        f"SELECT {_COLUMNS} FROM cases WHERE case_id = $1" + (" FOR UPDATE" if lock else ""), case_id
+    )
+    return _case(row) if row else None
+
+
+async def save(conn: asyncpg.Connection, case: Case, events: list[CaseEvent]) -> None:
+    """Upsert the record and append its new timeline entries."""
+    a = case.assignment
+    values = (
+        case.case_id, case.incident_id, case.channel.value, case.state.value, case.seq,
+        a.item_code if a else None, a.item_name if a else None, case.list_version,
+        a.owner if a else None, a.owner_unit if a else None, a.level.value if a else None,
+        a.grid_id if a else None, case.grid_worker, a.community_id if a else None, a.street_id if a else None,
+        case.lon, case.lat, case.text, case.urgency, case.citizen, case.returns,
+        json.dumps(case.candidates), json.dumps(case.tried),
+        json.dumps([s.value for s in case.deadlines.escalation] if case.deadlines else []),
+        case.deadlines.model_dump_json() if case.deadlines else None,
+        json.dumps(case.explanation, ensure_ascii=False) if case.explanation is not None else None,
+        case.state_before_suspension.value if case.state_before_suspension else None,
+        case.requested_extension_hours, json.dumps(case.reporters, ensure_ascii=False), case.merged_count,
+        case.opened_at, case.updated_at, case.closed_at,
+    )
+    updates = ", ".join(f"{c.strip()} = EXCLUDED.{c.strip()}" for c in _COLUMNS.split(",")[2:])
+    await conn.execute(
+        f"INSERT INTO cases ({_COLUMNS}) VALUES ({_PLACEHOLDERS}) ON CONFLICT (case_id) DO UPDATE SET {updates}",
+        *values,
+    )
+    await conn.executemany(
+        "INSERT INTO case_events (case_id, seq, event_id, kind, state, at, actor, reason, body) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb)",
+        [(e.case_id, e.seq, e.event_id, e.kind.value, e.state.value, e.at, e.actor, e.reason,
+          e.model_dump_json()) for e in events],
+    )
+
+
+async def open_cases_for_item(conn: asyncpg.Connection, item_code: str, since: datetime) -> list[Case]:
+    rows = await conn.fetch(
+        f"SELECT {_COLUMNS} FROM cases WHERE item_code = $1 AND closed_at IS NULL AND opened_at >= $2 "
+        "AND state NOT IN ('merged', 'rejected', 'closed') ORDER BY opened_at LIMIT 200",
+        item_code, since,
+    )
+    return [_case(r) for r in rows]
+
+
+async def record_merge(conn: asyncpg.Connection, incident_id: str, case_id: str, at: datetime) -> None:
+    await conn.execute(
+        "INSERT INTO merged_incidents (incident_id, case_id, at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        incident_id, case_id, at,
+    )
+
+
+async def timeline(conn: asyncpg.Connection, case_id: str) -> list[dict[str, Any]]:
+    rows = await conn.fetch("SELECT body FROM case_events WHERE case_id = $1 ORDER BY seq", case_id)
+    return [json.loads(r["body"]) for r in rows]
+
+
+def _case(row: asyncpg.Record) -> Case:
+    assignment = None
+    if row["owner"] is not None:
+        assignment = Assignment(
+            owner=row["owner"], owner_unit=row["owner_unit"], level=row["level"], item_code=row["item_code"],
+            item_name=row["item_name"], grid_id=row["grid_id"], community_id=row["community_id"],
+            street_id=row["street_id"],
+        )
+    return Case(
+        case_id=row["case_id"], incident_id=row["incident_id"], channel=Channel(row["channel"]),
+        state=CaseState(row["state"]), text=row["text"], urgency=row["urgency"], citizen=row["citizen"],
+        opened_at=row["opened_at"], updated_at=row["updated_at"], seq=row["seq"], assignment=assignment,
+        deadlines=Deadlines.model_validate_json(row["deadlines"]) if row["deadlines"] else None,
+        list_version=row["list_version"], grid_worker=row["grid_worker"], lon=row["lon"], lat=row["lat"],
+        returns=row["returns"], candidates=json.loads(row["candidates"]), tried=json.loads(row["tried"]),
+        explanation=json.loads(row["explanation"]) if row["explanation"] else None,
+        state_before_suspension=CaseState(row["state_before_suspension"]) if row["state_before_suspension"]
+        else None,
+        requested_extension_hours=row["requested_extension_hours"], reporters=json.loads(row["reporters"]),
+        merged_count=row["merged_count"], closed_at=row["closed_at"],
+    )

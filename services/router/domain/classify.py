@@ -1,0 +1,151 @@
+"""Text classifier: which responsibility items an incident description most likely belongs to.
+
+Weighted keywords from the list are found in the text by substring scan, so a keyword counts whether
+jieba keeps it whole, splits it, or swallows it into a longer word. jieba (a private Tokenizer with the
+list's keywords added, the global one is left alone) only says whether a hit is aligned with word
+boundaries; a hit inside a longer word counts a little less. A keyword counts once per item, and a
+hit inside a longer hit of the same item does not count again (下水道盖 does not also score 下水道).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Sequence
+
+import jieba
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.router.domain.conditions import ClassifyContext
+from services.router.domain.responsibility import ResponsibilityItem, ResponsibilityList
+
+__all__ = ["DEFAULT_CONFIDENCE_THRESHOLD", "Candidate", "Classification", "Classifier", "ClassifyContext"]
+
+DEFAULT_CONFIDENCE_THRESHOLD = 0.55
+"""Below this the router sends the case to the centre's manual queue (人工分拨); see README_classification."""
+
+EMBEDDED_FACTOR = 0.8  # a hit strictly inside a longer jieba word
+HINT_TEXT_FACTOR = 0.5  # keywords found in a free-text category hint
+HINT_PREFIX_BONUS = 1.0  # the hint names the item's class or group and the text already points at it
+HINT_CODE_RAW = 10.0  # the hint is the item's own code (grid workers pick it in the app)
+SATURATION = 2.5  # raw evidence at which confidence reaches 1 - 1/e
+_PREFIX = re.compile(r"^[A-Z](\d{2})?$")
+
+
+class Candidate(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    item_code: str
+    score: float = Field(ge=0, le=1, description="normalised confidence")
+    matched_keywords: tuple[str, ...]
+    conditions_checked: tuple[str, ...] = Field(description="the item's conditions, all passed")
+
+
+class Classification(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    candidates: tuple[Candidate, ...]
+    top: Candidate | None
+    confident: bool
+
+    @classmethod
+    def of(
+        cls, candidates: Sequence[Candidate], threshold: float = DEFAULT_CONFIDENCE_THRESHOLD
+    ) -> Classification:
+        top = candidates[0] if candidates else None
+        confident = top is not None and top.score >= threshold
+        return cls(candidates=tuple(candidates), top=top, confident=confident)
+
+
+def _normalise(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).lower()
+
+
+class Classifier:
+    """Built once per list version; `classify` is then pure and fast (tens of microseconds)."""
+
+    def __init__(self, responsibility_list: ResponsibilityList, *, limit: int = 5) -> None:
+        self._items: tuple[ResponsibilityItem, ...] = responsibility_list.items
+        self._by_code = {item.code: index for index, item in enumerate(self._items)}
+        self._limit = limit
+        self._index: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        for index, item in enumerate(self._items):
+            if item.code_only:
+                continue
+            for keyword, weight in item.keywords.items():
+                self._index[_normalise(keyword)].append((index, weight))
+        self._lengths = sorted({len(k) for k in self._index}, reverse=True)
+        self._tokenizer = jieba.Tokenizer()
+        for keyword in self._index:
+            self._tokenizer.add_word(keyword, freq=1000)
+
+    def classify(self, text: str, category_hint: str | None, context: ClassifyContext) -> list[Candidate]:
+        """The best candidates, best first; items whose conditions fail are left out."""
+        evidence = self._evidence(_normalise(text), 1.0)
+        bonus: dict[int, float] = {}
+        hint = (category_hint or "").strip()
+        if hint in self._by_code:
+            bonus[self._by_code[hint]] = HINT_CODE_RAW
+        elif _PREFIX.match(hint):
+            bonus = {i: HINT_PREFIX_BONUS for i in evidence if self._items[i].code.startswith(hint)}
+        elif hint:
+            for index, found in self._evidence(_normalise(hint), HINT_TEXT_FACTOR).items():
+                for keyword, weight in found.items():
+                    evidence[index][keyword] = max(evidence[index].get(keyword, 0.0), weight)
+        scored: list[tuple[float, ResponsibilityItem, tuple[str, ...], tuple[str, ...]]] = []
+        for index in evidence.keys() | bonus.keys():
+            item = self._items[index]
+            passed = item.conditions.passed(context)
+            found = evidence.get(index, {})
+            if passed is not None:
+                scored.append((sum(found.values()) + bonus.get(index, 0.0), item, tuple(found), passed))
+        scored.sort(key=lambda entry: (-entry[0], -entry[1].priority, entry[1].code))
+        return [
+            Candidate(item_code=item.code, score=self._confidence(raw, scored, rank),
+                      matched_keywords=keywords, conditions_checked=passed)
+            for rank, (raw, item, keywords, passed) in enumerate(scored[: self._limit])
+        ]
+
+    def decide(
+        self, text: str, category_hint: str | None, context: ClassifyContext,
+        threshold: float = DEFAULT_CONFIDENCE_THRESHOLD,
+    ) -> Classification:
+        return Classification.of(self.classify(text, category_hint, context), threshold)
+
+    @staticmethod
+    def _confidence(raw: float, scored: Sequence[tuple[float, object, object, object]], rank: int) -> float:
+        """Strength of the evidence times its share against the strongest rival."""
+        rival = scored[1][0] if rank == 0 and len(scored) > 1 else (scored[0][0] if rank > 0 else 0.0)
+        strength = 1.0 - math.exp(-raw / SATURATION)
+        return round(strength * raw / (raw + rival), 4)
+
+    def _evidence(self, text: str, factor: float) -> dict[int, dict[str, float]]:
+        hits: dict[int, list[tuple[str, int, int, float]]] = defaultdict(list)
+        for start in range(len(text)):
+            for length in self._lengths:
+                keyword = text[start:start + length]
+                for index, weight in self._index.get(keyword, ()):
+                    hits[index].append((keyword, start, start + len(keyword), weight))
+        if not hits:
+            return defaultdict(dict)
+        boundaries = self._boundaries(text)
+        evidence: dict[int, dict[str, float]] = defaultdict(dict)
+        for index, item_hits in hits.items():
+            claimed: list[tuple[int, int]] = []
+            for keyword, start, end, weight in sorted(item_hits, key=lambda h: h[1] - h[2]):
+                if keyword in evidence[index] or any(a <= start and end <= b for a, b in claimed):
+                    continue
+                aligned = start in boundaries and end in boundaries
+                evidence[index][keyword] = weight * factor * (1.0 if aligned else EMBEDDED_FACTOR)
+                claimed.append((start, end))
+        return evidence
+
+    def _boundaries(self, text: str) -> set[int]:
+        offsets = {0}
+        position = 0
+        for word in self._tokenizer.cut(text, HMM=False):
+            position += len(word)
+            offsets.add(position)
+        return offsets

@@ -1,0 +1,172 @@
+"""The routing decision for a new incident: locate, classify, choose owner and level, set deadlines.
+
+Every decision carries an explanation (which item, which keywords and conditions, what score, which
+grid and how it was found) — shown on the case and by the `explain` command.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from schemas.case import Assignment, Deadlines
+from schemas.common import Level
+from schemas.incident import IncidentReported
+from services.router.domain.classify import Classification, Classifier
+from services.router.domain.conditions import ClassifyContext, DedicatedType, GridKind
+from services.router.domain.departments import LOCATIONAL_OWNERS
+from services.router.domain.locate import Gazetteer, Place
+from services.router.domain.responsibility import ResponsibilityItem, ResponsibilityList
+
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+Outcome = Literal["dispatch", "manual", "on_the_spot"]
+
+
+@dataclass(frozen=True)
+class Routing:
+    outcome: Outcome
+    list_version: str
+    place: Place | None
+    item: ResponsibilityItem | None
+    assignment: Assignment | None
+    deadlines: Deadlines | None
+    candidates: tuple[str, ...]  # next owners to try after a return (退单)
+    explanation: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RoutingTables:
+    """One version of everything the router decides with (swapped atomically on hot reload)."""
+
+    responsibility_list: ResponsibilityList
+    classifier: Classifier
+    gazetteer: Gazetteer
+    confidence_threshold: float = 0.55
+
+    @property
+    def version(self) -> str:
+        return self.responsibility_list.version
+
+
+def locate(incident: IncidentReported, gazetteer: Gazetteer) -> Place | None:
+    loc = incident.location
+    if loc.point is not None and (found := gazetteer.at_point(loc.point.lon, loc.point.lat)):
+        return found
+    if loc.grid_id and (found := gazetteer.at_grid(loc.grid_id)):
+        return found
+    for text in (loc.address, incident.text):
+        if text and (found := gazetteer.at_address(text)):
+            return found
+    return None
+
+
+def route(incident: IncidentReported, tables: RoutingTables) -> Routing:
+    place = locate(incident, tables.gazetteer)
+    explanation: dict[str, Any] = {"list_version": tables.version, "location": _explain_place(place)}
+    item, classification = _choose_item(incident, place, tables)
+    explanation["classification"] = _explain_classification(item, classification)
+    if item is None:
+        explanation["why_manual"] = "no responsibility item matched with enough confidence"
+        return Routing("manual", tables.version, place, None, None, None, (), explanation)
+    if place is None or (place.grid_id is None and item.owner in LOCATIONAL_OWNERS):
+        explanation["why_manual"] = "the incident could not be located precisely enough for its owner"
+        return Routing("manual", tables.version, place, item, None, None, (), explanation)
+    owner, unit, level, first_choice = _owner(item, place)
+    candidates = tuple(dict.fromkeys(a for a in (*first_choice, *item.alternates) if a != owner))
+    assignment = Assignment(
+        owner=owner, owner_unit=unit, level=level, item_code=item.code, item_name=item.name,
+        grid_id=place.grid_id, community_id=place.community_id, street_id=place.street_id,
+    )
+    deadlines = Deadlines(
+        accept_within=str(item.deadlines.accept), handle_within=str(item.deadlines.handle),
+        clock=item.deadlines.clock, escalation=tuple(Level(step) for step in item.escalation),
+    )
+    explanation["dispatch"] = {
+        "owner": owner, "owner_unit": unit, "level": level.value, "next_candidates": list(candidates),
+        "rule": "dedicated grid: its unit first" if first_choice else "owner and level from the item",
+    }
+    outcome: Outcome = "on_the_spot" if incident.on_the_spot and incident.on_the_spot.handled else "dispatch"
+    return Routing(outcome, tables.version, place, item, assignment, deadlines, candidates, explanation)
+
+
+def _choose_item(
+    incident: IncidentReported, place: Place | None, tables: RoutingTables
+) -> tuple[ResponsibilityItem | None, Classification | None]:
+    by_code = tables.responsibility_list.by_code
+    if incident.category_code and incident.category_code in by_code:
+        return by_code[incident.category_code], None  # grid workers pick the item in the app
+    context = ClassifyContext(
+        channel=incident.channel,
+        grid_kind=GridKind(place.kind) if place and place.kind else None,
+        dedicated_type=DedicatedType(place.dedicated_type) if place and place.dedicated_type else None,
+        urgency=incident.urgency,
+        local_time=incident.reported_at.astimezone(LOCAL_TZ).time(),
+    )
+    hint = incident.category_hint or incident.category_code
+    result = tables.classifier.decide(incident.text, hint, context, tables.confidence_threshold)
+    if result.top is None or not result.confident:
+        return None, result
+    return by_code[result.top.item_code], result
+
+
+def _owner(item: ResponsibilityItem, place: Place) -> tuple[str, str | None, Level, tuple[str, ...]]:
+    """Owner, owner unit, level; dedicated grids send locational items to their unit first."""
+    level = Level(item.level)
+    if item.owner in LOCATIONAL_OWNERS and place.kind == "dedicated" and place.unit_department:
+        return place.unit_department, place.unit, level, (item.owner,)
+    if item.owner == "GRID":
+        return "GRID", place.grid_id, level, ()
+    if item.owner == "COMMUNITY":
+        return "COMMUNITY", place.community_id, level, ()
+    if item.owner == "STREET":
+        return "STREET", place.street_id, level, ()
+    return item.owner, None, level, ()
+
+
+def escalate(assignment: Assignment, ladder: tuple[Level, ...]) -> Assignment | None:
+    """The next rung above the current level, and who holds the case there (None: top of the ladder)."""
+    order = list(Level)
+    above = [step for step in ladder if order.index(step) > order.index(assignment.level)]
+    if not above:
+        return None
+    level = above[0]
+    owner, unit = assignment.owner, assignment.owner_unit
+    if owner in LOCATIONAL_OWNERS or owner == "CENTER":
+        if level is Level.COMMUNITY:
+            owner, unit = "COMMUNITY", assignment.community_id
+        elif level is Level.STREET:
+            owner, unit = "STREET", assignment.street_id
+        else:  # district and above: the command centre coordinates the departments (提级联办)
+            owner, unit = "CENTER", None
+    return assignment.model_copy(update={"level": level, "owner": owner, "owner_unit": unit})
+
+
+def _explain_place(place: Place | None) -> dict[str, Any] | None:
+    if place is None:
+        return None
+    return {"method": place.method, "detail": place.detail, "grid_id": place.grid_id,
+            "community_id": place.community_id, "street_id": place.street_id, "grid_kind": place.kind,
+            "dedicated_type": place.dedicated_type, "unit": place.unit}
+
+
+def _explain_classification(item: ResponsibilityItem | None, result: Classification | None) -> dict[str, Any]:
+    if result is None:
+        return {"method": "category_code", "item_code": item.code if item else None,
+                "item_name": item.name if item else None}
+    return {
+        "method": "keywords",
+        "item_code": item.code if item else None,
+        "item_name": item.name if item else None,
+        "confident": result.confident,
+        "candidates": [
+            {"item_code": c.item_code, "score": round(c.score, 4), "matched_keywords": list(c.matched_keywords),
+             "conditions": list(c.conditions_checked)}
+            for c in result.candidates[:3]
+        ],
+    }
+
+
+def local_time(at: datetime) -> datetime:
+    return at.astimezone(LOCAL_TZ)

@@ -1,0 +1,102 @@
+"""Actions from intake.actions.v1: the state machine judges them; refusals are visible and dead-lettered."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from runtime.consumer import Rejected
+from schemas.action import ActionKind, ActionTaken
+from schemas.case import Assignment, CaseEvent, CaseEventKind, CaseState, Level
+from schemas.cloudevents import Envelope, Outgoing
+from schemas.topics import INTAKE_ACTIONS, dlq
+from services.router.adapters import repository as repo
+from services.router.domain.case import Case
+from services.router.domain.lifecycle import Outcome, Refusal, apply
+from services.router.handlers.context import RouterContext, publish_later
+
+
+async def handle_action(ctx: RouterContext, envelope: Envelope, topic: str) -> None:
+    action = envelope.payload(ActionTaken)
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        if not await repo.first_time(conn, envelope.id, topic):
+            return
+        case = await repo.load(conn, action.case_id)
+        if case is None:
+            raise Rejected(f"unknown case {action.case_id}")
+        now = ctx.clock()
+        result = apply(case.view(), action)
+        if isinstance(result, Refusal):
+            refused = case.record(CaseEventKind.ACTION_REFUSED, case.state, at=now, actor=action.actor,
+                                  reason=f"{action.kind.value} refused: {result.reason}")
+            await repo.save(conn, case, [refused])
+            await publish_later(conn, [refused], [_dead_letter(envelope, result.reason)])
+        else:
+            events = _record(ctx, case, action, result, now)
+            await repo.save(conn, case, events)
+            await publish_later(conn, events)
+    ctx.kick()
+
+
+def _record(ctx: RouterContext, case: Case, action: ActionTaken, result: Outcome, now: datetime) -> list[CaseEvent]:
+    events: list[CaseEvent] = []
+    for t in result.transitions:
+        extra: dict[str, object] = {}
+        if t.kind is CaseEventKind.RATED:
+            extra["satisfaction"] = action.satisfaction
+        if t.kind is CaseEventKind.EXTENDED:
+            extra["extension_hours"] = action.extension_hours or case.requested_extension_hours
+        if t.kind is CaseEventKind.RESOLVED:
+            extra["evidence_urls"] = tuple(str(u) for u in action.evidence_urls)
+        if t.kind is CaseEventKind.EXTENSION_REQUESTED:
+            case.requested_extension_hours = action.extension_hours
+        if t.kind is CaseEventKind.RETURNED:
+            case.returns += 1
+        events.append(case.record(t.kind, t.state, at=now, actor=action.actor, reason=t.reason, **extra))
+    if result.redispatch:
+        events.append(_redispatch(ctx, case, action, now))
+    if result.dispatch_to:
+        events.append(_centre_dispatch(ctx, case, action, result.dispatch_to, now))
+    return events
+
+
+def _redispatch(ctx: RouterContext, case: Case, action: ActionTaken, now: datetime) -> CaseEvent:
+    """退单 → the next candidate owner that has not had the case."""
+    assert case.assignment is not None
+    owner = next(c for c in case.candidates if c not in case.tried)
+    case.tried.append(owner)
+    case.assignment = _assign(case.assignment, owner)
+    return case.record(CaseEventKind.DISPATCHED, CaseState.DISPATCHED, at=now, actor="router",
+                       reason=f"re-routed after return by {action.actor}: next candidate {owner}")
+
+
+def _centre_dispatch(ctx: RouterContext, case: Case, action: ActionTaken, target: str, now: datetime) -> CaseEvent:
+    """仲裁 / 人工分拨: the target is a department code or a responsibility item code."""
+    tables = ctx.tables.current
+    item = tables.responsibility_list.by_code.get(target)
+    base = case.assignment or Assignment(owner=target, level=Level.DISTRICT)
+    if item is not None:
+        assignment = base.model_copy(update={"owner": item.owner, "level": item.level, "item_code": item.code,
+                                             "item_name": item.name})
+        case.list_version = tables.version
+    else:
+        assignment = _assign(base, target)
+    case.assignment = assignment
+    case.tried.append(assignment.owner)
+    kind = "arbitration" if action.kind is ActionKind.ARBITRATE else "manual dispatch"
+    return case.record(CaseEventKind.DISPATCHED, CaseState.DISPATCHED, at=now, actor=action.actor,
+                       reason=f"{kind} by the centre to {target}" + (f": {action.reason}" if action.reason else ""))
+
+
+def _assign(base: Assignment, owner: str) -> Assignment:
+    unit = {"GRID": base.grid_id, "COMMUNITY": base.community_id, "STREET": base.street_id}.get(owner)
+    return base.model_copy(update={"owner": owner, "owner_unit": unit})
+
+
+def _dead_letter(envelope: Envelope, reason: str) -> Outgoing:
+    headers = [("ce_specversion", b"1.0"), ("ce_id", envelope.id.encode()), ("ce_type", envelope.type.encode()),
+               ("ce_source", envelope.source.encode()), ("content-type", b"application/json"),
+               ("dlq_reason", reason.encode()), ("dlq_kind", b"invalid_transition"),
+               ("dlq_origin", f'{{"topic": "{INTAKE_ACTIONS}", "service": "router"}}'.encode())]
+    return Outgoing(topic=dlq(INTAKE_ACTIONS), key=(envelope.key or "").encode(), value=envelope.data,
+                    headers=headers, event_id=f"DLQ-{envelope.id}")
+

@@ -1,0 +1,98 @@
+"""New incidents from intake.{hotline,grid,wechat}.v1 → a case, dispatched, queued or merged."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import asyncpg
+
+from schemas.case import CaseEvent, CaseEventKind, CaseState
+from schemas.cloudevents import Envelope
+from schemas.incident import IncidentReported
+from services.router.adapters import repository as repo
+from services.router.domain.case import Case, case_id_for
+from services.router.domain.decide import Routing, route
+from services.router.domain.duplicates import find_duplicate
+from services.router.handlers.context import RouterContext, publish_later
+
+
+async def handle_incident(ctx: RouterContext, envelope: Envelope, topic: str) -> None:
+    incident = envelope.payload(IncidentReported)
+    routing = route(incident, ctx.tables.current)  # pure and CPU-only: outside the transaction
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        if not await repo.first_time(conn, envelope.id, topic):
+            return
+        if await repo.case_exists_for_incident(conn, incident.incident_id):
+            return  # the same incident re-published under another ce_id
+        now = ctx.clock()
+        case = _new_case(incident, routing)
+        events = [case.record(CaseEventKind.CREATED, CaseState.REPORTED, at=incident.received_at, actor="router",
+                              explanation=routing.explanation)]
+        if routing.item is not None and routing.outcome == "dispatch":
+            nearby = await repo.open_cases_for_item(conn, routing.item.code, now - ctx.duplicates.window)
+            found = find_duplicate(routing, nearby, ctx.duplicates)
+            if found is not None:
+                target, distance = found
+                await _merge(conn, case, target, distance, events)
+                ctx.kick()
+                return
+        events.extend(_first_moves(case, routing, incident, now))
+        await repo.save(conn, case, events)
+        await publish_later(conn, events)
+    ctx.kick()
+
+
+def _new_case(incident: IncidentReported, routing: Routing) -> Case:
+    place = routing.place
+    return Case(
+        case_id=case_id_for(incident.incident_id), incident_id=incident.incident_id, channel=incident.channel,
+        state=CaseState.REPORTED, text=incident.text, urgency=incident.urgency.value,
+        citizen=incident.reporter.kind == "citizen", opened_at=incident.received_at, updated_at=incident.received_at,
+        assignment=routing.assignment, deadlines=routing.deadlines, list_version=routing.list_version,
+        grid_worker=place.worker_id if place else None,
+        lon=place.lon if place else (incident.location.point.lon if incident.location.point else None),
+        lat=place.lat if place else (incident.location.point.lat if incident.location.point else None),
+        candidates=list(routing.candidates), explanation=routing.explanation,
+        reporters=[incident.reporter.model_dump(mode="json") | {"incident_id": incident.incident_id}],
+    )
+
+
+def _first_moves(case: Case, routing: Routing, incident: IncidentReported, at: datetime) -> list[CaseEvent]:
+    if routing.outcome == "manual" or case.assignment is None:
+        why = str(routing.explanation.get("why_manual", "needs a person to route it"))
+        return [case.record(CaseEventKind.QUEUED_MANUAL, CaseState.MANUAL, at=at, actor="router", reason=why)]
+    case.tried.append(case.assignment.owner)
+    dispatched = case.record(CaseEventKind.DISPATCHED, CaseState.DISPATCHED, at=at, actor="router",
+                             reason=f"item {case.assignment.item_code}", explanation=routing.explanation)
+    if routing.outcome != "on_the_spot" or incident.on_the_spot is None:
+        return [dispatched]
+    # 自行处置: handled on the spot by the reporting grid worker — closed at once, still counted.
+    worker = incident.reporter.id or "GRID"
+    evidence = tuple(str(u) for u in incident.on_the_spot.evidence_urls)
+    return [
+        dispatched,
+        case.record(CaseEventKind.ACCEPTED, CaseState.ACCEPTED, at=at, actor=worker, on_the_spot=True),
+        case.record(CaseEventKind.RESOLVED, CaseState.RESOLVED, at=at, actor=worker, on_the_spot=True,
+                    evidence_urls=evidence, reason="handled on the spot (自行处置)"),
+        case.record(CaseEventKind.CLOSED, CaseState.CLOSED, at=at, actor=worker, on_the_spot=True,
+                    reason="handled on the spot (自行处置)"),
+    ]
+
+
+async def _merge(
+    conn: asyncpg.Connection, case: Case, target: Case, distance: float, events: list[CaseEvent]
+) -> None:
+    """The duplicate gets its own (closed) record pointing at the open case; its reporter joins that case."""
+    locked = await repo.load(conn, target.case_id)
+    assert locked is not None
+    reason = f"重复件: same item {target.assignment.item_code if target.assignment else ''} {distance:.0f} m away"
+    events.append(case.record(CaseEventKind.MERGED, CaseState.MERGED, at=case.opened_at, actor="router",
+                              reason=reason, merged_into=target.case_id))
+    locked.reporters.extend(case.reporters)
+    locked.merged_count += 1
+    repeat = locked.record(CaseEventKind.REPEAT_REPORTED, locked.state, at=case.opened_at, actor="router",
+                           reason=f"repeat report {case.incident_id} ({distance:.0f} m)")
+    await repo.save(conn, case, events)
+    await repo.save(conn, locked, [repeat])
+    await repo.record_merge(conn, case.incident_id, locked.case_id, case.opened_at)
+    await publish_later(conn, [*events, repeat])

@@ -1,0 +1,27 @@
+"""Router settings (env prefix `ROUTER_`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic_settings import SettingsConfigDict
+
+from runtime.settings import PlatformSettings
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+
+
+class RouterSettings(PlatformSettings):
+    model_config = SettingsConfigDict(env_prefix="ROUTER_", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = 8002
+    schema_name: str = "router"
+    group_id: str = "gridline-router"
+    responsibility_list_dir: Path = HERE / "data" / "responsibility_list"
+    city_dir: Path = ROOT / ".local" / "city"  # grids.geojson + gazetteer.json (python -m simcity write)
+    confidence_threshold: float = 0.55
+    duplicate_radius_m: float = 150.0
+    duplicate_window_hours: float = 72.0
+    reload_interval_seconds: float = 5.0  # how often the list directory is checked for a new version

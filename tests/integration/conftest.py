@@ -1,0 +1,128 @@
+"""Fixtures that run Gridline's services in-process against the session's real broker and database."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from fastapi import FastAPI
+
+from deploy.local.stack import Stack
+from schemas.cloudevents import Envelope, decode
+
+pytestmark = pytest.mark.integration
+
+
+@asynccontextmanager
+async def serve(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """Run the app's lifespan (clients, consumers) and talk to it over ASGI."""
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            yield client
+
+
+class TopicReader:
+    """Reads a topic from the beginning (no group) and returns the records a test is looking for."""
+
+    def __init__(self, bootstrap: str) -> None:
+        self.bootstrap = bootstrap
+
+    async def collect(
+        self, topic: str, match: Callable[[Envelope], bool], *, expect: int = 1, timeout: float = 30.0,
+        settle: float = 0.0,
+    ) -> list[Envelope]:
+        """Wait for `expect` matching records; with `settle`, keep reading that long to catch extras."""
+        consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False,
+                                    isolation_level="read_committed")
+        await consumer.start()
+        try:
+            partitions = consumer.partitions_for_topic(topic) or set()
+            if not partitions:
+                await consumer._client.force_metadata_update()
+                partitions = consumer.partitions_for_topic(topic) or set()
+            tps = [TopicPartition(topic, p) for p in sorted(partitions)]
+            consumer.assign(tps)
+            await consumer.seek_to_beginning(*tps)
+            found: list[Envelope] = []
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + timeout
+            settle_until: float | None = None
+            while loop.time() < deadline:
+                batch = await consumer.getmany(timeout_ms=200)
+                for records in batch.values():
+                    for r in records:
+                        env = decode(r.key, r.value, r.headers) if topic.endswith(".dlq") is False else _raw(r)
+                        if match(env):
+                            found.append(env)
+                if len(found) >= expect:
+                    if settle <= 0:
+                        break
+                    settle_until = settle_until or loop.time() + settle
+                    if loop.time() >= settle_until:
+                        break
+            return found
+        finally:
+            await consumer.stop()
+
+
+def _raw(record: Any) -> Envelope:
+    """Dead-letter records may not be CloudEvents at all: expose value and headers as they are."""
+    headers = {k: v.decode(errors="replace") for k, v in record.headers}
+    from datetime import UTC, datetime
+
+    return Envelope(id=headers.get("ce_id", ""), source=headers.get("ce_source", ""),
+                    type=headers.get("ce_type", ""), time=datetime.now(UTC), data=record.value or b"",
+                    key=record.key.decode(errors="replace") if record.key else None, extensions=headers)
+
+
+@pytest.fixture(scope="session")
+def topics(stack: Stack) -> TopicReader:
+    return TopicReader(stack.bootstrap)
+
+
+@pytest.fixture
+def uid() -> str:
+    """A short unique id so tests never collide on natural ids in the shared topics."""
+    return uuid.uuid4().hex[:10].upper()
+
+
+@pytest.fixture(scope="session")
+def city_dir(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The synthetic city's files, as the router loads them."""
+    from simcity.export import write_city
+    from simcity.generate import generate_city
+
+    directory = tmp_path_factory.mktemp("city")
+    write_city(generate_city(), directory)
+    return directory
+
+
+class Places:
+    """Hands out a different comprehensive grid to every caller, so that tests never meet each other's
+    open cases (duplicates are merged by item and distance)."""
+
+    def __init__(self, city_dir: Any) -> None:
+        import json
+
+        features = json.loads((city_dir / "grids.geojson").read_text())["features"]
+        self._grids = [f["properties"] for f in features if f["properties"]["kind"] == "comprehensive"]
+        self._next = 0
+
+    def take(self) -> dict[str, Any]:
+        grid = self._grids[self._next]
+        self._next += 7  # spread over the district
+        if self._next >= len(self._grids):
+            self._next = self._next % len(self._grids) + 1
+        return grid
+
+
+@pytest.fixture(scope="session")
+def places(city_dir: Any) -> Places:
+    return Places(city_dir)
