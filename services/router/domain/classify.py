@@ -31,6 +31,9 @@ HINT_TEXT_FACTOR = 0.5  # keywords found in a free-text category hint
 HINT_PREFIX_BONUS = 1.0  # the hint names the item's class or group and the text already points at it
 HINT_CODE_RAW = 10.0  # the hint is the item's own code (grid workers pick it in the app)
 SATURATION = 2.5  # raw evidence at which confidence reaches 1 - 1/e
+HYPOTHETICAL_FACTOR = 0.5  # a hit right after 万一/一旦/担心…: a feared event, not the reported one
+_HYPOTHETICAL = ("万一", "一旦", "如果", "要是", "假如", "担心", "以免", "防止", "怕")
+_HYPOTHETICAL_WINDOW = 4
 _PREFIX = re.compile(r"^[A-Z](\d{2})?$")
 
 
@@ -57,6 +60,11 @@ class Classification(BaseModel):
         top = candidates[0] if candidates else None
         confident = top is not None and top.score >= threshold
         return cls(candidates=tuple(candidates), top=top, confident=confident)
+
+
+def _mood(text: str, start: int) -> float:
+    before = text[max(0, start - _HYPOTHETICAL_WINDOW):start]
+    return HYPOTHETICAL_FACTOR if any(marker in before for marker in _HYPOTHETICAL) else 1.0
 
 
 def _normalise(text: str) -> str:
@@ -115,9 +123,18 @@ class Classifier:
         return Classification.of(self.classify(text, category_hint, context), threshold)
 
     @staticmethod
-    def _confidence(raw: float, scored: Sequence[tuple[float, object, object, object]], rank: int) -> float:
-        """Strength of the evidence times its share against the strongest rival."""
-        rival = scored[1][0] if rank == 0 and len(scored) > 1 else (scored[0][0] if rank > 0 else 0.0)
+    def _confidence(raw: float, scored: Sequence[tuple[float, ResponsibilityItem, object, object]],
+                    rank: int) -> float:
+        """Strength of the evidence times its share against the strongest rival.
+
+        An item that ties with the top but loses on the list's explicit priority is no rival to it.
+        """
+        if rank > 0:
+            rival = scored[0][0]
+        else:
+            top = scored[0][1]
+            rival = max((r for r, other, _, _ in scored[1:] if r < raw or other.priority == top.priority),
+                        default=0.0)
         strength = 1.0 - math.exp(-raw / SATURATION)
         return round(strength * raw / (raw + rival), 4)
 
@@ -138,7 +155,8 @@ class Classifier:
                 if keyword in evidence[index] or any(a <= start and end <= b for a, b in claimed):
                     continue
                 aligned = start in boundaries and end in boundaries
-                evidence[index][keyword] = weight * factor * (1.0 if aligned else EMBEDDED_FACTOR)
+                weight *= factor * (1.0 if aligned else EMBEDDED_FACTOR) * _mood(text, start)
+                evidence[index][keyword] = weight
                 claimed.append((start, end))
         return evidence
 

@@ -1,0 +1,70 @@
+"""Starting Gridline's services as processes for `make run` and the benchmarks, and stopping them."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+SERVICES = {"intake": 8001, "router": 8002, "sla": 8003, "scoring": 8004}
+
+
+def available() -> dict[str, int]:
+    """Services present in this checkout (each has a __main__.py)."""
+    return {n: p for n, p in SERVICES.items() if (ROOT / "services" / n / "__main__.py").exists()}
+
+
+@dataclass
+class ServiceSet:
+    env: dict[str, str]
+    logs: Path
+    procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    def start(self, names: dict[str, int]) -> None:
+        self.logs.mkdir(parents=True, exist_ok=True)
+        for name, port in names.items():
+            env = {**os.environ, **self.env, f"{name.upper()}_PORT": str(port)}
+            out = (self.logs / f"{name}.log").open("ab")
+            self.procs[name] = subprocess.Popen(
+                [sys.executable, "-m", f"services.{name}"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    def wait_ready(self, names: dict[str, int], timeout: float = 120) -> None:
+        deadline = time.monotonic() + timeout
+        pending = dict(names)
+        while pending:
+            for name, port in list(pending.items()):
+                proc = self.procs[name]
+                if proc.poll() is not None:
+                    raise RuntimeError(f"{name} exited ({proc.returncode}); see {self.logs / (name + '.log')}")
+                try:
+                    if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
+                        del pending[name]
+                except httpx.HTTPError:
+                    pass
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"not ready: {sorted(pending)}; see {self.logs}")
+            time.sleep(0.3)
+
+    def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
+        proc = self.procs[name]
+        os.killpg(proc.pid, sig)
+        proc.wait()
+
+    def stop(self) -> None:
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        for proc in self.procs.values():
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)

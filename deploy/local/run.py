@@ -1,0 +1,73 @@
+"""`make run`: the whole of Gridline on this machine, with a live demo stream, until Ctrl-C."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import signal
+import sys
+from collections import Counter
+from pathlib import Path
+
+import yaml
+
+from deploy.local import stack as local_stack
+from deploy.local.demo import Departments, Summary, feed, watch
+from deploy.local.processes import ROOT, ServiceSet, available
+from simcity.export import write_city
+from simcity.generate import generate_city
+
+CODES = Path(__file__).resolve().parent / "demo_item_codes.yaml"
+
+
+def _say(text: str) -> None:
+    print(f"gridline ▸ {text}", file=sys.stderr, flush=True)
+
+
+async def _demo(bootstrap: str, rate: float) -> None:
+    summary, stats = Summary(), Counter[str]()
+    codes = yaml.safe_load(CODES.read_text()) if CODES.exists() else {}
+    departments = Departments("http://127.0.0.1:8001", random.Random(7))
+    tasks = [asyncio.create_task(watch(bootstrap, summary, departments)),
+             asyncio.create_task(feed("http://127.0.0.1:8001", rate, stats, codes))]
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGINT, stop.set)
+    loop.add_signal_handler(signal.SIGTERM, stop.set)
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), 3)
+        print(summary.render(stats), flush=True)
+        for t in tasks:
+            if t.done() and t.exception():
+                raise t.exception()  # type: ignore[misc]
+    for t in tasks:
+        t.cancel()
+
+
+def main() -> int:
+    _say("starting Kafka (KRaft) and PostgreSQL …")
+    stack = local_stack.up(local_stack.stack_for("run"))
+    _say(f"kafka {stack.bootstrap}  postgres {stack.database_url}")
+    city_dir = ROOT / ".local" / "city"
+    write_city(generate_city(), city_dir)
+    services = ServiceSet(env={**stack.env(), "ROUTER_CITY_DIR": str(city_dir)}, logs=ROOT / ".local" / "run" / "logs")
+    names = available()
+    try:
+        services.start(names)
+        _say(f"starting services {', '.join(f'{n}:{p}' for n, p in names.items())} (logs in .local/run/logs)")
+        services.wait_ready(names)
+        _say("all services ready — feeding the demo stream (Ctrl-C stops everything)")
+        asyncio.run(_demo(stack.bootstrap, rate=4.0))
+    except KeyboardInterrupt:
+        pass
+    finally:
+        _say("stopping services, Kafka and PostgreSQL …")
+        services.stop()
+        local_stack.down(stack)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Scoring's pure core: facts from events, the ruler, exact card arithmetic. No I/O imports here."""

@@ -1,0 +1,118 @@
+"""From one event (and what is known about its case) to the facts it establishes.
+
+Pure: the handler loads the case context, calls these, and stores what they return in the same
+transaction as the inbox row, so a redelivered event can never add a fact twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from decimal import Decimal
+
+from schemas.case import CaseEvent, CaseEventKind, CaseState
+from schemas.sla import SlaEvent, SlaEventKind, SlaStage
+from services.scoring.domain.facts import CaseContext, Fact, FactName, is_department
+from services.scoring.domain.periods import period_of
+
+GRID_WORKER = "grid_worker"
+_SLA_FACTS = {
+    (SlaStage.ACCEPT, SlaEventKind.MET): FactName.ACCEPT_MET,
+    (SlaStage.ACCEPT, SlaEventKind.OVERDUE): FactName.ACCEPT_OVERDUE,
+    (SlaStage.HANDLE, SlaEventKind.MET): FactName.HANDLE_MET,
+    (SlaStage.HANDLE, SlaEventKind.OVERDUE): FactName.HANDLE_OVERDUE,
+}
+
+
+@dataclass(frozen=True)
+class Derived:
+    context: CaseContext
+    facts: tuple[Fact, ...]
+    located_now: bool = False  # the case's community/street became known with this event
+
+
+def reporter_of(event: CaseEvent) -> str | None:
+    """The reporting grid worker, from the routing explanation's `reporter` ({kind, id}) when present.
+
+    case.events.v1 has no reporter field yet (see README, "contract gaps"); on-the-spot cases name the
+    worker as the actor of their `accepted`/`closed` events, which covers them either way."""
+    found = (event.explanation or {}).get("reporter")
+    if isinstance(found, dict) and found.get("kind") == GRID_WORKER and isinstance(found.get("id"), str):
+        return str(found["id"])
+    return None
+
+
+def seconds_between(start: datetime, end: datetime) -> Decimal:
+    """Exact elapsed seconds (microsecond resolution), never a float."""
+    delta = end - start
+    return Decimal(delta.days * 86400 + delta.seconds) + Decimal(delta.microseconds).scaleb(-6)
+
+
+def _is_centre(actor: str) -> bool:
+    return actor == "CENTER" or actor.startswith("CENTER:")
+
+
+def from_case_event(event: CaseEvent, known: CaseContext | None) -> Derived:
+    ctx = replace(known) if known is not None else CaseContext(case_id=event.case_id)
+    was_located = bool(ctx.community_id or ctx.street_id)
+    if event.assignment is not None:
+        a = event.assignment
+        ctx.grid_id = ctx.grid_id or a.grid_id
+        ctx.community_id = ctx.community_id or a.community_id
+        ctx.street_id = ctx.street_id or a.street_id
+    period = period_of(event.at)
+    owner = event.assignment.owner if event.assignment is not None else None
+    department = owner if is_department(owner) else None
+    facts: list[Fact] = []
+
+    def fact(name: FactName, *, value: Decimal = Decimal(1), tag: str = "", department: str | None = None,
+             worker: str | None = None, in_period: str | None = None) -> None:
+        facts.append(Fact(name=name, case_id=event.case_id, period=in_period or period, value=value, tag=tag,
+                          department=department, worker=worker))
+
+    kind = event.kind
+    if kind is CaseEventKind.CREATED:
+        ctx.reported_period = period
+        ctx.level = event.assignment.level.value if event.assignment is not None else None
+        ctx.reporter = reporter_of(event)
+        if ctx.reporter:
+            fact(FactName.REPORTED, tag=ctx.level or "", worker=ctx.reporter)
+    elif event.on_the_spot and kind in (CaseEventKind.ACCEPTED, CaseEventKind.CLOSED):
+        if ctx.reporter is None and not _is_centre(event.actor):
+            ctx.reporter = event.actor  # 自行处置: the worker who handled it is the one who reported it
+            fact(FactName.REPORTED, tag=ctx.level or "", worker=ctx.reporter, in_period=ctx.reported_period)
+        if kind is CaseEventKind.CLOSED:
+            fact(FactName.ON_THE_SPOT, worker=event.actor)
+    elif kind in (CaseEventKind.DISPATCHED, CaseEventKind.ESCALATED):
+        fact(FactName.RECEIVED, department=department)
+        if kind is CaseEventKind.ESCALATED:
+            fact(FactName.ESCALATED)
+    elif kind is CaseEventKind.RETURNED:
+        fact(FactName.RETURNED, department=department)
+    elif kind is CaseEventKind.RESOLVED and not event.on_the_spot:
+        ctx.resolved_at = event.at
+        fact(FactName.RESOLVED, department=department)
+    elif kind in (CaseEventKind.VERIFIED, CaseEventKind.REOPENED):
+        verification = kind is CaseEventKind.VERIFIED or event.previous_state is CaseState.RESOLVED
+        if verification and ctx.resolved_at is not None and not _is_centre(event.actor):
+            fact(FactName.VERIFY_SECONDS, value=seconds_between(ctx.resolved_at, event.at), worker=event.actor)
+        if kind is CaseEventKind.REOPENED:
+            fact(FactName.REOPENED, department=department)
+    elif kind is CaseEventKind.RATED and event.satisfaction is not None:
+        fact(FactName.RATED, value=Decimal(event.satisfaction), department=department)
+    elif kind is CaseEventKind.REPEAT_REPORTED:
+        fact(FactName.REPEAT_REPORTED, department=department)
+    elif kind in (CaseEventKind.REJECTED, CaseEventKind.MERGED) and ctx.reporter:
+        # the outcome of a report counts in the month of the report, so quality is a share of that month
+        fact(FactName.REPORT_INVALID, worker=ctx.reporter, in_period=ctx.reported_period)
+    located_now = not was_located and bool(ctx.community_id or ctx.street_id)
+    return Derived(ctx, tuple(facts), located_now)
+
+
+def from_sla_event(event: SlaEvent) -> tuple[Fact, ...]:
+    """签收/办结 timeliness: `met` or `overdue` of a stage, for the owner named on the SLA event."""
+    name = _SLA_FACTS.get((event.stage, event.kind))
+    if name is None:
+        return ()
+    department = event.owner if is_department(event.owner) else None
+    return (Fact(name=name, case_id=event.case_id, period=period_of(event.at), department=department),)
