@@ -113,7 +113,7 @@ class Places:
 
         features = json.loads((city_dir / "grids.geojson").read_text())["features"]
         self._grids = [f["properties"] for f in features if f["properties"]["kind"] == "comprehensive"]
-        self._next = 0
+        self._next = uuid.uuid4().int % len(self._grids)  # a reused stack keeps earlier sessions' cases
 
     def take(self) -> dict[str, Any]:
         grid = self._grids[self._next]

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import shutil
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 import pytest_asyncio
 
 from deploy.local.stack import Stack
@@ -23,9 +26,33 @@ def router_settings(stack: Stack, city_dir: Path, **overrides: Any) -> RouterSet
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
-async def router_client(stack: Stack, city_dir: Path) -> AsyncIterator[httpx.AsyncClient]:
-    async with serve(create_router(router_settings(stack, city_dir))) as client:
+async def list_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the responsibility list the session's router watches (the hot-reload test edits it)."""
+    target = tmp_path_factory.mktemp("responsibility_list")
+    shutil.copytree(RouterSettings().responsibility_list_dir, target, dirs_exist_ok=True)
+    return target
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def router_client(stack: Stack, city_dir: Path, list_dir: Path) -> AsyncIterator[httpx.AsyncClient]:
+    async with serve(create_router(router_settings(stack, city_dir, responsibility_list_dir=list_dir))) as client:
         yield client
+
+
+async def wait_for_case(
+    client: httpx.AsyncClient, case_id: str, until: Callable[[dict[str, Any]], bool], timeout: float = 30
+) -> dict[str, Any]:
+    """Poll the router's query API until the case satisfies `until` (the pipeline is asynchronous)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    last: dict[str, Any] = {}
+    while asyncio.get_running_loop().time() < deadline:
+        resp = await client.get(f"/v1/cases/{case_id}")
+        if resp.status_code == 200:
+            last = resp.json()
+            if until(last):
+                return last
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"case {case_id} never got there; last seen: {last.get('state')} {last.get('timeline')}")
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")

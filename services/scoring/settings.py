@@ -1,0 +1,22 @@
+"""Scoring settings (env prefix `SCORING_`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic_settings import SettingsConfigDict
+
+from runtime.settings import PlatformSettings
+
+HERE = Path(__file__).resolve().parent
+
+
+class ScoringSettings(PlatformSettings):
+    model_config = SettingsConfigDict(env_prefix="SCORING_", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = 8004
+    schema_name: str = "scoring"
+    group_id: str = "gridline-scoring"
+    ruler_dir: Path = HERE / "data" / "ruler"  # every published <version>.yaml
+    publish_interval_seconds: float = 2.0  # how often dirty cards are recomputed (debounce)

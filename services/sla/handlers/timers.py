@@ -1,0 +1,41 @@
+"""The durable timer: due stages are read from PostgreSQL, decided, and their events written to the
+outbox in the transaction that marks them — a crash between the two is impossible, and a replay after
+one produces the same event ids (the outbox ignores them)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+
+from services.sla.adapters import repository as repo
+from services.sla.domain.timers import tick
+from services.sla.handlers.context import SlaContext, publish_later
+
+
+async def fire_due(ctx: SlaContext, now: datetime) -> int:
+    """Fire every warning and deadline due at `now` (injected: tests pass a clock in the future).
+    Returns the number of SLA events written."""
+    written = 0
+    while True:
+        async with ctx.pool.acquire() as conn, conn.transaction():
+            batch = await repo.due(conn, now, ctx.timer_batch)
+            for case, deadline in batch:
+                change = tick(case, deadline, now, ctx.rules)
+                await repo.save_case(conn, case, change.touched)
+                await publish_later(conn, change.events)
+                written += len(change.events)
+        if len(batch) < ctx.timer_batch:
+            break
+    if written:
+        ctx.kick()
+    return written
+
+
+async def run_timer(ctx: SlaContext, stop: asyncio.Event, interval: float) -> None:
+    """Check the clocks every `interval` seconds until stopped."""
+    while not stop.is_set():
+        await fire_due(ctx, ctx.clock())
+        try:
+            await asyncio.wait_for(stop.wait(), interval)
+        except TimeoutError:
+            pass
