@@ -1,16 +1,24 @@
-"""Settings every service shares; each service subclasses with its own env prefix."""
+"""Settings every service shares; each service subclasses with its own env prefix.
+
+The shared fields are read from unprefixed variables (`KAFKA_BOOTSTRAP`, `DATABASE_URL`, `LOG_LEVEL`,
+`OTEL_CONSOLE`) whatever the service's prefix, so one environment configures the whole platform."""
 
 from __future__ import annotations
 
+from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
+def _shared(name: str) -> AliasChoices:
+    return AliasChoices(name, name.upper())
+
+
 class PlatformSettings(BaseSettings):
-    """`KAFKA_BOOTSTRAP`, `DATABASE_URL`, `LOG_LEVEL` are read without a prefix (shared by all services)."""
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", populate_by_name=True)
 
-    model_config = SettingsConfigDict(env_prefix="", extra="ignore")
-
-    kafka_bootstrap: str = "127.0.0.1:9092"
-    database_url: str = "postgresql://postgres@127.0.0.1:55432/gridline_run"
-    log_level: str = "INFO"
-    otel_console: bool = False  # print spans to stdout (no collector needed locally)
+    kafka_bootstrap: str = Field("127.0.0.1:9092", validation_alias=_shared("kafka_bootstrap"))
+    database_url: str = Field(
+        "postgresql://postgres@127.0.0.1:55432/gridline_run", validation_alias=_shared("database_url")
+    )
+    log_level: str = Field("INFO", validation_alias=_shared("log_level"))
+    otel_console: bool = Field(False, validation_alias=_shared("otel_console"))  # print spans to stdout

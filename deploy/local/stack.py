@@ -45,7 +45,12 @@ class Stack:
         return {"KAFKA_BOOTSTRAP": self.bootstrap, "DATABASE_URL": self.database_url}
 
 
-PORTS = {"run": (9092, 9093, 55432), "test": (19092, 19093, 55433), "bench": (29092, 29093, 55434)}
+PORTS = {
+    "run": (9092, 9093, 55432),
+    "test": (19092, 19093, 55433),
+    "bench": (29092, 29093, 55434),
+    "chaos": (39092, 39093, 55435),  # the crash tests own a whole stack: they kill -9 services on it
+}
 
 
 def stack_for(profile: str) -> Stack:

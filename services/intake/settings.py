@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 from pydantic_settings import SettingsConfigDict
 
 from runtime.settings import PlatformSettings
 
 
-class WechatAccount(PlatformSettings):
+class WechatAccount(BaseModel):
     """One official account / mini program: the token, AppID and EncodingAESKey from its console."""
 
-    model_config = SettingsConfigDict(env_prefix="", extra="ignore")
     token: str
     app_id: str
     encoding_aes_key: str | None = None

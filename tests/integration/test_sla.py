@@ -121,7 +121,9 @@ async def test_overdue_escalates_once_despite_redelivery_and_restart(stack: Stac
         listed = (await client.get("/v1/sla/overdue", params={"department": f"DEPT-{uid}"})).json()
         assert [(o["case_id"], o["stage"], o["level"]) for o in listed] == [(router.case_id, "accept", "grid")]
     async with running_sla(stack) as (sla, _), producer(stack) as p:
-        await send(p, dispatched)
+        await send(p, dispatched)  # delivered again to the restarted service
+        await send(p, router.event(CaseEventKind.PROGRESSED, T0 + timedelta(hours=4)))
+        await wait_seq(sla, router.case_id, 3)
         await sla.fire_due(T0 + timedelta(hours=5))
     events = await sla_events(topics, router.case_id, 3, settle=3.0)
     assert [e["kind"] for e in events] == ["deadline_set", "overdue", "escalation_decided"]

@@ -17,6 +17,12 @@ def incident_id(channel: Channel, natural_id: str) -> str:
     return f"{_PREFIX[channel]}-{digest}"
 
 
+def mini_program_natural_id(account: str, request_id: str) -> str:
+    """`{account}:mp:{request_id}`: the `mp:` keeps a numeric request id apart from a pushed message's
+    `{account}:{MsgId}` in the same (wechat) ledger, so neither can take the other's incident."""
+    return f"{account}:mp:{request_id}"
+
+
 def body_hash(body: Any) -> str:
     """A stable hash of a request's meaningful content (detects the same id reused for another body)."""
     raw = json.dumps(body, sort_keys=True, ensure_ascii=False, default=str)

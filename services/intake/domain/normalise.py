@@ -10,6 +10,7 @@ from schemas.action import ActionTaken
 from schemas.common import Channel, GeoPoint
 from schemas.incident import IncidentReported, Location, OnTheSpot, Reporter
 from schemas.intake_api import CaseActionRequest, GridReport, HotlineTicket, MiniProgramSubmission
+from services.intake.domain.ids import mini_program_natural_id
 from services.intake.domain.privacy import mask_name, mask_openid, mask_phone, scrub_text
 
 
@@ -66,7 +67,7 @@ def from_mini_program(
     return IncidentReported(
         incident_id=incident_id,
         channel=Channel.WECHAT,
-        source_id=f"{account}:{sub.request_id}",
+        source_id=mini_program_natural_id(account, sub.request_id),
         reporter=Reporter(kind="citizen", id=mask_openid(sub.openid), contact_ref=contact_ref),
         text=scrub_text(sub.text),
         location=Location(

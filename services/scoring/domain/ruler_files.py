@@ -61,19 +61,23 @@ def _parse(text: str, label: str) -> tuple[yaml.Node | None, Any, list[Problem]]
 
 
 def line_of(node: yaml.Node | None, path: Sequence[int | str]) -> int | None:
-    """1-based line of the deepest node along `path` that exists (mapping keys, sequence indexes)."""
+    """1-based line of the deepest element along `path` that exists: a mapping entry's key line, a
+    sequence item's first line."""
     if node is None:
         return None
     line: int = node.start_mark.line + 1
     for part in path:
-        child: yaml.Node | None = None
         if isinstance(node, yaml.MappingNode):
-            child = next((v for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == str(part)), None)
+            entry = next(((k, v) for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == str(part)),
+                         None)
+            if entry is None:
+                break
+            node, line = entry[1], entry[0].start_mark.line + 1
         elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
-            child = node.value[part]
-        if child is None:
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
             break
-        node, line = child, child.start_mark.line + 1
     return line
 
 
@@ -82,45 +86,59 @@ def parse_ruler(text: str, label: str) -> Ruler:
     node, value, problems = _parse(text, label)
     if problems:
         raise RulerValidationError(problems)
+    problems = _check_entity_types(value, node, label)
     try:
         ruler = Ruler.model_validate(value)
     except ValidationError as exc:
-        raise RulerValidationError([
+        problems.extend(
             Problem(label, line_of(node, [p for p in err["loc"] if isinstance(p, int | str)]), _message(err))
             for err in exc.errors()
-        ]) from None
-    problems = [*_check_types(ruler, node, label), *_check_weights(ruler, node, label)]
+        )
     if problems:
-        raise RulerValidationError(problems)
+        raise RulerValidationError(sorted(problems, key=lambda p: p.line or 0))
     return ruler
 
 
 def _message(err: Any) -> str:
     where = ".".join(str(p) for p in err["loc"])
-    return f"{where}: {err['msg']}" if where else str(err["msg"])
+    given = err.get("input")
+    got = f" (got {given!r})" if isinstance(given, str | int | Decimal) else ""
+    return f"{where}: {err['msg']}{got}" if where else f"{err['msg']}{got}"
 
 
-def _check_types(ruler: Ruler, node: yaml.Node | None, label: str) -> list[Problem]:
-    missing = [t.value for t in EntityType if t not in ruler.entity_types]
-    if not missing:
-        return []
-    return [Problem(label, line_of(node, ["entity_types"]), f"no indicators for {', '.join(missing)}")]
-
-
-def _check_weights(ruler: Ruler, node: yaml.Node | None, label: str) -> list[Problem]:
+def _check_entity_types(value: Any, node: yaml.Node | None, label: str) -> list[Problem]:
+    """Checked on the raw document, so they are reported together with the field errors."""
+    types = value.get("entity_types") if isinstance(value, dict) else None
+    if not isinstance(types, dict):
+        return []  # the model reports the missing or malformed mapping
     problems: list[Problem] = []
-    for etype, indicators in ruler.entity_types.items():
-        where = line_of(node, ["entity_types", etype.value])
-        total = sum((i.weight for i in indicators), Decimal(0))
+    missing = [t.value for t in EntityType if t.value not in types]
+    if missing:
+        problems.append(Problem(label, line_of(node, ["entity_types"]), f"no indicators for {', '.join(missing)}"))
+    for etype, indicators in types.items():
+        if isinstance(indicators, list):
+            problems.extend(_check_indicators(str(etype), indicators, node, label))
+    return problems
+
+
+def _check_indicators(etype: str, indicators: list[Any], node: yaml.Node | None, label: str) -> list[Problem]:
+    items = [i for i in indicators if isinstance(i, dict)]
+    weights = [(str(i.get("code")), i.get("weight")) for i in items]
+    numbers = [Decimal(w) for _, w in weights if isinstance(w, int | Decimal) and not isinstance(w, bool)]
+    problems: list[Problem] = []
+    if len(numbers) == len(weights):  # a weight that is not a number is reported by the model
+        total = sum(numbers, Decimal(0))
         if total != 100:
-            listing = " + ".join(f"{i.code} {i.weight}" for i in indicators)
-            problems.append(Problem(label, where, f"{etype.value}: weights sum to {total}, not 100 ({listing})"))
-        seen: set[str] = set()
-        for index, indicator in enumerate(indicators):
-            if indicator.code in seen:
-                line = line_of(node, ["entity_types", etype.value, index, "code"])
-                problems.append(Problem(label, line, f"{etype.value}: indicator code {indicator.code} repeated"))
-            seen.add(indicator.code)
+            listing = " + ".join(f"{code} {w}" for code, w in weights)
+            where = line_of(node, ["entity_types", etype])
+            problems.append(Problem(label, where, f"{etype}: weights sum to {total}, not 100 ({listing})"))
+    seen: set[str] = set()
+    for index, item in enumerate(items):
+        code = str(item.get("code"))
+        if code in seen:
+            where = line_of(node, ["entity_types", etype, index, "code"])
+            problems.append(Problem(label, where, f"{etype}: indicator code {code} repeated"))
+        seen.add(code)
     return problems
 
 

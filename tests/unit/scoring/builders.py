@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from schemas.case import Assignment, CaseEvent, CaseEventKind, CaseState
 from schemas.common import Channel, Level
+from schemas.score import ScoreCard
 from schemas.sla import SlaEvent, SlaEventKind, SlaStage
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def assignment(owner: str, *, level: Level = Level.DISTRICT, community: str | None = "COMM1",
                street: str | None = "ST1", grid: str | None = "G1") -> Assignment:
+    """Where a case is and who holds it, as the router assigns it."""
     return Assignment(owner=owner, level=level, grid_id=grid, community_id=community, street_id=street,
                       item_code="A01", item_name="井盖破损")
 
@@ -20,7 +25,7 @@ def assignment(owner: str, *, level: Level = Level.DISTRICT, community: str | No
 def case_event(case_id: str, seq: int, kind: CaseEventKind, at: datetime, *, state: CaseState | None = None,
                actor: str = "router", assigned: Assignment | None = None, reporter: str | None = None,
                **extra: Any) -> CaseEvent:
-    explanation = {"reporter": {"kind": "grid_worker", "id": reporter}} if reporter else None
+    explanation: dict[str, object] | None = {"reporter": {"kind": "grid_worker", "id": reporter}} if reporter else None
     return CaseEvent(
         event_id="CE-" + hashlib.blake2b(f"{case_id}#{seq}".encode(), digest_size=10).hexdigest(),
         case_id=case_id, kind=kind, state=state or CaseState.DISPATCHED, seq=seq, at=at, actor=actor,
@@ -32,3 +37,113 @@ def case_event(case_id: str, seq: int, kind: CaseEventKind, at: datetime, *, sta
 def sla_event(case_id: str, kind: SlaEventKind, stage: SlaStage, at: datetime, owner: str) -> SlaEvent:
     return SlaEvent(event_id=f"SLA-{case_id}-{stage.value}-{kind.value}-{owner}", case_id=case_id, kind=kind,
                     stage=stage, at=at, owner=owner)
+
+
+def local(year: int, month: int, day: int, hour: int, minute: int = 0) -> datetime:
+    """A time on the Shanghai wall clock."""
+    return datetime(year, month, day, hour, minute, tzinfo=SHANGHAI)
+
+
+def a_month_of_cases(uid: str, year: int, month: int) -> list[CaseEvent | SlaEvent]:
+    """Six cases in one month, worked by hand in README.md ("a worked month"): departments A and B,
+    worker W, communities C and C2 of street S. The last SLA event falls just after midnight on the
+    1st of the next month (Shanghai), for a case scoring never sees created."""
+    da, db, w = f"TESTDEPT_A_{uid}", f"TESTDEPT_B_{uid}", f"W_{uid}"
+    places = {"community": f"COMM_{uid}", "street": f"STREET_{uid}", "grid": f"GRID_{uid}"}
+    here, there = dict(places), {**places, "community": f"COMM2_{uid}"}
+
+    def at(day: int, hour: int) -> datetime:
+        return local(year, month, day, hour)
+
+    def on(owner: str, level: Level = Level.DISTRICT, place: dict[str, str] = here) -> Assignment:
+        return assignment(owner, level=level, **place)
+
+    events: list[CaseEvent | SlaEvent] = []
+
+    def case(case_id: str, *steps: tuple[CaseEventKind, datetime, dict[str, Any]]) -> None:
+        for seq, (kind, when, extra) in enumerate(steps, start=1):
+            events.append(case_event(f"{case_id}-{uid}", seq, kind, when, **extra))
+
+    k = CaseEventKind
+    case("C1", (k.CREATED, at(2, 9), {"assigned": on(da)}), (k.DISPATCHED, at(2, 9), {"assigned": on(da)}),
+         (k.ACCEPTED, at(2, 10), {"assigned": on(da), "actor": da}),
+         (k.RESOLVED, at(3, 10), {"assigned": on(da), "actor": da}),
+         (k.VERIFIED, at(3, 12), {"assigned": on(da), "actor": w}),
+         (k.RATED, at(4, 9), {"assigned": on(da), "actor": "CENTER:op", "satisfaction": 5}),
+         (k.CLOSED, at(4, 9), {"assigned": on(da), "actor": "CENTER:op", "state": CaseState.CLOSED}))
+    case("C2", (k.CREATED, at(5, 9), {"assigned": on(db, Level.STREET), "reporter": w}),
+         (k.DISPATCHED, at(5, 9), {"assigned": on(db, Level.STREET)}),
+         (k.RETURNED, at(5, 11), {"assigned": on(db, Level.STREET), "actor": db}),
+         (k.DISPATCHED, at(5, 11), {"assigned": on(da, Level.STREET)}),
+         (k.ACCEPTED, at(6, 9), {"assigned": on(da, Level.STREET), "actor": da}),
+         (k.RESOLVED, at(7, 9), {"assigned": on(da, Level.STREET), "actor": da}),
+         (k.REOPENED, at(7, 13), {"assigned": on(da, Level.STREET), "actor": w, "previous_state": CaseState.RESOLVED}),
+         (k.RESOLVED, at(8, 9), {"assigned": on(da, Level.STREET), "actor": da}),
+         (k.VERIFIED, at(8, 11), {"assigned": on(da, Level.STREET), "actor": w}),
+         (k.RATED, at(9, 9), {"assigned": on(da, Level.STREET), "actor": "CENTER:op", "satisfaction": 3}))
+    case("C3", (k.CREATED, at(10, 9), {"assigned": on("COMMUNITY", Level.COMMUNITY), "reporter": w}),
+         (k.DISPATCHED, at(10, 9), {"assigned": on("COMMUNITY", Level.COMMUNITY)}),
+         (k.REJECTED, at(10, 15), {"assigned": on("COMMUNITY", Level.COMMUNITY), "actor": "CENTER:op"}))
+    spot: dict[str, Any] = {"assigned": on("GRID", Level.GRID), "actor": w, "on_the_spot": True}
+    case("C4", (k.CREATED, at(11, 9), {"assigned": on("GRID", Level.GRID)}),
+         (k.DISPATCHED, at(11, 9), {"assigned": on("GRID", Level.GRID)}), (k.ACCEPTED, at(11, 9), spot),
+         (k.RESOLVED, at(11, 9), spot), (k.CLOSED, at(11, 9), spot))
+    case("C5", (k.CREATED, at(12, 9), {"assigned": on(db, place=there)}),
+         (k.DISPATCHED, at(12, 9), {"assigned": on(db, place=there)}),
+         (k.ESCALATED, at(13, 9), {"assigned": on("STREET", Level.STREET, there), "actor": "sla"}),
+         (k.REPEAT_REPORTED, at(14, 9), {"assigned": on("STREET", Level.STREET, there)}))
+    met, overdue, accept, handle = SlaEventKind.MET, SlaEventKind.OVERDUE, SlaStage.ACCEPT, SlaStage.HANDLE
+    events += [sla_event(f"C1-{uid}", met, accept, at(2, 10), da), sla_event(f"C1-{uid}", met, handle, at(3, 10), da),
+               sla_event(f"C2-{uid}", overdue, accept, at(6, 8), da), sla_event(f"C2-{uid}", met, handle, at(8, 9), da),
+               sla_event(f"C5-{uid}", overdue, accept, at(13, 8), db)]
+    last_day = (local(year + month // 12, month % 12 + 1, 1, 0) - timedelta(days=1)).day
+    events.append(sla_event(f"C6-{uid}", met, accept, local(year, month, last_day, 23, 59) + timedelta(minutes=2), da))
+    return events
+
+
+# What those cards say: key suffix → (total, rank, cases counted, {indicator: (raw, numerator, denominator, points)})
+EXPECTED_MONTH: dict[str, tuple[str, int, int, dict[str, tuple[str, int | None, int | None, str]]]] = {
+    "department:TESTDEPT_A": ("60.00", 2, 2, {
+        "timely_acceptance": ("50.00", 1, 2, "0.00"), "closure_on_time": ("100.00", 2, 2, "25.00"),
+        "return_rate": ("0.00", 0, 2, "10.00"), "rework_rate": ("33.33", 1, 3, "0.00"),
+        "repeat_rate": ("0.00", 0, 2, "10.00"), "satisfaction": ("4.00", 8, 2, "15.00")}),
+    "department:TESTDEPT_B": ("66.00", 1, 2, {
+        "timely_acceptance": ("0.00", 0, 1, "0.00"), "closure_on_time": ("0.00", 0, 0, "25.00"),
+        "return_rate": ("50.00", 1, 2, "0.00"), "rework_rate": ("0.00", 0, 0, "15.00"),
+        "repeat_rate": ("0.00", 0, 2, "10.00"), "satisfaction": ("0.00", 0, 0, "16.00")}),
+    "grid_worker:W": ("27.24", 1, 4, {
+        "reports": ("3.00", 3, None, "1.88"), "report_quality": ("66.67", 2, 3, "8.33"),
+        "difficulty": ("6.00", 3, None, "1.50"), "on_the_spot": ("1.00", 1, None, "0.75"),
+        "verification_timeliness": ("2.67", 28800, 3, "14.78")}),
+    "community:COMM": ("60.00", 2, 4, {
+        "timely_acceptance": ("50.00", 1, 2, "0.00"), "closure_on_time": ("100.00", 2, 2, "25.00"),
+        "return_rate": ("20.00", 1, 5, "0.00"), "rework_rate": ("33.33", 1, 3, "0.00"),
+        "repeat_rate": ("0.00", 0, 5, "10.00"), "satisfaction": ("4.00", 8, 2, "15.00"),
+        "escalations": ("0.00", 0, None, "10.00")}),
+    "community:COMM2": ("70.00", 1, 1, {
+        "timely_acceptance": ("0.00", 0, 1, "0.00"), "closure_on_time": ("0.00", 0, 0, "25.00"),
+        "return_rate": ("0.00", 0, 2, "10.00"), "rework_rate": ("0.00", 0, 0, "10.00"),
+        "repeat_rate": ("50.00", 1, 2, "0.00"), "satisfaction": ("0.00", 0, 0, "16.00"),
+        "escalations": ("1.00", 1, None, "9.00")}),
+    "street:STREET": ("54.71", 1, 5, {  # 25 + 20/7 + 20/7 + 15 + 9 = 54.714…; the rounded points add up to 54.72
+        "timely_acceptance": ("33.33", 1, 3, "0.00"), "closure_on_time": ("100.00", 2, 2, "25.00"),
+        "return_rate": ("14.29", 1, 7, "2.86"), "rework_rate": ("33.33", 1, 3, "0.00"),
+        "repeat_rate": ("14.29", 1, 7, "2.86"), "satisfaction": ("4.00", 8, 2, "15.00"),
+        "escalations": ("1.00", 1, None, "9.00")}),
+}
+EXPECTED_NEXT_MONTH = {  # the SLA event two minutes after midnight, Shanghai time
+    "department:TESTDEPT_A": ("96.00", 1, 1, {
+        "timely_acceptance": ("100.00", 1, 1, "20.00"), "closure_on_time": ("0.00", 0, 0, "25.00"),
+        "return_rate": ("0.00", 0, 0, "10.00"), "rework_rate": ("0.00", 0, 0, "15.00"),
+        "repeat_rate": ("0.00", 0, 0, "10.00"), "satisfaction": ("0.00", 0, 0, "16.00")}),
+}
+
+
+def summary(card: ScoreCard) -> tuple[str, int | None, int, dict[str, tuple[str, int | None, int | None, str]]]:
+    return (str(card.total), card.rank, card.cases_counted,
+            {i.code: (str(i.raw), i.numerator, i.denominator, str(i.points)) for i in card.indicators})
+
+
+def suffix(card: ScoreCard, uid: str) -> str:
+    """`department:TESTDEPT_A` for `2031-03:department:TESTDEPT_A_<uid>`."""
+    return f"{card.entity_type.value}:{card.entity_id.removesuffix('_' + uid)}"

@@ -35,7 +35,7 @@ def facts(**counts: int | tuple[int, str]) -> EntityFacts:
 
 def test_count_counts_facts() -> None:
     m = measure(indicator({"kind": "count", "fact": "reported"}), facts(reported=7))
-    assert (m.raw, m.numerator, m.denominator) == (7, 7, None)
+    assert (m.raw, m.numerator, m.denominator) == (Fraction(7), 7, None)
 
 
 def test_weighted_count_weighs_by_tag_with_a_default_for_unknown_tags() -> None:
@@ -55,7 +55,7 @@ def test_ratio_is_a_percentage_with_its_numerator_and_denominator() -> None:
 def test_ratio_numerator_may_subtract_a_fact() -> None:
     ind = indicator({"kind": "ratio", "numerator": ["reported", "-report_invalid"], "denominator": ["reported"]})
     m = measure(ind, facts(reported=4, report_invalid=1))
-    assert (m.raw, m.numerator, m.denominator) == (75, 3, 4)
+    assert (m.raw, m.numerator, m.denominator) == (Fraction(75), 3, 4)
 
 
 def test_ratio_without_a_denominator_scores_the_rulers_if_no_data() -> None:

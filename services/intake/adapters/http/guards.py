@@ -34,24 +34,27 @@ class BodyGuard:
         if media not in wanted:
             await _reply(send, 415, f"content-type must be one of {', '.join(wanted)}")
             return
-        seen = 0
+        seen, refused = 0, False
 
         async def counted() -> Message:
-            nonlocal seen
+            # Past the limit, answer 413 ourselves and tell the app the client left. Raising here would
+            # not do: FastAPI turns any error while it reads the body into its own 400.
+            nonlocal seen, refused
+            if refused:
+                return {"type": "http.disconnect"}
             message = await receive()
             seen += len(message.get("body", b""))
-            if seen > self.max_bytes:
-                raise _TooLarge
+            if seen > self.max_bytes and not refused:
+                refused = True
+                await _reply(send, 413, f"body larger than {self.max_bytes} bytes")
+                return {"type": "http.disconnect"}
             return message
 
-        try:
-            await self.app(scope, counted, send)
-        except _TooLarge:
-            await _reply(send, 413, f"body larger than {self.max_bytes} bytes")
+        async def unless_refused(message: Message) -> None:
+            if not refused:
+                await send(message)
 
-
-class _TooLarge(Exception):
-    pass
+        await self.app(scope, counted, unless_refused)
 
 
 def _media_for(path: str) -> tuple[str, ...]:

@@ -12,7 +12,7 @@ from schemas.intake_api import Accepted, MiniProgramSubmission
 from schemas.topics import INCIDENT_REPORTED, INTAKE_WECHAT
 from services.intake.adapters.http.guards import require_source
 from services.intake.adapters.http.responses import ERRORS, accept, gateway
-from services.intake.domain.ids import body_hash, incident_id
+from services.intake.domain.ids import body_hash, incident_id, mini_program_natural_id
 from services.intake.domain.normalise import from_mini_program
 from services.intake.gateway import Gateway, Submission
 
@@ -30,7 +30,7 @@ async def take_submission(
 ) -> Accepted:
     if account not in request.app.state.settings.wechat_accounts:
         raise HTTPException(404, f"unknown WeChat account {account!r}")
-    natural_id = f"{account}:{sub.request_id}"
+    natural_id = mini_program_natural_id(account, sub.request_id)
     received = datetime.now(UTC)
     return await accept(gw, Submission(
         channel=Channel.WECHAT.value,
