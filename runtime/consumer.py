@@ -122,7 +122,8 @@ class ConsumerLoop:
     async def _dead_letter(
         self, record: ConsumerRecord[bytes, bytes], reason: str, kind: str, envelope: Envelope | None = None
     ) -> None:
-        headers = list(record.headers) + [
+        headers = [
+            *record.headers,
             ("dlq_reason", reason[:4000].encode()),
             ("dlq_kind", kind.encode()),
             ("dlq_origin", json.dumps({"topic": record.topic, "partition": record.partition,

@@ -43,8 +43,12 @@ class OutboxRelay:
 
     async def run(self, stop: asyncio.Event, idle_seconds: float = 0.2) -> None:
         async with self.pool.acquire() as leader:
-            while not stop.is_set() and not await leader.fetchval("SELECT pg_try_advisory_lock($1)", self.lock_id):
-                await asyncio.sleep(1)
+            while not await leader.fetchval("SELECT pg_try_advisory_lock($1)", self.lock_id):
+                try:  # another instance publishes; wait to take over when it goes
+                    await asyncio.wait_for(stop.wait(), 1)
+                    return
+                except TimeoutError:
+                    pass
             try:
                 while not stop.is_set():
                     sent = await self.publish_pending()

@@ -16,9 +16,9 @@ def _shared(name: str) -> AliasChoices:
 class PlatformSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="", extra="ignore", populate_by_name=True)
 
-    kafka_bootstrap: str = Field("127.0.0.1:9092", validation_alias=_shared("kafka_bootstrap"))
+    kafka_bootstrap: str = Field(default="127.0.0.1:9092", validation_alias=_shared("kafka_bootstrap"))
     database_url: str = Field(
-        "postgresql://postgres@127.0.0.1:55432/gridline_run", validation_alias=_shared("database_url")
+        default="postgresql://postgres@127.0.0.1:55432/gridline_run", validation_alias=_shared("database_url")
     )
-    log_level: str = Field("INFO", validation_alias=_shared("log_level"))
-    otel_console: bool = Field(False, validation_alias=_shared("otel_console"))  # print spans to stdout
+    log_level: str = Field(default="INFO", validation_alias=_shared("log_level"))
+    otel_console: bool = Field(default=False, validation_alias=_shared("otel_console"))  # print spans to stdout

@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from pydantic import Field
 
-from schemas.common import Channel, Contract, GeoPoint, Level
+from schemas.common import Channel, Contract, GeoPoint, Level, Urgency
 
 
 class CaseState(StrEnum):
@@ -90,6 +90,7 @@ class CaseEvent(Contract):
     reason: str | None = None
     list_version: str | None = Field(default=None, description="responsibility list version that decided")
     channel: Channel | None = None
+    urgency: Urgency = Field(default=Urgency.NORMAL, description="urgent/critical cases run on tighter clocks")
     incident_id: str | None = None
     assignment: Assignment | None = None
     deadlines: Deadlines | None = None

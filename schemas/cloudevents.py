@@ -6,6 +6,7 @@ W3C `traceparent`/`tracestate` so a trace follows the incident across services.
 
 from __future__ import annotations
 
+import builtins
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -40,7 +41,7 @@ class Envelope:
     tracestate: str | None = None
     extensions: dict[str, str] = field(default_factory=dict)
 
-    def payload(self, model: type[M]) -> M:
+    def payload(self, model: builtins.type[M]) -> M:
         try:
             return model.model_validate_json(self.data)
         except ValidationError as exc:

@@ -34,7 +34,8 @@ class SlaEvent(Contract):
     level: Level | None = None
     to_level: Level | None = Field(default=None, description="escalation_decided: the next rung")
     document: str | None = Field(
-        default=None, description="escalation paperwork: risk_warning_letter | accountability_letter | supervision_order"
+        default=None,
+        description="escalation paperwork: risk_warning_letter | accountability_letter | supervision_order",
     )
     reason: str | None = None
     calendar_version: str | None = None

@@ -33,7 +33,8 @@ def _body(inc: SyntheticIncident, codes: dict[str, str]) -> tuple[str, dict[str,
     if channel == "hotline":
         return "/v1/hotline/tickets", {
             "ticket_no": inc.natural_id, "call_time": at, "caller_name": inc.reporter_name,
-            "caller_phone": "13800000000", "appeal_type": (inc.appeal_type or "投诉"), "urgency": str(getattr(inc.urgency, "value", inc.urgency)),
+            "caller_phone": "13800000000", "appeal_type": (inc.appeal_type or "投诉"),
+            "urgency": str(getattr(inc.urgency, "value", inc.urgency)),
             "text": inc.text, "address": inc.address, "point": point, "operator_id": "OP-DEMO",
             "category_hint": inc.category_hint,
         }, HOTLINE

@@ -21,9 +21,8 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import structlog
-
 import asyncpg
+import structlog
 from aiokafka import AIOKafkaProducer
 from cryptography.fernet import Fernet
 from pydantic import BaseModel

@@ -22,7 +22,9 @@ log = get_logger(__name__)
 def load_gazetteer(city_dir: Path) -> Gazetteer:
     grids, gazetteer = city_dir / "grids.geojson", city_dir / "gazetteer.json"
     if not grids.exists() or not gazetteer.exists():
-        raise FileNotFoundError(f"{city_dir} has no grids.geojson/gazetteer.json: run `python -m simcity write {city_dir}`")
+        raise FileNotFoundError(
+            f"{city_dir} has no grids.geojson/gazetteer.json: run `python -m simcity write {city_dir}`"
+        )
     return Gazetteer(json.loads(grids.read_text()), json.loads(gazetteer.read_text()))
 
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from schemas.case import Assignment, CaseEvent, CaseEventKind, CaseState, Deadlines
-from schemas.common import Channel, GeoPoint
+from schemas.common import Channel, GeoPoint, Urgency
 from services.router.domain.lifecycle import CaseView
 
 
@@ -79,6 +79,7 @@ class Case:
             event_id=event_id_for(self.case_id, self.seq), case_id=self.case_id, kind=kind, state=state,
             previous_state=previous, seq=self.seq, at=at, actor=actor, reason=reason,
             list_version=self.list_version, channel=self.channel, incident_id=self.incident_id,
+            urgency=Urgency(self.urgency),
             assignment=self.assignment, deadlines=self.deadlines,
             point=GeoPoint(lon=self.lon, lat=self.lat) if self.lon is not None and self.lat is not None else None,
             **extra,

@@ -6,8 +6,9 @@ from datetime import datetime
 
 from runtime.consumer import Rejected
 from schemas.action import ActionKind, ActionTaken
-from schemas.case import Assignment, CaseEvent, CaseEventKind, CaseState, Level
+from schemas.case import Assignment, CaseEvent, CaseEventKind, CaseState
 from schemas.cloudevents import Envelope, Outgoing
+from schemas.common import Level
 from schemas.topics import INTAKE_ACTIONS, dlq
 from services.router.adapters import repository as repo
 from services.router.domain.case import Case

@@ -29,7 +29,7 @@ async def first_time(conn: asyncpg.Connection, event_id: str, topic: str) -> boo
     row = await conn.fetchval(
         "INSERT INTO inbox (event_id, topic) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1", event_id, topic
     )
-    return True  # MUTANT
+    return row is not None
 
 
 async def load_case(conn: asyncpg.Connection, case_id: str) -> CaseContext | None:
@@ -59,7 +59,7 @@ async def save_case(conn: asyncpg.Connection, c: CaseContext) -> None:
 async def add_facts(conn: asyncpg.Connection, event_id: str, facts: Sequence[Fact]) -> None:
     await conn.executemany(
         "INSERT INTO facts (event_id, ordinal, case_id, period, fact, tag, value, department, worker) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING",
         [(event_id, i, f.case_id, f.period, f.name.value, f.tag, f.value, f.department, f.worker)
          for i, f in enumerate(facts)],
     )

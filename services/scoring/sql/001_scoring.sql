@@ -22,7 +22,8 @@ CREATE TABLE facts (
     tag         text NOT NULL DEFAULT '',
     value       numeric NOT NULL,     -- exact: 1 for counts, satisfaction 1..5, elapsed seconds
     department  text,                 -- the owner it counts for, when a department
-    worker      text
+    worker      text,                 -- the grid worker it counts for
+    PRIMARY KEY (event_id, ordinal)
 );
 CREATE INDEX facts_period_department ON facts (period, department) WHERE department IS NOT NULL;
 CREATE INDEX facts_period_worker ON facts (period, worker) WHERE worker IS NOT NULL;
