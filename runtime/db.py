@@ -49,7 +49,7 @@ async def migrate(url: str, schema: str, directory: Path, *, messaging: bool = T
                 continue
             async with conn.transaction():
                 await conn.execute(f'SET LOCAL search_path TO "{schema}", public')
-                await conn.execute(path.read_text())  # noqa: ASYNC240
+                await conn.execute(path.read_text())
                 await conn.execute(f'INSERT INTO "{schema}".schema_migrations (version) VALUES ($1)', version)
             applied.append(version)
     finally:
