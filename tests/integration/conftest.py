@@ -34,7 +34,7 @@ class TopicReader:
     def __init__(self, bootstrap: str) -> None:
         self.bootstrap = bootstrap
 
-    async def collect(  # noqa: ASYNC109 — a bounded read, not a cancellable operation
+    async def collect(
         self, topic: str, match: Callable[[Envelope], bool], *, expect: int = 1, timeout: float = 30.0,
         settle: float = 0.0,
     ) -> list[Envelope]:
