@@ -11,7 +11,7 @@ from runtime.health import health_router
 from runtime.logging import configure_logging
 from runtime.telemetry import TracingMiddleware, configure_tracing
 from services.intake import wechat_inbox
-from services.intake.adapters.http import actions, grid, hotline, miniprogram, wechat
+from services.intake.adapters.http import actions, grid, hotline, miniprogram, open311, wechat
 from services.intake.adapters.http.guards import BodyGuard
 from services.intake.adapters.http.responses import broker_unavailable
 from services.intake.bootstrap import Intake, bootstrap
@@ -48,7 +48,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     app.state.limiter = RateLimiter(settings.rate_per_second, settings.rate_burst)
     app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes)
     app.add_exception_handler(BrokerUnavailable, broker_unavailable)
-    for module in (hotline, grid, miniprogram, actions, wechat):
+    for module in (hotline, grid, miniprogram, actions, wechat, open311):
         app.include_router(module.router)
 
     async def db_ready() -> bool:

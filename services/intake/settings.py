@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import BaseModel, Field
 from pydantic_settings import SettingsConfigDict
 
@@ -63,3 +65,6 @@ class IntakeSettings(PlatformSettings):
     rate_per_second: float = 200.0  # per source
     rate_burst: int = 400
     publish_timeout_seconds: float = 10.0
+    # Open311 services.json is the responsibility list (read as data; intake never imports the router)
+    open311_services_dir: Path = Path(__file__).resolve().parents[2] / "services/router/data/responsibility_list"
+    open311_case_url: str = "http://127.0.0.1:8002/v1/cases/{case_id}"  # router's read-only case API

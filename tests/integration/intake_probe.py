@@ -36,7 +36,7 @@ async def published(stack: Stack, topic: str, match: Callable[[Envelope], bool])
         remaining = {tp for tp in tps if ends[tp] > 0}
         while remaining:
             batch = await consumer.getmany(*remaining, timeout_ms=500)
-            for tp, records in batch.items():
+            for records in batch.values():
                 found.extend(env for r in records if match(env := decode(r.key, r.value, r.headers)))
             remaining = {tp for tp in remaining if await consumer.position(tp) < ends[tp]}
         return found

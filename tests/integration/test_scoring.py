@@ -103,9 +103,9 @@ async def cards_of(client: httpx.AsyncClient, period: str, uid: str) -> dict[str
 
 
 async def until_cards(client: httpx.AsyncClient, period: str, uid: str, expected: dict[str, Any],
-                      timeout: float = 60) -> dict[str, ScoreCard]:
+                      within: float = 60) -> dict[str, ScoreCard]:
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
+    deadline = loop.time() + within
     while True:
         cards = await cards_of(client, period, uid)
         if {k: summary(c) for k, c in cards.items()} == expected or loop.time() > deadline:
@@ -173,9 +173,9 @@ async def ledger(client: httpx.AsyncClient, uid: str) -> list[dict[str, Any]]:
     return [json.loads(json.dumps(dict(r))) for r in rows]
 
 
-async def caught_up(service: Scoring, end: Offsets, timeout: float = 60) -> None:
+async def caught_up(service: Scoring, end: Offsets, within: float = 60) -> None:
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
+    deadline = loop.time() + within
     while loop.time() < deadline:
         committed = {tp: await service.consumer.committed(tp) or 0 for tp in end}
         if all(committed[tp] >= offset for tp, offset in end.items()):

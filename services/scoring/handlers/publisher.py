@@ -44,7 +44,10 @@ class Publisher:
     async def run(self, stop: asyncio.Event) -> None:
         """Debounced: a burst of events becomes one recomputation per group every `interval`."""
         while not stop.is_set():
-            await self.publish_dirty(self.clock())
+            try:
+                await self.publish_dirty(self.clock())
+            except Exception as exc:  # the marks stay: the next round retries, the loop stays alive
+                log.error("publish_dirty_failed", error=repr(exc))
             try:
                 await asyncio.wait_for(stop.wait(), self.interval)
             except TimeoutError:

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from schemas.case import Assignment
+from schemas.case import Assignment, CaseState
 from schemas.common import Channel, GeoPoint, Level
 from schemas.incident import IncidentReported, Location, OnTheSpot, Reporter
 from services.router.domain.case import Case
@@ -46,7 +46,9 @@ def incident(text: str, point: tuple[float, float] | None = None, address: str |
     )
 
 
-def test_point_in_a_grid_routes_trivial_matters_to_the_grid_itself(city: dict[str, object], tables: RoutingTables) -> None:
+def test_point_in_a_grid_routes_trivial_matters_to_the_grid_itself(
+    city: dict[str, object], tables: RoutingTables
+) -> None:
     g = grids(city, "comprehensive")[10]
     r = route(incident("楼下垃圾乱堆乱放好几天了", (g["centroid_lon"], g["centroid_lat"])), tables)  # type: ignore[arg-type]
     assert r.outcome == "dispatch"
@@ -55,14 +57,18 @@ def test_point_in_a_grid_routes_trivial_matters_to_the_grid_itself(city: dict[st
     assert r.explanation["classification"]["candidates"][0]["matched_keywords"]
 
 
-def test_road_and_house_number_locate_through_the_gazetteer(city: dict[str, object], tables: RoutingTables) -> None:
+def test_road_and_house_number_locate_through_the_gazetteer(
+    city: dict[str, object], tables: RoutingTables
+) -> None:
     road = city["gazetteer"]["roads"][0]  # type: ignore[index]
     seg = road["segments"][1]
     r = route(incident("门口井盖破损了很危险", address=f"{road['name']}{seg['from_no']}号"), tables)
     assert r.place is not None and r.place.grid_id == seg["grid_id"] and r.place.method == "road"
 
 
-def test_dedicated_grid_sends_a_locational_item_to_its_unit_first(city: dict[str, object], tables: RoutingTables) -> None:
+def test_dedicated_grid_sends_a_locational_item_to_its_unit_first(
+    city: dict[str, object], tables: RoutingTables
+) -> None:
     g = next(p for p in grids(city, "dedicated") if p["dedicated_type"] == "school")
     r = route(incident("楼道里杂物乱堆乱放", (g["centroid_lon"], g["centroid_lat"])), tables)  # type: ignore[arg-type]
     assert r.assignment is not None and r.assignment.owner == g["unit_department"]
@@ -74,7 +80,9 @@ def test_unlocatable_or_unclear_incidents_go_to_the_manual_queue(tables: Routing
     assert route(incident("你好，我想问一下", address="不知道哪里"), tables).outcome == "manual"
 
 
-def test_grid_report_with_a_category_code_skips_classification(city: dict[str, object], tables: RoutingTables) -> None:
+def test_grid_report_with_a_category_code_skips_classification(
+    city: dict[str, object], tables: RoutingTables
+) -> None:
     g = grids(city, "comprehensive")[3]
     inc = incident("已清理", (g["centroid_lon"], g["centroid_lat"]), channel=Channel.GRID,  # type: ignore[arg-type]
                    category_code="A01.006", on_the_spot=OnTheSpot(handled=True))
@@ -101,7 +109,7 @@ def test_duplicates_are_same_item_within_radius(city: dict[str, object], tables:
     assert r.assignment is not None
 
     def open_case(dlon: float, item: str = r.assignment.item_code or "") -> Case:  # type: ignore[union-attr]
-        return Case(case_id=f"C-{dlon}", incident_id="x", channel=Channel.HOTLINE, state="dispatched",  # type: ignore[arg-type]
+        return Case(case_id=f"C-{dlon}", incident_id="x", channel=Channel.HOTLINE, state=CaseState.DISPATCHED,
                     text="", urgency="normal", citizen=True, opened_at=AT - timedelta(hours=1), updated_at=AT,
                     assignment=r.assignment.model_copy(update={"item_code": item}),  # type: ignore[union-attr]
                     lon=g["centroid_lon"] + dlon, lat=g["centroid_lat"])  # type: ignore[operator]
