@@ -54,7 +54,9 @@ PORTS = {
 
 
 def stack_for(profile: str) -> Stack:
-    kafka_port, controller_port, pg_port = PORTS[profile]
+    """`GRIDLINE_PORT_OFFSET` shifts every port, so two checkouts can run their stacks side by side."""
+    offset = int(os.environ.get("GRIDLINE_PORT_OFFSET", "0"))
+    kafka_port, controller_port, pg_port = (p + offset for p in PORTS[profile])
     home = ROOT / ".local" / profile
     pg = None if os.environ.get("DATABASE_URL") else postgres.PostgresNode(home / "postgres", pg_port)
     return Stack(profile, kafka.KafkaNode(home / "kafka", kafka_port, controller_port), pg, f"gridline_{profile}")
