@@ -76,6 +76,13 @@ class Deadlines(Contract):
     escalation: tuple[Level, ...] = ()
 
 
+class ReporterRef(Contract):
+    """Who reported the incident (masked ids only): grid workers are scored on what they report."""
+
+    kind: str = Field(description="citizen | grid_worker | operator | system")
+    id: str | None = None
+
+
 class CaseEvent(Contract):
     """One transition of one case: who, when, why, and the list version that decided it."""
 
@@ -101,3 +108,4 @@ class CaseEvent(Contract):
     evidence_urls: tuple[str, ...] = ()
     on_the_spot: bool = False
     explanation: dict[str, object] | None = Field(default=None, description="routing explanation")
+    reporter: ReporterRef | None = Field(default=None, description="on `created` and `repeat_reported`")

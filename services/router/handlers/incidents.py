@@ -6,7 +6,7 @@ from datetime import datetime
 
 import asyncpg
 
-from schemas.case import CaseEvent, CaseEventKind, CaseState
+from schemas.case import CaseEvent, CaseEventKind, CaseState, ReporterRef
 from schemas.cloudevents import Envelope
 from schemas.incident import IncidentReported
 from services.router.adapters import repository as repo
@@ -26,8 +26,9 @@ async def handle_incident(ctx: RouterContext, envelope: Envelope, topic: str) ->
             return  # the same incident re-published under another ce_id
         now = ctx.clock()
         case = _new_case(incident, routing)
+        reporter = ReporterRef(kind=incident.reporter.kind, id=incident.reporter.id)
         events = [case.record(CaseEventKind.CREATED, CaseState.REPORTED, at=incident.received_at, actor="router",
-                              explanation=routing.explanation)]
+                              explanation=routing.explanation, reporter=reporter)]
         if routing.item is not None and routing.outcome == "dispatch":
             nearby = await repo.open_cases_for_item(conn, routing.item.code, now - ctx.duplicates.window)
             found = find_duplicate(routing, nearby, ctx.duplicates)
@@ -91,7 +92,8 @@ async def _merge(
     locked.reporters.extend(case.reporters)
     locked.merged_count += 1
     repeat = locked.record(CaseEventKind.REPEAT_REPORTED, locked.state, at=case.opened_at, actor="router",
-                           reason=f"repeat report {case.incident_id} ({distance:.0f} m)")
+                           reason=f"repeat report {case.incident_id} ({distance:.0f} m)",
+                           reporter=events[0].reporter)
     await repo.save(conn, case, events)
     await repo.save(conn, locked, [repeat])
     await repo.record_merge(conn, case.incident_id, locked.case_id, case.opened_at)

@@ -32,10 +32,10 @@ class Derived:
 
 
 def reporter_of(event: CaseEvent) -> str | None:
-    """The reporting grid worker, from the routing explanation's `reporter` ({kind, id}) when present.
-
-    case.events.v1 has no reporter field yet (see README, "contract gaps"); on-the-spot cases name the
-    worker as the actor of their `accepted`/`closed` events, which covers them either way."""
+    """The reporting grid worker: `CaseEvent.reporter` on `created` (older events carried it in the
+    routing explanation). On-the-spot cases also name the worker as the actor of `accepted`/`closed`."""
+    if event.reporter is not None:
+        return event.reporter.id if event.reporter.kind == GRID_WORKER and event.reporter.id else None
     found = (event.explanation or {}).get("reporter")
     if isinstance(found, dict) and found.get("kind") == GRID_WORKER and isinstance(found.get("id"), str):
         return str(found["id"])
