@@ -89,7 +89,7 @@ class Departments:
             await self._post(case_id, "resolve", owner, evidence_urls=["https://img.example.org/done.jpg"])
         elif kind == "resolved" and not event.get("on_the_spot"):
             await self._post(case_id, "verify", grid or "CENTER", passed=self.rng.random() < 0.9)
-        elif kind == "verified":
+        elif kind == "verified" and event.get("channel") != "grid":  # grid reports close on verification
             await self._post(case_id, "rate", "CENTER:回访", satisfaction=self.rng.choice([5, 5, 4, 4, 3, 2]))
         elif kind in ("queued_manual", "arbitration_requested"):
             action = "dispatch" if kind == "queued_manual" else "arbitrate"

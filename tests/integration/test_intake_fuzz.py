@@ -2,7 +2,7 @@
 valid and invalid, sent with valid credentials to the running app. No answer may be a 5xx.
 
 The app runs on its own event loop in a thread (hypothesis drives a synchronous test); requests reach it
-through the ASGI transport. Bounded to ~40 examples per operation and mode so the file runs in < 1 min.
+through the ASGI transport. Bounded to 25 valid + 25 invalid examples per operation so the file runs in < 1 min.
 """
 
 from __future__ import annotations
@@ -66,7 +66,9 @@ def live(stack: Stack) -> Iterator[LiveApp]:
 def credentials(case: Case, worker_secret: str) -> dict[str, str]:
     if case.path == "/v1/grid/reports":
         worker = case.body.get("worker_id") if isinstance(case.body, dict) else None
-        return {"Authorization": f"Bearer {issue_worker_token(worker_secret, str(worker or 'W0001'))}"}
+        if not isinstance(worker, str) or not worker.isascii() or not worker.isprintable() or "." in worker:
+            worker = "W0001"  # no token can carry that id: the request is refused, never a 5xx
+        return {"Authorization": f"Bearer {issue_worker_token(worker_secret, worker)}"}
     for prefix, key in KEYS.items():
         if case.path.startswith(prefix):
             if prefix == "/open311" and isinstance(case.body, dict):
@@ -95,7 +97,7 @@ def test_no_generated_request_gets_a_5xx(live: LiveApp, method: str, path: str, 
     operation = SCHEMA[path][method]
     fixed = {"account": "tongjiang"} if "{account}" in path else None
 
-    @settings(max_examples=40, deadline=None, database=None,
+    @settings(max_examples=25, deadline=None, database=None,
               suppress_health_check=list(HealthCheck))
     @given(data=st.data())
     def check(data: st.DataObject) -> None:

@@ -201,7 +201,7 @@ async def test_grid_report_handled_on_the_spot_creates_a_case_that_closes_at_onc
     assert resp.status_code == 202, resp.text
     case = await wait_for_case(router_client, f"C-{resp.json()['incident_id']}", lambda c: c["state"] == "closed")
     assert kinds(case) == ["created", "dispatched", "accepted", "resolved", "closed"]
-    assert all(t["on_the_spot"] for t in case["timeline"][2:])
+    assert all(t["on_the_spot"] for t in case["timeline"][1:])
 
 
 async def test_explain_runs_the_decision_without_creating_a_case(router_client: Client, places: Places) -> None:  # noqa: F811

@@ -63,9 +63,11 @@ def _first_moves(case: Case, routing: Routing, incident: IncidentReported, at: d
         why = str(routing.explanation.get("why_manual", "needs a person to route it"))
         return [case.record(CaseEventKind.QUEUED_MANUAL, CaseState.MANUAL, at=at, actor="router", reason=why)]
     case.tried.append(case.assignment.owner)
+    on_the_spot = routing.outcome == "on_the_spot" and incident.on_the_spot is not None
     dispatched = case.record(CaseEventKind.DISPATCHED, CaseState.DISPATCHED, at=at, actor="router",
-                             reason=f"item {case.assignment.item_code}", explanation=routing.explanation)
-    if routing.outcome != "on_the_spot" or incident.on_the_spot is None:
+                             reason=f"item {case.assignment.item_code}", explanation=routing.explanation,
+                             on_the_spot=on_the_spot)
+    if not on_the_spot or incident.on_the_spot is None:
         return [dispatched]
     # 自行处置: handled on the spot by the reporting grid worker — closed at once, still counted.
     worker = incident.reporter.id or "GRID"
