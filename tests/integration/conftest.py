@@ -126,3 +126,7 @@ class Places:
 @pytest.fixture(scope="session")
 def places(city_dir: Any) -> Places:
     return Places(city_dir)
+
+
+# Session fixtures that run the services in-process (defined beside their helpers; registered here).
+from tests.integration.router_support import intake_client, list_dir, router_client  # noqa: E402, F401

@@ -17,6 +17,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.generation.case import Case
 
@@ -103,6 +104,10 @@ def test_no_generated_request_gets_a_5xx(live: LiveApp, method: str, path: str, 
     def check(data: st.DataObject) -> None:
         case = data.draw(operation.as_strategy(generation_mode=mode, path_parameters=fixed))
         answer = send(live, case)
+        if "open311" in path: print("OS", answer.status_code, answer.text[:150], case.body)
         assert answer.status_code < 500, f"{case.as_curl_command()}\n→ {answer.status_code} {answer.text[:500]}"
 
-    check()
+    try:
+        check()
+    except Unsatisfiable:
+        pytest.skip("nothing in this operation's schema can be made invalid")

@@ -1,0 +1,120 @@
+"""The router's pure core, no I/O: route(), the classifier, and locating a point (STRtree vs naive scan).
+
+The unit of work is parsing the incident JSON (`IncidentReported.model_validate_json`), which every
+consumer does for every record anyway: "route costs N parses" means much the same on any machine.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from shapely.geometry import Point, Polygon, shape
+
+from bench.data import synthetic, to_incident
+from bench.timing import Rate, Ratio, interleaved
+from schemas.incident import IncidentReported
+from services.router.domain.conditions import ClassifyContext, DedicatedType, GridKind
+from services.router.domain.decide import LOCAL_TZ, RoutingTables, locate, route
+from services.router.settings import RouterSettings
+from services.router.tables import load_gazetteer, load_tables
+
+
+@dataclass(frozen=True)
+class CoreSizes:
+    incidents: int = 3000
+    naive_points: int = 300  # the naive scan is slow: a sample of the points is enough for a rate
+    repetitions: int = 5
+
+
+class NaiveLocator:
+    """What the STRtree replaces: test every grid polygon in turn, first hit wins."""
+
+    def __init__(self, grids_geojson: dict[str, Any]) -> None:
+        features = grids_geojson["features"]
+        self.polygons: list[tuple[str, Polygon]] = [
+            (f["properties"]["grid_id"], shape(f["geometry"])) for f in features
+        ]
+
+    def grid_at(self, lon: float, lat: float) -> str | None:
+        point = Point(lon, lat)
+        for grid_id, polygon in self.polygons:
+            if polygon.contains(point):
+                return grid_id
+        return None
+
+
+def _context(incident: IncidentReported, tables: RoutingTables) -> ClassifyContext:
+    """The classifier's conditions as route() builds them (kept outside the timed classifier loop)."""
+    place = locate(incident, tables.gazetteer)
+    return ClassifyContext(
+        channel=incident.channel,
+        grid_kind=GridKind(place.kind) if place and place.kind else None,
+        dedicated_type=DedicatedType(place.dedicated_type) if place and place.dedicated_type else None,
+        urgency=incident.urgency,
+        local_time=incident.reported_at.astimezone(LOCAL_TZ).time(),
+    )
+
+
+def run(city_dir: Path, sizes: CoreSizes) -> tuple[list[Rate], list[Ratio], dict[str, Any]]:
+    tables = load_tables(RouterSettings(city_dir=city_dir), load_gazetteer(city_dir))
+    incidents = [to_incident(inc, f"HL-BENCH{i:06d}") for i, inc in enumerate(synthetic(sizes.incidents))]
+    raw = [inc.model_dump_json().encode() for inc in incidents]
+    contexts = [_context(inc, tables) for inc in incidents]
+    points = [(inc.location.point.lon, inc.location.point.lat) for inc in incidents if inc.location.point]
+    naive = NaiveLocator(json.loads((city_dir / "grids.geojson").read_text()))
+    gazetteer, classifier, threshold = tables.gazetteer, tables.classifier, tables.confidence_threshold
+    sample = points[: sizes.naive_points]
+
+    mismatches = sum(
+        1 for lon, lat in sample
+        if naive.grid_at(lon, lat) != ((p := gazetteer.at_point(lon, lat)) and p.grid_id)
+    )
+    outcomes = Counter(route(inc, tables).outcome for inc in incidents)
+
+    def parse() -> int:
+        for body in raw:
+            IncidentReported.model_validate_json(body)
+        return len(raw)
+
+    def decide() -> int:
+        for inc in incidents:
+            route(inc, tables)
+        return len(incidents)
+
+    def classify() -> int:
+        for inc, ctx in zip(incidents, contexts, strict=True):
+            classifier.decide(inc.text, inc.category_hint or inc.category_code, ctx, threshold)
+        return len(incidents)
+
+    def strtree() -> int:
+        for lon, lat in points:
+            gazetteer.at_point(lon, lat)
+        return len(points)
+
+    def scan() -> int:
+        for lon, lat in sample:
+            naive.grid_at(lon, lat)
+        return len(sample)
+
+    s_parse, s_route, s_classify, s_tree, s_scan = interleaved(
+        [parse, decide, classify, strtree, scan], repetitions=sizes.repetitions
+    )
+    n = len(incidents)
+    parsed = Rate("parse IncidentReported JSON", "incidents", s_parse, n, "model_validate_json (baseline)")
+    routed = Rate("route() decision", "decisions", s_route, n, "locate + classify + dispatch, pure")
+    classified = Rate("classifier.decide", "classifications", s_classify, n, "free text → item, pure")
+    tree = Rate("locate point: STRtree", "points", s_tree, len(points), "Gazetteer.at_point")
+    scanned = Rate("locate point: naive scan", "points", s_scan, len(sample),
+                   f"{len(naive.polygons)} polygons, shapely contains (baseline)")
+    ratios = [
+        Ratio("route / parse", routed, parsed, "fraction of parse speed; 1/ratio = route costs that many parses"),
+        Ratio("classify / parse", classified, parsed, "fraction of parse speed"),
+        Ratio("STRtree / naive scan", tree, scanned, "speed-up of the spatial index"),
+    ]
+    facts = {"incidents": n, "points": len(points), "outcomes": dict(outcomes),
+             "naive_vs_strtree_mismatches": mismatches, "naive_sample": len(sample)}
+    return [parsed, routed, classified, tree, scanned], ratios, facts
