@@ -15,7 +15,7 @@ from typing import Any
 from shapely.geometry import Point, Polygon, shape
 
 from bench.data import synthetic, to_incident
-from bench.timing import Rate, Ratio, interleaved
+from bench.timing import Rate, Ratio, interleaved, share
 from schemas.incident import IncidentReported
 from services.router.domain.conditions import ClassifyContext, DedicatedType, GridKind
 from services.router.domain.decide import LOCAL_TZ, RoutingTables, locate, route
@@ -28,6 +28,7 @@ class CoreSizes:
     incidents: int = 3000
     naive_points: int = 300  # the naive scan is slow: a sample of the points is enough for a rate
     repetitions: int = 5
+    slices: int = 30  # each repetition takes turns between the works in this many slices
 
 
 class NaiveLocator:
@@ -63,7 +64,7 @@ def run(city_dir: Path, sizes: CoreSizes) -> tuple[list[Rate], list[Ratio], dict
     tables = load_tables(RouterSettings(city_dir=city_dir), load_gazetteer(city_dir))
     incidents = [to_incident(inc, f"HL-BENCH{i:06d}") for i, inc in enumerate(synthetic(sizes.incidents))]
     raw = [inc.model_dump_json().encode() for inc in incidents]
-    contexts = [_context(inc, tables) for inc in incidents]
+    pairs = [(inc, _context(inc, tables)) for inc in incidents]
     points = [(inc.location.point.lon, inc.location.point.lat) for inc in incidents if inc.location.point]
     naive = NaiveLocator(json.loads((city_dir / "grids.geojson").read_text()))
     gazetteer, classifier, threshold = tables.gazetteer, tables.classifier, tables.confidence_threshold
@@ -75,33 +76,38 @@ def run(city_dir: Path, sizes: CoreSizes) -> tuple[list[Rate], list[Ratio], dict
     )
     outcomes = Counter(route(inc, tables).outcome for inc in incidents)
 
-    def parse() -> int:
-        for body in raw:
+    def parse(i: int, k: int) -> int:
+        part = share(raw, i, k)
+        for body in part:
             IncidentReported.model_validate_json(body)
-        return len(raw)
+        return len(part)
 
-    def decide() -> int:
-        for inc in incidents:
+    def decide(i: int, k: int) -> int:
+        part = share(incidents, i, k)
+        for inc in part:
             route(inc, tables)
-        return len(incidents)
+        return len(part)
 
-    def classify() -> int:
-        for inc, ctx in zip(incidents, contexts, strict=True):
+    def classify(i: int, k: int) -> int:
+        part = share(pairs, i, k)
+        for inc, ctx in part:
             classifier.decide(inc.text, inc.category_hint or inc.category_code, ctx, threshold)
-        return len(incidents)
+        return len(part)
 
-    def strtree() -> int:
-        for lon, lat in points:
+    def strtree(i: int, k: int) -> int:
+        part = share(points, i, k)
+        for lon, lat in part:
             gazetteer.at_point(lon, lat)
-        return len(points)
+        return len(part)
 
-    def scan() -> int:
-        for lon, lat in sample:
+    def scan(i: int, k: int) -> int:
+        part = share(sample, i, k)
+        for lon, lat in part:
             naive.grid_at(lon, lat)
-        return len(sample)
+        return len(part)
 
     s_parse, s_route, s_classify, s_tree, s_scan = interleaved(
-        [parse, decide, classify, strtree, scan], repetitions=sizes.repetitions
+        [parse, decide, classify, strtree, scan], repetitions=sizes.repetitions, slices=sizes.slices
     )
     n = len(incidents)
     parsed = Rate("parse IncidentReported JSON", "incidents", s_parse, n, "model_validate_json (baseline)")

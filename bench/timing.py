@@ -6,7 +6,9 @@ import statistics
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -63,29 +65,33 @@ class Ratio:
                 "meaning": self.meaning}
 
 
-def repeat(work: Callable[[], int], *, repetitions: int, warmup: int = 1) -> tuple[float, ...]:
-    """Run `work` (which returns how many items it did) `warmup` times untimed, then `repetitions` times;
-    items/s of each timed run."""
-    for _ in range(warmup):
-        work()
-    samples: list[float] = []
-    for _ in range(repetitions):
-        started = time.perf_counter()
-        done = work()
-        samples.append(done / (time.perf_counter() - started))
-    return tuple(samples)
+def interleaved(
+    works: Sequence[Callable[[int, int], int]], *, repetitions: int, slices: int = 20, warmup: int = 1
+) -> list[tuple[float, ...]]:
+    """Several pieces of work timed in small turns: every repetition walks through `slices` slices, and
+    in each slice every work does its share (`work(i, slices)` does slice i and returns its item count).
 
-
-def interleaved(works: Sequence[Callable[[], int]], *, repetitions: int, warmup: int = 1) -> list[tuple[float, ...]]:
-    """Like `repeat` for several pieces of work, taking turns (a b c a b c …), so that a burst of load
-    from elsewhere on the machine hits every one of them rather than whichever ran at that moment."""
+    Load from elsewhere on the machine (other test runs) then hits every work alike instead of whichever
+    ran at that moment, which keeps the ratios steady even when the absolute rates are not."""
     for _ in range(warmup):
         for work in works:
-            work()
+            for i in range(slices):
+                work(i, slices)
     samples: list[list[float]] = [[] for _ in works]
     for _ in range(repetitions):
-        for i, work in enumerate(works):
-            started = time.perf_counter()
-            done = work()
-            samples[i].append(done / (time.perf_counter() - started))
+        elapsed = [0.0] * len(works)
+        done = [0] * len(works)
+        for i in range(slices):
+            for w, work in enumerate(works):
+                started = time.perf_counter()
+                done[w] += work(i, slices)
+                elapsed[w] += time.perf_counter() - started
+        for w in range(len(works)):
+            samples[w].append(done[w] / elapsed[w])
     return [tuple(s) for s in samples]
+
+
+def share(items: Sequence[T], i: int, slices: int) -> Sequence[T]:
+    """Slice i of `slices` nearly equal slices of `items`."""
+    n = len(items)
+    return items[i * n // slices:(i + 1) * n // slices]

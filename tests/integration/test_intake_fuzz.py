@@ -74,6 +74,8 @@ def credentials(case: Case, worker_secret: str) -> dict[str, str]:
         if case.path.startswith(prefix):
             if prefix == "/open311" and isinstance(case.body, dict):
                 case.body["api_key"] = key
+                case.body["service_code"] = "A01.001"  # a code of services.json, and a place: go past those checks
+                case.body.setdefault("address_string", "通江区人民东路128号")
             return {"X-Api-Key": key}
     return {}
 
@@ -104,7 +106,6 @@ def test_no_generated_request_gets_a_5xx(live: LiveApp, method: str, path: str, 
     def check(data: st.DataObject) -> None:
         case = data.draw(operation.as_strategy(generation_mode=mode, path_parameters=fixed))
         answer = send(live, case)
-        if "open311" in path: print("OS", answer.status_code, answer.text[:150], case.body)
         assert answer.status_code < 500, f"{case.as_curl_command()}\n→ {answer.status_code} {answer.text[:500]}"
 
     try:

@@ -11,7 +11,6 @@ import json
 import random
 import shutil
 import signal
-import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -19,6 +18,7 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+from aiokafka import AIOKafkaProducer
 
 from deploy.local import stack as local_stack
 from deploy.local.processes import ServiceSet
@@ -92,7 +92,8 @@ async def test_router_survives_kill_9_without_losing_or_doubling_a_case_or_trans
     by_id = {e.id: json.loads(e.data) for e in events}  # consumers de-duplicate on ce_id
     per_case: dict[str, dict[int, str]] = defaultdict(dict)
     for ce_id, ev in by_id.items():
-        assert per_case[ev["case_id"]].setdefault(ev["seq"], ce_id) == ce_id, f"two events for {ev['case_id']}#{ev['seq']}"
+        first = per_case[ev["case_id"]].setdefault(ev["seq"], ce_id)
+        assert first == ce_id, f"two different events for {ev['case_id']}#{ev['seq']}"
     expected = {f"C-{json.loads(r.value)['incident_id']}" for r in records}
     assert set(per_case) == expected  # none lost, none invented
     for case_id, seqs in per_case.items():
@@ -107,10 +108,7 @@ async def test_router_survives_kill_9_without_losing_or_doubling_a_case_or_trans
         await conn.close()
 
 
-async def _feed(producer: object, records: list[Outgoing], rng: random.Random) -> None:
-    from aiokafka import AIOKafkaProducer
-
-    assert isinstance(producer, AIOKafkaProducer)
+async def _feed(producer: AIOKafkaProducer, records: list[Outgoing], rng: random.Random) -> None:
     for start in range(0, len(records), 20):
         await publish(producer, records[start:start + 20])
         await asyncio.sleep(rng.uniform(0.01, 0.1))
@@ -129,5 +127,3 @@ async def _until_all_routed(url: str, n: int, timeout: float = 120) -> None:
     finally:
         await conn.close()
 
-
-__all__ = ["uuid"]

@@ -76,11 +76,18 @@ FORM_EXAMPLE = {"api_key": "dev-open311-key", "service_code": "A04.001", "lat": 
 
 
 def _form_schema() -> dict[str, Any]:
+    """The form as an OpenAPI schema: every field a string-valued form field (no nulls in a form)."""
     schema = ServiceRequest.model_json_schema()
-    props = dict(schema["properties"])
+    props = {name: _not_null(prop) for name, prop in schema["properties"].items()}
     props["attribute[request_id]"] = {**props.pop("request_id"), "description": "the client's idempotency key"}
     props["api_key"] = {"type": "string", "description": "the Open311 client's key (or header X-Api-Key)"}
     return {"type": "object", "properties": props, "required": ["api_key", "service_code"]}
+
+
+def _not_null(prop: dict[str, Any]) -> dict[str, Any]:
+    variants = [v for v in prop.get("anyOf", []) if v.get("type") != "null"]
+    plain = {k: v for k, v in prop.items() if k not in ("anyOf", "default")}
+    return {**plain, **variants[0]} if len(variants) == 1 else plain
 
 
 def georeport_error(status: int, description: str, headers: dict[str, str] | None = None) -> JSONResponse:

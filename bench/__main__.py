@@ -1,0 +1,113 @@
+"""`python -m bench [--quick] [--only core|intake|pipeline ...]`: run, print the table, write results.json.
+
+The stack benchmarks bring up the `bench` profile (own ports and data, wiped first) and stop it at the
+end. Sizes have defaults that keep a full run within a few minutes on 2 cores; --quick is a smoke run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench import core, intake, pipeline
+from bench.data import write_city_dir
+from bench.infra import fresh_stack, warm_group_coordinator
+from bench.report import Section, machine, render, write_json
+from deploy.local import stack as local_stack
+
+ROOT = Path(__file__).resolve().parents[1]
+SUITES = ("core", "pipeline", "intake")
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
+    p.add_argument("--quick", action="store_true", help="small sizes: checks that everything runs (~1 min)")
+    p.add_argument("--only", nargs="+", choices=SUITES, default=list(SUITES), help="run only these suites")
+    p.add_argument("--out", type=Path, default=ROOT / ".local" / "bench" / "results.json")
+    p.add_argument("--keep-stack", action="store_true", help="leave the bench stack running afterwards")
+    g = p.add_argument_group("sizes (override the defaults or --quick)")
+    g.add_argument("--incidents", type=int, help="routing core: synthetic incidents per repetition")
+    g.add_argument("--repetitions", type=int, help="routing core: timed repetitions")
+    g.add_argument("--singles", type=int, help="intake: single tickets per round")
+    g.add_argument("--clients", type=int, help="intake: concurrent clients (and raw senders)")
+    g.add_argument("--batches", type=int, help="intake: batch calls per round")
+    g.add_argument("--rounds", type=int, help="intake and pipeline: rounds")
+    g.add_argument("--router-incidents", type=int, help="pipeline: incidents per round (K)")
+    return p.parse_args(argv)
+
+
+def sizes(args: argparse.Namespace) -> tuple[core.CoreSizes, intake.IntakeSizes, pipeline.PipelineSizes]:
+    c, i, r = core.CoreSizes(), intake.IntakeSizes(), pipeline.PipelineSizes()
+    if args.quick:
+        c = core.CoreSizes(incidents=600, naive_points=100, repetitions=3, slices=10)
+        i = intake.IntakeSizes(singles=200, batches=1, rounds=1, warmup=20)
+        r = pipeline.PipelineSizes(incidents=200, rounds=1)
+
+    def pick(value: int | None, default: int) -> int:
+        return default if value is None else value
+
+    c = core.CoreSizes(incidents=pick(args.incidents, c.incidents), naive_points=c.naive_points,
+                       repetitions=pick(args.repetitions, c.repetitions), slices=c.slices)
+    i = intake.IntakeSizes(singles=pick(args.singles, i.singles), clients=pick(args.clients, i.clients),
+                           batches=pick(args.batches, i.batches), batch_size=i.batch_size,
+                           rounds=pick(args.rounds, i.rounds), warmup=i.warmup)
+    r = pipeline.PipelineSizes(incidents=pick(args.router_incidents, r.incidents), rounds=pick(args.rounds, r.rounds),
+                               timeout=r.timeout)
+    return c, i, r
+
+
+async def _on_stack(stack: local_stack.Stack, city_dir: Path, suites: list[str],
+                    i: intake.IntakeSizes, r: pipeline.PipelineSizes) -> list[Section]:
+    """Pipeline first: the router must meet an empty intake.hotline.v1, not the intake benchmark's tickets."""
+    sections = []
+    await warm_group_coordinator(stack.bootstrap)
+    if "pipeline" in suites:
+        rates, ratios, facts = await pipeline.run(stack, city_dir, r)
+        sections.append(Section("3. Router pipeline (intake.hotline.v1 → router → cases + case.events.v1)",
+                                rates, ratios, facts))
+    if "intake" in suites:
+        rates, ratios, facts = await intake.run(stack, i)
+        sections.append(Section("2. Intake end to end (HTTP over ASGI → PostgreSQL ledger → Kafka acks=all)",
+                                rates, ratios, facts))
+    return sections
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    args = parse(argv)
+    c, i, r = sizes(args)
+    logging.getLogger("jieba").setLevel(logging.WARNING)
+    began, started = time.perf_counter(), machine()
+    sections: list[Section] = []
+    with tempfile.TemporaryDirectory(prefix="gridline-bench-city-") as tmp:
+        city_dir = write_city_dir(Path(tmp))
+        if "core" in args.only:
+            print("routing core …", file=sys.stderr, flush=True)
+            rates, ratios, facts = core.run(city_dir, c)
+            sections.append(Section("1. Routing core (pure, one process, no I/O)", rates, ratios, facts))
+        if {"intake", "pipeline"} & set(args.only):
+            print("bench stack (fresh) …", file=sys.stderr, flush=True)
+            stack, took = fresh_stack()
+            print(f"  up in {took:.0f} s: kafka {stack.bootstrap}, {stack.database_url}", file=sys.stderr, flush=True)
+            try:
+                print("router pipeline and intake …", file=sys.stderr, flush=True)
+                sections += asyncio.run(_on_stack(stack, city_dir, args.only, i, r))
+            finally:
+                if not args.keep_stack:
+                    local_stack.down(stack)
+    sections.sort(key=lambda s: s.title)
+    seconds = time.perf_counter() - began
+    ended = machine()
+    print(render(sections, started, ended, seconds))
+    write_json(args.out, sections, started, ended, seconds, argv)
+    print(f"\nwritten: {args.out}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
