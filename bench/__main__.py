@@ -12,12 +12,14 @@ import logging
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from bench import core, intake, pipeline
 from bench.data import write_city_dir
 from bench.infra import fresh_stack, warm_group_coordinator
 from bench.report import Section, machine, render, write_json
+from bench.timing import Ratio
 from deploy.local import stack as local_stack
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,17 +50,23 @@ def sizes(args: argparse.Namespace) -> tuple[core.CoreSizes, intake.IntakeSizes,
         i = intake.IntakeSizes(singles=200, batches=1, rounds=1, warmup=20)
         r = pipeline.PipelineSizes(incidents=200, rounds=1)
 
-    def pick(value: int | None, default: int) -> int:
-        return default if value is None else value
+    def given(**fields: int | None) -> dict[str, int]:
+        return {name: value for name, value in fields.items() if value is not None}
 
-    c = core.CoreSizes(incidents=pick(args.incidents, c.incidents), naive_points=c.naive_points,
-                       repetitions=pick(args.repetitions, c.repetitions), slices=c.slices)
-    i = intake.IntakeSizes(singles=pick(args.singles, i.singles), clients=pick(args.clients, i.clients),
-                           batches=pick(args.batches, i.batches), batch_size=i.batch_size,
-                           rounds=pick(args.rounds, i.rounds), warmup=i.warmup)
-    r = pipeline.PipelineSizes(incidents=pick(args.router_incidents, r.incidents), rounds=pick(args.rounds, r.rounds),
-                               timeout=r.timeout)
+    c = replace(c, **given(incidents=args.incidents, repetitions=args.repetitions))
+    i = replace(i, **given(singles=args.singles, clients=args.clients, batches=args.batches, rounds=args.rounds))
+    r = replace(r, **given(incidents=args.router_incidents, rounds=args.rounds))
     return c, i, r
+
+
+def _cross(sections: list[Section]) -> None:
+    """How much of the router pipeline's time is the decision itself (both measured in this run)."""
+    rates = {rate.name: rate for section in sections for rate in section.rates}
+    router, decide = rates.get(pipeline.ROUTER_RATE), rates.get(core.ROUTE_RATE)
+    pipe = next((s for s in sections if s.title.startswith("3.")), None)
+    if router and decide and pipe:
+        pipe.ratios.append(Ratio("router pipeline / route() alone", router, decide,
+                                 "share of the pipeline's time that is the routing decision"))
 
 
 async def _on_stack(stack: local_stack.Stack, city_dir: Path, suites: list[str],
@@ -101,6 +109,7 @@ def main(argv: list[str] | None = None) -> int:
                 if not args.keep_stack:
                     local_stack.down(stack)
     sections.sort(key=lambda s: s.title)
+    _cross(sections)
     seconds = time.perf_counter() - began
     ended = machine()
     print(render(sections, started, ended, seconds))

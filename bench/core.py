@@ -22,12 +22,14 @@ from services.router.domain.decide import LOCAL_TZ, RoutingTables, locate, route
 from services.router.settings import RouterSettings
 from services.router.tables import load_gazetteer, load_tables
 
+ROUTE_RATE = "route() decision"
+
 
 @dataclass(frozen=True)
 class CoreSizes:
     incidents: int = 3000
     naive_points: int = 300  # the naive scan is slow: a sample of the points is enough for a rate
-    repetitions: int = 5
+    repetitions: int = 7
     slices: int = 30  # each repetition takes turns between the works in this many slices
 
 
@@ -111,7 +113,7 @@ def run(city_dir: Path, sizes: CoreSizes) -> tuple[list[Rate], list[Ratio], dict
     )
     n = len(incidents)
     parsed = Rate("parse IncidentReported JSON", "incidents", s_parse, n, "model_validate_json (baseline)")
-    routed = Rate("route() decision", "decisions", s_route, n, "locate + classify + dispatch, pure")
+    routed = Rate(ROUTE_RATE, "decisions", s_route, n, "locate + classify + dispatch, pure")
     classified = Rate("classifier.decide", "classifications", s_classify, n, "free text → item, pure")
     tree = Rate("locate point: STRtree", "points", s_tree, len(points), "Gazetteer.at_point")
     scanned = Rate("locate point: naive scan", "points", s_scan, len(sample),

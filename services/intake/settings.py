@@ -63,7 +63,7 @@ class IntakeSettings(PlatformSettings):
     wechat_pairing_seconds: int = 300  # text + location within this window form one incident
     max_body_bytes: int = 1_048_576
     rate_per_second: float = 200.0  # per source
-    rate_burst: int = 400
+    rate_burst: int = 1000  # must hold a full batch (500 tickets cost 500 tokens)
     publish_timeout_seconds: float = 10.0
     # Open311 services.json is the responsibility list (read as data; intake never imports the router)
     open311_services_dir: Path = Path(__file__).resolve().parents[2] / "services/router/data/responsibility_list"

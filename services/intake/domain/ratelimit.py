@@ -16,7 +16,11 @@ class TokenBucket:
         self.tokens = float(self.burst)
 
     def take(self, now: float, cost: float = 1.0) -> float:
-        """0.0 when allowed, else the seconds to wait before asking again."""
+        """0.0 when allowed, else the seconds to wait before asking again.
+
+        A cost above the burst is capped at the burst: a full bucket always admits one request, so no
+        request is refused forever whatever the caller waits."""
+        cost = min(cost, float(self.burst))
         self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
         self.updated = now
         if self.tokens >= cost:

@@ -30,3 +30,11 @@ def test_a_batch_costs_one_token_per_item() -> None:
     limiter = RateLimiter(rate=10.0, burst=100)
     assert limiter.check("hotline", 0.0, cost=100) == 0.0
     assert limiter.check("hotline", 0.0, cost=50) == 5.0
+
+
+def test_a_request_costing_more_than_the_burst_is_admitted_by_a_full_bucket() -> None:
+    from services.intake.domain.ratelimit import TokenBucket
+
+    bucket = TokenBucket(rate=10, burst=400, updated=0.0)
+    assert bucket.take(0.0, cost=500) == 0.0  # a 500-ticket batch is not refused forever
+    assert bucket.take(0.0, cost=1) > 0  # but it emptied the bucket
