@@ -72,7 +72,7 @@ def _normalise(text: str) -> str:
 
 
 class Classifier:
-    """Built once per list version; `classify` is then pure and fast (tens of microseconds)."""
+    """Built once per list version; `classify` is then pure (about 0.2 ms per text on one core, `make bench`)."""
 
     def __init__(self, responsibility_list: ResponsibilityList, *, limit: int = 5) -> None:
         self._items: tuple[ResponsibilityItem, ...] = responsibility_list.items
