@@ -26,13 +26,16 @@ MINI = {"X-Api-Key": "dev-wechat-mini-key"}
 WORKER_SECRET = "dev-worker-token-secret"
 
 
+RUN = uuid.uuid4().hex[:6]  # natural ids differ per demo run: the run stack keeps earlier runs' ledger
+
+
 def _body(inc: SyntheticIncident, codes: dict[str, str]) -> tuple[str, dict[str, Any], dict[str, str]]:
     point = {"lon": inc.lon, "lat": inc.lat} if inc.lon is not None and inc.lat is not None else None
     at = inc.reported_at.isoformat()
     channel = str(getattr(inc.channel, "value", inc.channel))
     if channel == "hotline":
         return "/v1/hotline/tickets", {
-            "ticket_no": inc.natural_id, "call_time": at, "caller_name": inc.reporter_name,
+            "ticket_no": f"{inc.natural_id}-{RUN}", "call_time": at, "caller_name": inc.reporter_name,
             "caller_phone": "13800000000", "appeal_type": (inc.appeal_type or "投诉"),
             "urgency": str(getattr(inc.urgency, "value", inc.urgency)),
             "text": inc.text, "address": inc.address, "point": point, "operator_id": "OP-DEMO",
@@ -43,7 +46,7 @@ def _body(inc: SyntheticIncident, codes: dict[str, str]) -> tuple[str, dict[str,
         token = {"Authorization": f"Bearer {issue_worker_token(WORKER_SECRET, worker)}"}
         on_spot = random.random() < 0.2
         return "/v1/grid/reports", {
-            "report_id": inc.natural_id, "worker_id": worker, "grid_id": inc.grid_id or inc.true_grid_id,
+            "report_id": f"{inc.natural_id}-{RUN}", "worker_id": worker, "grid_id": inc.grid_id or inc.true_grid_id,
             "category_code": codes.get(inc.true_kind, "A01.001"), "point": point or {"lon": 120.9, "lat": 32.0},
             "text": inc.text, "handled_on_spot": on_spot, "reported_at": at,
             "evidence_urls": ["https://img.example.org/after.jpg"] if on_spot else [],
@@ -51,7 +54,7 @@ def _body(inc: SyntheticIncident, codes: dict[str, str]) -> tuple[str, dict[str,
         }, token
     location = {"lon": inc.lon, "lat": inc.lat, "address": inc.address} if point else None
     return "/v1/wechat/tongjiang/submissions", {
-        "request_id": inc.natural_id, "openid": "oDEMO" + uuid.uuid4().hex[:20], "text": inc.text,
+        "request_id": f"{inc.natural_id}-{RUN}", "openid": "oDEMO" + uuid.uuid4().hex[:20], "text": inc.text,
         "location": location, "submitted_at": at,
     }, MINI
 
