@@ -15,7 +15,7 @@ import httpx
 from aiokafka import AIOKafkaConsumer
 
 from schemas.cloudevents import decode
-from schemas.topics import CASE_EVENTS
+from schemas.topics import CASE_EVENTS, SCORING, SLA_EVENTS
 from services.intake.domain.credentials import issue_worker_token
 from simcity.generate import generate_city
 from simcity.incidents import SyntheticIncident, generate_incidents
@@ -105,13 +105,17 @@ class Departments:
 
 
 async def watch(bootstrap: str, summary: Summary, departments: Departments | None) -> None:
-    consumer = AIOKafkaConsumer(CASE_EVENTS, bootstrap_servers=bootstrap, auto_offset_reset="latest",
+    consumer = AIOKafkaConsumer(CASE_EVENTS, SLA_EVENTS, SCORING, bootstrap_servers=bootstrap,
+                                auto_offset_reset="latest",
                                 group_id=f"demo-{uuid.uuid4().hex[:8]}")
     await consumer.start()
     tasks: set[asyncio.Task[None]] = set()
     try:
         async for record in consumer:
             event = json.loads(decode(record.key, record.value, record.headers).data)
+            if record.topic != CASE_EVENTS:
+                summary.downstream[f"{record.topic.split('.')[0]}:{event.get('kind', 'card')}"] += 1
+                continue
             summary.add(event)
             if departments is not None:
                 task = asyncio.create_task(departments.act(event))
@@ -126,6 +130,7 @@ class Summary:
         self.state: dict[str, str] = {}
         self.level: dict[str, str] = {}
         self.kinds: Counter[str] = Counter()
+        self.downstream: Counter[str] = Counter()  # sla events by kind, score cards published
 
     def add(self, event: dict[str, Any]) -> None:
         self.state[event["case_id"]] = event["state"]
@@ -139,4 +144,5 @@ class Summary:
         fmt = lambda c: "  ".join(f"{k}={v}" for k, v in sorted(c.items()))  # noqa: E731
         return (f"[{datetime.now().strftime('%H:%M:%S')}] cases {len(self.state)} | by state: {fmt(states)}\n"
                 f"           by level: {fmt(levels)} | intake: {fmt(stats)}\n"
-                f"           events: {fmt(self.kinds)}")
+                f"           events: {fmt(self.kinds)}\n"
+                f"           sla/scoring: {fmt(self.downstream)}")

@@ -19,4 +19,4 @@ class ScoringSettings(PlatformSettings):
     schema_name: str = "scoring"
     group_id: str = "gridline-scoring"
     ruler_dir: Path = HERE / "data" / "ruler"  # every published <version>.yaml
-    publish_interval_seconds: float = 2.0  # how often dirty cards are recomputed (debounce)
+    publish_interval_seconds: float = 15.0  # debounce: one change can move every rank of a type
