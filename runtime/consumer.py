@@ -68,12 +68,18 @@ class ConsumerLoop:
     dead_lettered: int = 0
 
     async def run(self, stop: asyncio.Event) -> None:
+        """Partitions of a poll are handled concurrently (their database round trips overlap), records
+        within a partition strictly in order; offsets are committed once all of them are done."""
         while not stop.is_set():
             batch = await self.consumer.getmany(timeout_ms=200, max_records=500)
-            for tp, records in batch.items():
-                for record in records:
-                    await self._process(record)
-                await self.consumer.commit({tp: records[-1].offset + 1})
+            if not batch:
+                continue
+            await asyncio.gather(*(self._partition(records) for records in batch.values()))
+            await self.consumer.commit({tp: records[-1].offset + 1 for tp, records in batch.items()})
+
+    async def _partition(self, records: list[ConsumerRecord[bytes, bytes]]) -> None:
+        for record in records:
+            await self._process(record)
 
     async def _process(self, record: ConsumerRecord[bytes, bytes]) -> None:
         try:

@@ -130,7 +130,8 @@ def start(node: KafkaNode, timeout: float = 90) -> None:
         if not (node.home / "data" / "meta.properties").exists():
             cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
             subprocess.run(
-                _java(node, "kafka.tools.StorageTool", "format", "--standalone", "-t", cluster_id, "-c", str(cfg)),
+                _java(node, "kafka.tools.StorageTool", "format", "--standalone",
+                      f"--cluster-id={cluster_id}", "-c", str(cfg)),  # an id may start with "-"
                 check=True, stdout=subprocess.DEVNULL,
             )
         with node.log_file.open("ab") as out:

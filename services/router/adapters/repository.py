@@ -70,6 +70,11 @@ async def save(conn: asyncpg.Connection, case: Case, events: list[CaseEvent]) ->
     )
 
 
+async def lock_item(conn: asyncpg.Connection, item_code: str) -> None:
+    """Serialise duplicate detection per item until the transaction ends."""
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtext('router.item:' || $1))", item_code)
+
+
 async def open_cases_for_item(conn: asyncpg.Connection, item_code: str, since: datetime) -> list[Case]:
     rows = await conn.fetch(
         f"SELECT {_COLUMNS} FROM cases WHERE item_code = $1 AND closed_at IS NULL AND opened_at >= $2 "

@@ -30,6 +30,7 @@ async def handle_incident(ctx: RouterContext, envelope: Envelope, topic: str) ->
         events = [case.record(CaseEventKind.CREATED, CaseState.REPORTED, at=incident.received_at, actor="router",
                               explanation=routing.explanation, reporter=reporter)]
         if routing.item is not None and routing.outcome == "dispatch":
+            await repo.lock_item(conn, routing.item.code)  # concurrent same-item incidents see each other
             nearby = await repo.open_cases_for_item(conn, routing.item.code, now - ctx.duplicates.window)
             found = find_duplicate(routing, nearby, ctx.duplicates)
             if found is not None:
