@@ -47,7 +47,7 @@ class GridReport(Request):
     """A report from the grid workers' app (全要素网格通)."""
 
     report_id: str = Field(pattern=r"^[A-Za-z0-9\-_]{4,64}$", examples=["GR-TJ0101-20261123-0007"])
-    worker_id: str = Field(min_length=1, max_length=64, examples=["W0001"])
+    worker_id: str = Field(pattern=r"^[A-Za-z0-9\-_]{1,64}$", examples=["GW0001"])
     grid_id: str = Field(min_length=1, max_length=64)
     category_code: str = Field(min_length=1, max_length=32, examples=["A01.003"])
     point: GeoPoint

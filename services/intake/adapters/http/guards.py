@@ -5,12 +5,23 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable
 
-from fastapi import HTTPException, Request
+from fastapi import HTTPException, Request, Security
+from fastapi.security import APIKeyHeader, HTTPBearer
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.intake.domain.credentials import Denied, check_api_key, check_signature, check_worker_token
 
 XML_TYPES = ("text/xml", "application/xml")
+
+# Declared for the OpenAPI document (security schemes); the checks below read the headers themselves.
+API_KEY = APIKeyHeader(
+    name="X-Api-Key", scheme_name="ApiKey", auto_error=False, description="the publishing system's API key"
+)
+SIGNATURE = APIKeyHeader(
+    name="X-Gridline-Signature", scheme_name="Signature", auto_error=False,
+    description="t=<unix seconds>,v1=<hex HMAC-SHA256 of '<t>.<body>'> with X-Gridline-Source: <source name>",
+)
+WORKER_TOKEN = HTTPBearer(scheme_name="WorkerToken", auto_error=False, description="a grid worker's token, bound to the worker id")
 
 
 class BodyGuard:
@@ -81,7 +92,9 @@ def _deny(denied: Denied) -> HTTPException:
 def require_source(channel: str) -> Callable[[Request], Awaitable[str]]:
     """Dependency: the publishing system, authenticated by API key or HMAC signature, allowed on `channel`."""
 
-    async def dependency(request: Request) -> str:
+    async def dependency(
+        request: Request, _key: object = Security(API_KEY), _signature: object = Security(SIGNATURE)
+    ) -> str:
         settings = request.app.state.settings
         key = request.headers.get("x-api-key")
         signature = request.headers.get("x-gridline-signature")
@@ -104,7 +117,7 @@ def require_source(channel: str) -> Callable[[Request], Awaitable[str]]:
     return dependency
 
 
-async def require_worker(request: Request) -> str:
+async def require_worker(request: Request, _token: object = Security(WORKER_TOKEN)) -> str:
     """Dependency: the grid worker id bound to the bearer token."""
     auth = request.headers.get("authorization", "")
     if not auth.lower().startswith("bearer "):
