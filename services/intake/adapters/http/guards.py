@@ -21,7 +21,9 @@ SIGNATURE = APIKeyHeader(
     name="X-Gridline-Signature", scheme_name="Signature", auto_error=False,
     description="t=<unix seconds>,v1=<hex HMAC-SHA256 of '<t>.<body>'> with X-Gridline-Source: <source name>",
 )
-WORKER_TOKEN = HTTPBearer(scheme_name="WorkerToken", auto_error=False, description="a grid worker's token, bound to the worker id")
+WORKER_TOKEN = HTTPBearer(
+    scheme_name="WorkerToken", auto_error=False, description="a grid worker's token, bound to the worker id"
+)
 
 
 class BodyGuard:
