@@ -19,8 +19,11 @@ from runtime.telemetry import TracingMiddleware, configure_tracing
 
 
 class RunningService(Protocol):
-    pool: asyncpg.Pool
-    loops: Loops
+    @property
+    def pool(self) -> asyncpg.Pool: ...
+
+    @property
+    def loops(self) -> Loops: ...
 
     async def close(self) -> None: ...
 

@@ -1,4 +1,4 @@
-"""Composition root: builds the router's pool, clients, tables and loops from settings."""
+"""Composition root: builds the router's tables, plumbing and loops from settings."""
 
 from __future__ import annotations
 
@@ -9,14 +9,11 @@ from functools import partial
 from pathlib import Path
 
 import asyncpg
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer
 
-from runtime.consumer import ConsumerLoop, Handler
-from runtime.db import create_pool, migrate
-from runtime.kafka import make_consumer, make_producer
-from runtime.outbox import OutboxRelay
-from runtime.service import Loops, start_consumer
-from schemas.cloudevents import Envelope
+from runtime.consumer import Handler
+from runtime.plumbing import Plumbing
+from runtime.service import Loops
 from schemas.topics import INTAKE_ACTIONS, INTAKE_GRID, INTAKE_HOTLINE, INTAKE_WECHAT, SLA_EVENTS
 from services.router.domain.duplicates import DuplicatePolicy
 from services.router.handlers.actions import handle_action
@@ -27,25 +24,28 @@ from services.router.settings import RouterSettings
 from services.router.tables import load_gazetteer, load_tables, watch
 
 SQL = Path(__file__).resolve().parent / "sql"
-INPUTS = (INTAKE_HOTLINE, INTAKE_GRID, INTAKE_WECHAT, INTAKE_ACTIONS, SLA_EVENTS)
 
 
 @dataclass
 class Router:
     settings: RouterSettings
-    pool: asyncpg.Pool
-    producer: AIOKafkaProducer
-    consumer: AIOKafkaConsumer
+    plumbing: Plumbing
     context: RouterContext
-    consumer_loop: ConsumerLoop
-    relay: OutboxRelay
-    loops: Loops
+
+    @property
+    def pool(self) -> asyncpg.Pool:
+        return self.plumbing.pool
+
+    @property
+    def loops(self) -> Loops:
+        return self.plumbing.loops
+
+    @property
+    def consumer(self) -> AIOKafkaConsumer | None:
+        return self.plumbing.consumer
 
     async def close(self) -> None:
-        await self.loops.close()
-        await self.consumer.stop()
-        await self.producer.stop()
-        await self.pool.close()
+        await self.plumbing.close()
 
 
 def handlers(ctx: RouterContext) -> dict[str, Handler]:
@@ -62,25 +62,13 @@ def handlers(ctx: RouterContext) -> dict[str, Handler]:
 
 
 async def bootstrap(settings: RouterSettings, clock: Callable[[], datetime] | None = None) -> Router:
+    """An invalid responsibility list or missing city files stop the router before it connects."""
     tables = TablesHolder(load_tables(settings, load_gazetteer(settings.city_dir)))
-    await migrate(settings.database_url, settings.schema_name, SQL)
-    pool = await create_pool(settings.database_url, settings.schema_name, max_size=10)
-    producer = make_producer(settings.kafka_bootstrap, client_id="gridline-router")
-    await producer.start()
-    relay = OutboxRelay(pool, producer, settings.schema_name)
+    plumbing = await Plumbing.open("router", settings, schema=settings.schema_name, sql=SQL)
     ctx = RouterContext(
-        pool=pool, tables=tables, relay=relay, clock=clock or (lambda: datetime.now(UTC)),
+        pool=plumbing.pool, tables=tables, relay=plumbing.relay, clock=clock or (lambda: datetime.now(UTC)),
         duplicates=DuplicatePolicy(settings.duplicate_radius_m, timedelta(hours=settings.duplicate_window_hours)),
     )
-    consumer = make_consumer(settings.kafka_bootstrap, *INPUTS, group_id=settings.group_id,
-                             client_id="gridline-router")
-    await start_consumer(consumer)
-    loop = ConsumerLoop(consumer, producer, handlers(ctx), "router")
-    loops = Loops()
-    loops.start("consumer", loop.run)
-    loops.start("outbox", relay.run)
-    loops.start("reload", partial(watch, settings, tables))
-    return Router(settings, pool, producer, consumer, ctx, loop, relay, loops)
-
-
-__all__ = ["Envelope", "Router", "bootstrap"]
+    await plumbing.consume(handlers(ctx), group_id=settings.group_id)
+    plumbing.loops.start("reload", partial(watch, settings, tables))
+    return Router(settings, plumbing, ctx)

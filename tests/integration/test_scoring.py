@@ -176,8 +176,10 @@ async def ledger(client: httpx.AsyncClient, uid: str) -> list[dict[str, Any]]:
 async def caught_up(service: Scoring, end: Offsets, within: float = 60) -> None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + within
+    consumer = service.plumbing.consumer
+    assert consumer is not None
     while loop.time() < deadline:
-        committed = {tp: await service.consumer.committed(tp) or 0 for tp in end}
+        committed = {tp: await consumer.committed(tp) or 0 for tp in end}
         if all(committed[tp] >= offset for tp, offset in end.items()):
             return
         await asyncio.sleep(0.3)

@@ -1,0 +1,56 @@
+"""What every consuming service is built on: its database pool (migrated), an `acks=all` producer, the
+outbox relay, one consumer group with the shared consumer loop, and the background loops."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import asyncpg
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from runtime.consumer import ConsumerLoop, Handler
+from runtime.db import create_pool, migrate
+from runtime.kafka import make_consumer, make_producer
+from runtime.outbox import OutboxRelay
+from runtime.service import Loops, start_consumer
+from runtime.settings import PlatformSettings
+
+
+@dataclass
+class Plumbing:
+    service: str
+    settings: PlatformSettings
+    pool: asyncpg.Pool
+    producer: AIOKafkaProducer
+    relay: OutboxRelay
+    loops: Loops = field(default_factory=Loops)
+    consumer: AIOKafkaConsumer | None = None
+    consumer_loop: ConsumerLoop | None = None
+
+    @classmethod
+    async def open(cls, service: str, settings: PlatformSettings, *, schema: str, sql: Path,
+                   pool_size: int = 10) -> Plumbing:
+        """Migrate the service's schema, then connect; nothing consumes until `consume`."""
+        await migrate(settings.database_url, schema, sql)
+        pool = await create_pool(settings.database_url, schema, max_size=pool_size)
+        producer = make_producer(settings.kafka_bootstrap, client_id=f"gridline-{service}")
+        await producer.start()
+        return cls(service, settings, pool, producer, OutboxRelay(pool, producer, schema))
+
+    async def consume(self, handlers: dict[str, Handler], *, group_id: str) -> None:
+        """Join the group and start the consumer loop and the outbox relay."""
+        client_id = f"gridline-{self.service}"
+        self.consumer = make_consumer(self.settings.kafka_bootstrap, *handlers, group_id=group_id,
+                                      client_id=client_id)
+        await start_consumer(self.consumer)
+        self.consumer_loop = ConsumerLoop(self.consumer, self.producer, handlers, self.service)
+        self.loops.start("consumer", self.consumer_loop.run)
+        self.loops.start("outbox", self.relay.run)
+
+    async def close(self) -> None:
+        await self.loops.close()
+        if self.consumer is not None:
+            await self.consumer.stop()
+        await self.producer.stop()
+        await self.pool.close()
