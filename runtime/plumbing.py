@@ -54,3 +54,21 @@ class Plumbing:
             await self.consumer.stop()
         await self.producer.stop()
         await self.pool.close()
+
+
+@dataclass
+class PlumbedService:
+    """Base of a running service (what `runtime.app.service_app` needs): its plumbing, pool and loops."""
+
+    plumbing: Plumbing
+
+    @property
+    def pool(self) -> asyncpg.Pool:
+        return self.plumbing.pool
+
+    @property
+    def loops(self) -> Loops:
+        return self.plumbing.loops
+
+    async def close(self) -> None:
+        await self.plumbing.close()

@@ -8,12 +8,10 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 
-import asyncpg
 from aiokafka import AIOKafkaConsumer
 
 from runtime.consumer import Handler
-from runtime.plumbing import Plumbing
-from runtime.service import Loops
+from runtime.plumbing import PlumbedService, Plumbing
 from schemas.topics import INTAKE_ACTIONS, INTAKE_GRID, INTAKE_HOTLINE, INTAKE_WECHAT, SLA_EVENTS
 from services.router.domain.duplicates import DuplicatePolicy
 from services.router.handlers.actions import handle_action
@@ -27,25 +25,13 @@ SQL = Path(__file__).resolve().parent / "sql"
 
 
 @dataclass
-class Router:
+class Router(PlumbedService):
     settings: RouterSettings
-    plumbing: Plumbing
     context: RouterContext
-
-    @property
-    def pool(self) -> asyncpg.Pool:
-        return self.plumbing.pool
-
-    @property
-    def loops(self) -> Loops:
-        return self.plumbing.loops
 
     @property
     def consumer(self) -> AIOKafkaConsumer | None:
         return self.plumbing.consumer
-
-    async def close(self) -> None:
-        await self.plumbing.close()
 
 
 def handlers(ctx: RouterContext) -> dict[str, Handler]:
@@ -71,4 +57,4 @@ async def bootstrap(settings: RouterSettings, clock: Callable[[], datetime] | No
     )
     await plumbing.consume(handlers(ctx), group_id=settings.group_id)
     plumbing.loops.start("reload", partial(watch, settings, tables))
-    return Router(settings, plumbing, ctx)
+    return Router(plumbing=plumbing, settings=settings, context=ctx)

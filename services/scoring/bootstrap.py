@@ -8,11 +8,8 @@ from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 
-import asyncpg
-
 from runtime.consumer import Handler
-from runtime.plumbing import Plumbing
-from runtime.service import Loops
+from runtime.plumbing import PlumbedService, Plumbing
 from schemas.topics import CASE_EVENTS, SLA_EVENTS
 from services.scoring.domain.ruler_files import load_rulers
 from services.scoring.handlers.context import ScoringContext
@@ -24,22 +21,10 @@ SQL = Path(__file__).resolve().parent / "sql"
 
 
 @dataclass
-class Scoring:
+class Scoring(PlumbedService):
     settings: ScoringSettings
-    plumbing: Plumbing
     context: ScoringContext
     publisher: Publisher
-
-    @property
-    def pool(self) -> asyncpg.Pool:
-        return self.plumbing.pool
-
-    @property
-    def loops(self) -> Loops:
-        return self.plumbing.loops
-
-    async def close(self) -> None:
-        await self.plumbing.close()
 
 
 def handlers(ctx: ScoringContext) -> dict[str, Handler]:
@@ -59,4 +44,4 @@ async def bootstrap(settings: ScoringSettings, clock: Callable[[], datetime] | N
     await publisher.mark_ruler_changes()
     await plumbing.consume(handlers(ctx), group_id=settings.group_id)
     plumbing.loops.start("publisher", publisher.run)
-    return Scoring(settings, plumbing, ctx, publisher)
+    return Scoring(plumbing=plumbing, settings=settings, context=ctx, publisher=publisher)

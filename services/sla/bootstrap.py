@@ -8,11 +8,8 @@ from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 
-import asyncpg
-
 from runtime.consumer import Handler
-from runtime.plumbing import Plumbing
-from runtime.service import Loops
+from runtime.plumbing import PlumbedService, Plumbing
 from schemas.topics import CASE_EVENTS
 from services.sla.adapters.calendar_files import load_calendar
 from services.sla.domain.deadlines import Rules
@@ -25,25 +22,13 @@ SQL = Path(__file__).resolve().parent / "sql"
 
 
 @dataclass
-class Sla:
+class Sla(PlumbedService):
     settings: SlaSettings
-    plumbing: Plumbing
     context: SlaContext
-
-    @property
-    def pool(self) -> asyncpg.Pool:
-        return self.plumbing.pool
-
-    @property
-    def loops(self) -> Loops:
-        return self.plumbing.loops
 
     async def fire_due(self, now: datetime) -> int:
         """The timer, callable with any clock (tests move time forward instead of sleeping)."""
         return await fire_due(self.context, now)
-
-    async def close(self) -> None:
-        await self.plumbing.close()
 
 
 def handlers(ctx: SlaContext) -> dict[str, Handler]:
@@ -58,4 +43,4 @@ async def bootstrap(settings: SlaSettings, clock: Callable[[], datetime] | None 
     await plumbing.consume(handlers(ctx), group_id=settings.group_id)
     if settings.timer_enabled:
         plumbing.loops.start("timer", partial(run_timer, ctx, interval=settings.timer_interval_seconds))
-    return Sla(settings, plumbing, ctx)
+    return Sla(plumbing=plumbing, settings=settings, context=ctx)
