@@ -182,6 +182,8 @@ async def test_incident_that_cannot_be_located_goes_to_the_manual_queue_and_the_
     case_id = f"C-{resp.json()['incident_id']}"
     case = await wait_for_case(router_client, case_id, lambda c: c["state"] == "manual")
     assert "located" in case["timeline"][-1]["reason"]
+    queue = (await router_client.get("/v1/cases", params={"state": "manual", "limit": 1000})).json()
+    assert case_id in {c["case_id"] for c in queue}
     await act(intake_client, case_id, "dispatch", "CENTER:值班长", target="URBAN_MGMT")
     case = await wait_for_case(router_client, case_id, lambda c: c["state"] == "dispatched")
     assert case["assignment"]["owner"] == "URBAN_MGMT"

@@ -4,15 +4,29 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
 
+from schemas.case import CaseState
 from schemas.incident import IncidentReported
 from services.router.adapters import repository as repo
 from services.router.domain.decide import Routing, route
 from services.router.tables import reload
 
 router = APIRouter(tags=["cases"])
+
+
+@router.get("/v1/cases", summary="Open cases, oldest first: the manual queue (state=manual), arbitration, a backlog")
+async def list_cases(
+    request: Request,
+    state: CaseState | None = None,
+    owner: str | None = Query(default=None, examples=["URBAN_MGMT"]),
+    street: str | None = Query(default=None, examples=["TJ-03"]),
+    limit: int = Query(default=100, ge=1, le=1000),
+) -> list[dict[str, Any]]:
+    async with request.app.state.router.pool.acquire() as conn:
+        return await repo.search(conn, state=state.value if state else None, owner=owner, street_id=street,
+                                 limit=limit)
 
 
 @router.get("/v1/cases/{case_id}", summary="A case: state, assignee, deadlines, full timeline, routing explanation")

@@ -91,6 +91,20 @@ async def record_merge(conn: asyncpg.Connection, incident_id: str, case_id: str,
     )
 
 
+async def search(
+    conn: asyncpg.Connection, *, state: str | None, owner: str | None, street_id: str | None, limit: int
+) -> list[dict[str, Any]]:
+    """Open cases for the command centre's views (manual queue, arbitration, a department's backlog)."""
+    rows = await conn.fetch(
+        "SELECT case_id, state, channel, item_code, item_name, owner, owner_unit, level, street_id, "
+        "community_id, grid_id, opened_at, updated_at FROM cases "
+        "WHERE ($1::text IS NULL OR state = $1) AND ($2::text IS NULL OR owner = $2) "
+        "AND ($3::text IS NULL OR street_id = $3) AND closed_at IS NULL ORDER BY opened_at LIMIT $4",
+        state, owner, street_id, limit,
+    )
+    return [{k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in r.items()} for r in rows]
+
+
 async def timeline(conn: asyncpg.Connection, case_id: str) -> list[dict[str, Any]]:
     rows = await conn.fetch("SELECT body FROM case_events WHERE case_id = $1 ORDER BY seq", case_id)
     return [json.loads(r["body"]) for r in rows]
