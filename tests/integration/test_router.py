@@ -18,7 +18,7 @@ from schemas.topics import SLA_EVENTS, dlq, sla_type
 from services.intake.domain.credentials import issue_worker_token
 from tests.integration.conftest import Places, TopicReader
 from tests.integration.intake_support import DEPT_KEY, HOTLINE_KEY, ticket
-from tests.integration.router_support import intake_client, list_dir, router_client, wait_for_case  # noqa: F401
+from tests.integration.router_support import wait_for_case
 
 pytestmark = pytest.mark.integration
 Client = httpx.AsyncClient
@@ -48,7 +48,7 @@ GARBAGE = "楼下垃圾堆了好几天没人清理，乱堆乱放，臭气熏天
 
 
 async def test_repeat_report_near_an_open_case_is_merged_and_both_reporters_stay(
-    intake_client: Client, router_client: Client, places: Places  # noqa: F811
+    intake_client: Client, router_client: Client, places: Places
 ) -> None:
     grid = places.take()
     first = await report(intake_client, grid, TREE)
@@ -62,7 +62,7 @@ async def test_repeat_report_near_an_open_case_is_merged_and_both_reporters_stay
 
 
 async def test_same_item_far_away_is_not_a_duplicate(
-    intake_client: Client, router_client: Client, places: Places  # noqa: F811
+    intake_client: Client, router_client: Client, places: Places
 ) -> None:
     a, b = places.take(), places.take()
     first = await report(intake_client, a, TREE)
@@ -72,7 +72,7 @@ async def test_same_item_far_away_is_not_a_duplicate(
 
 
 async def test_first_return_goes_to_the_next_candidate_and_second_return_to_arbitration(
-    intake_client: Client, router_client: Client, places: Places  # noqa: F811
+    intake_client: Client, router_client: Client, places: Places
 ) -> None:
     case_id = await report(intake_client, places.take(), TREE)
     case = await wait_for_case(router_client, case_id, lambda c: c["state"] == "dispatched")
@@ -91,7 +91,7 @@ async def test_first_return_goes_to_the_next_candidate_and_second_return_to_arbi
 
 
 async def test_closed_loop_accept_resolve_verify_rate_closes_the_case(
-    intake_client: Client, router_client: Client, places: Places  # noqa: F811
+    intake_client: Client, router_client: Client, places: Places
 ) -> None:
     grid = places.take()
     case_id = await report(intake_client, grid, GARBAGE)
@@ -111,7 +111,7 @@ async def test_closed_loop_accept_resolve_verify_rate_closes_the_case(
 
 
 async def test_failed_verification_reopens_the_case(
-    intake_client: Client, router_client: Client, places: Places  # noqa: F811
+    intake_client: Client, router_client: Client, places: Places
 ) -> None:
     grid = places.take()
     case_id = await report(intake_client, grid, GARBAGE)
@@ -126,7 +126,7 @@ async def test_failed_verification_reopens_the_case(
 
 
 async def test_invalid_transition_is_refused_with_a_reason_on_the_case_and_a_dead_letter(
-    intake_client: Client, router_client: Client, places: Places, topics: TopicReader  # noqa: F811
+    intake_client: Client, router_client: Client, places: Places, topics: TopicReader
 ) -> None:
     case_id = await report(intake_client, places.take(), TREE)
     case = await wait_for_case(router_client, case_id, lambda c: c["state"] == "dispatched")
@@ -140,7 +140,7 @@ async def test_invalid_transition_is_refused_with_a_reason_on_the_case_and_a_dea
 
 
 async def test_action_by_someone_who_does_not_own_the_case_is_refused(
-    intake_client: Client, router_client: Client, places: Places  # noqa: F811
+    intake_client: Client, router_client: Client, places: Places
 ) -> None:
     case_id = await report(intake_client, places.take(), TREE)
     await wait_for_case(router_client, case_id, lambda c: c["state"] == "dispatched")
@@ -150,7 +150,7 @@ async def test_action_by_someone_who_does_not_own_the_case_is_refused(
 
 
 async def test_escalation_decided_by_sla_raises_the_level_along_the_ladder(
-    intake_client: Client, router_client: Client, places: Places, stack: Any  # noqa: F811
+    intake_client: Client, router_client: Client, places: Places, stack: Any
 ) -> None:
     case_id = await report(intake_client, places.take(), GARBAGE)
     case = await wait_for_case(router_client, case_id, lambda c: c["state"] == "dispatched")
@@ -175,7 +175,7 @@ async def test_escalation_decided_by_sla_raises_the_level_along_the_ladder(
 
 
 async def test_incident_that_cannot_be_located_goes_to_the_manual_queue_and_the_centre_dispatches_it(
-    intake_client: Client, router_client: Client  # noqa: F811
+    intake_client: Client, router_client: Client
 ) -> None:
     body = ticket(f"M-{uuid.uuid4().hex[:12]}", text="这里的井盖坏了很久了", address="某个说不清的地方")
     resp = await intake_client.post("/v1/hotline/tickets", json=body, headers=HOTLINE_KEY)
@@ -190,7 +190,7 @@ async def test_incident_that_cannot_be_located_goes_to_the_manual_queue_and_the_
 
 
 async def test_grid_report_handled_on_the_spot_creates_a_case_that_closes_at_once(
-    intake_client: Client, router_client: Client, places: Places  # noqa: F811
+    intake_client: Client, router_client: Client, places: Places
 ) -> None:
     grid = places.take()
     worker = grid["worker_id"]
@@ -206,7 +206,7 @@ async def test_grid_report_handled_on_the_spot_creates_a_case_that_closes_at_onc
     assert all(t["on_the_spot"] for t in case["timeline"][1:])
 
 
-async def test_explain_runs_the_decision_without_creating_a_case(router_client: Client, places: Places) -> None:  # noqa: F811
+async def test_explain_runs_the_decision_without_creating_a_case(router_client: Client, places: Places) -> None:
     grid = places.take()
     incident = {"incident_id": "HL-EXPLAIN", "channel": "hotline", "source_id": "x",
                 "reporter": {"kind": "citizen"}, "text": TREE,

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from tests.integration.conftest import Places
-from tests.integration.router_support import intake_client, list_dir, router_client, wait_for_case  # noqa: F401
+from tests.integration.router_support import wait_for_case
 from tests.integration.test_router import report
 
 pytestmark = pytest.mark.integration
@@ -19,7 +19,7 @@ TREE = "路边的行道树被风刮断了，树枝掉在路上"
 
 
 async def test_new_list_version_routes_new_cases_without_restart_and_invalid_list_is_refused(
-    intake_client: httpx.AsyncClient, router_client: httpx.AsyncClient, list_dir: Path, places: Places  # noqa: F811
+    intake_client: httpx.AsyncClient, router_client: httpx.AsyncClient, list_dir: Path, places: Places
 ) -> None:
     header, items = list_dir / "list.yaml", list_dir / CLASS_FILE
     original_header, original_items = header.read_text(), items.read_text()
@@ -28,10 +28,11 @@ async def test_new_list_version_routes_new_cases_without_restart_and_invalid_lis
         case = await wait_for_case(router_client, before, lambda c: c["state"] == "dispatched")
         assert case["list_version"] == "2026.11-1" and case["assignment"]["owner"] == "GREENERY"
 
-        header.write_text(original_header.replace('version: "2026.11-1"', 'version: "2026.11-2"'))
         items.write_text(original_items.replace(
             "    owner: GREENERY\n    level: district\n    deadlines: {accept: 1h, handle: 1d, clock: natural}",
             "    owner: PROPERTY\n    level: district\n    deadlines: {accept: 1h, handle: 1d, clock: natural}", 1))
+        # the version is bumped last, as an editor publishing a list does: once it shows, all of it is in
+        header.write_text(original_header.replace('version: "2026.11-1"', 'version: "2026.11-2"'))
         await _until_version(router_client, "2026.11-2")
         after = await report(intake_client, places.take(), TREE)
         case = await wait_for_case(router_client, after, lambda c: c["state"] == "dispatched")

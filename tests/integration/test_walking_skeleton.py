@@ -10,13 +10,12 @@ import pytest
 from schemas.topics import CASE_EVENTS
 from tests.integration.conftest import Places, TopicReader
 from tests.integration.intake_support import HOTLINE_KEY, ticket
-from tests.integration.router_support import intake_client, router_client  # noqa: F401 — fixtures
 
 pytestmark = pytest.mark.integration
 
 
 async def test_hotline_ticket_becomes_a_dispatched_case(
-    intake_client: httpx.AsyncClient, router_client: httpx.AsyncClient, topics: TopicReader, uid: str,  # noqa: F811
+    intake_client: httpx.AsyncClient, router_client: httpx.AsyncClient, topics: TopicReader, uid: str,
     places: Places,
 ) -> None:
     grid = places.take()
