@@ -108,11 +108,30 @@ class Places:
     """Hands out a different comprehensive grid to every caller, so that tests never meet each other's
     open cases (duplicates are merged by item and distance)."""
 
+    # Places the intake tests report at (their incidents reach the session's router too): grids within
+    # the duplicate radius of these are never handed out.
+    RESERVED_POINTS = ((120.91, 32.02), (120.9102, 32.0201))
+    RESERVED_ADDRESSES = ("人民东路128号",)
+
     def __init__(self, city_dir: Any) -> None:
         import json
 
-        features = json.loads((city_dir / "grids.geojson").read_text())["features"]
-        self._grids = [f["properties"] for f in features if f["properties"]["kind"] == "comprehensive"]
+        from shapely.geometry import Point, shape
+
+        from services.router.domain.locate import Gazetteer
+
+        grids_doc = json.loads((city_dir / "grids.geojson").read_text())
+        gazetteer = Gazetteer(grids_doc, json.loads((city_dir / "gazetteer.json").read_text()))
+        reserved = [Point(p) for p in self.RESERVED_POINTS]
+        for address in self.RESERVED_ADDRESSES:
+            found = gazetteer.at_address(address)
+            if found is not None and found.lon is not None and found.lat is not None:
+                reserved.append(Point(found.lon, found.lat))
+        self._grids = [
+            f["properties"] for f in grids_doc["features"]
+            if f["properties"]["kind"] == "comprehensive"
+            and all(shape(f["geometry"]).distance(p) > 0.003 for p in reserved)  # ~300 m
+        ]
         self._next = uuid.uuid4().int % len(self._grids)  # a reused stack keeps earlier sessions' cases
 
     def take(self) -> dict[str, Any]:
