@@ -28,6 +28,21 @@ async def serve(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
             yield client
 
 
+async def open_at_start(bootstrap: str, topic: str) -> tuple[AIOKafkaConsumer, list[TopicPartition]]:
+    """A group-less consumer assigned to every partition of `topic`, positioned at the beginning."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
+                                isolation_level="read_committed")
+    await consumer.start()
+    partitions = consumer.partitions_for_topic(topic) or set()
+    if not partitions:
+        await consumer._client.force_metadata_update()
+        partitions = consumer.partitions_for_topic(topic) or set()
+    tps = [TopicPartition(topic, p) for p in sorted(partitions)]
+    consumer.assign(tps)
+    await consumer.seek_to_beginning(*tps)
+    return consumer, tps
+
+
 class TopicReader:
     """Reads a topic from the beginning (no group) and returns the records a test is looking for."""
 
@@ -39,17 +54,8 @@ class TopicReader:
         settle: float = 0.0,
     ) -> list[Envelope]:
         """Wait for `expect` matching records; with `settle`, keep reading that long to catch extras."""
-        consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False,
-                                    isolation_level="read_committed")
-        await consumer.start()
+        consumer, _ = await open_at_start(self.bootstrap, topic)
         try:
-            partitions = consumer.partitions_for_topic(topic) or set()
-            if not partitions:
-                await consumer._client.force_metadata_update()
-                partitions = consumer.partitions_for_topic(topic) or set()
-            tps = [TopicPartition(topic, p) for p in sorted(partitions)]
-            consumer.assign(tps)
-            await consumer.seek_to_beginning(*tps)
             found: list[Envelope] = []
             loop = asyncio.get_running_loop()
             deadline = loop.time() + timeout
@@ -58,7 +64,7 @@ class TopicReader:
                 batch = await consumer.getmany(timeout_ms=200)
                 for records in batch.values():
                     for r in records:
-                        env = decode(r.key, r.value, r.headers) if topic.endswith(".dlq") is False else _raw(r)
+                        env = _raw(r) if topic.endswith(".dlq") else decode(r.key, r.value, r.headers)
                         if match(env):
                             found.append(env)
                 if len(found) >= expect:

@@ -12,25 +12,17 @@ from collections.abc import Callable
 from typing import Any
 
 import asyncpg
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import TopicPartition
 
 from deploy.local.stack import Stack
 from schemas.cloudevents import Envelope, decode
+from tests.integration.conftest import open_at_start
 
 
 async def published(stack: Stack, topic: str, match: Callable[[Envelope], bool]) -> list[Envelope]:
     """Every record of `topic` (up to its current end) that `match` accepts."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=stack.bootstrap, enable_auto_commit=False,
-                                isolation_level="read_committed")
-    await consumer.start()
+    consumer, tps = await open_at_start(stack.bootstrap, topic)
     try:
-        partitions = consumer.partitions_for_topic(topic) or set()
-        if not partitions:
-            await consumer._client.force_metadata_update()
-            partitions = consumer.partitions_for_topic(topic) or set()
-        tps = [TopicPartition(topic, p) for p in sorted(partitions)]
-        consumer.assign(tps)
-        await consumer.seek_to_beginning(*tps)
         ends: dict[TopicPartition, int] = await consumer.end_offsets(tps)
         found: list[Envelope] = []
         remaining = {tp for tp in tps if ends[tp] > 0}
