@@ -2,25 +2,32 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from typing import Any
 
 from opentelemetry import context, propagate, trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import ConsoleSpanExporter, SimpleSpanProcessor
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SimpleSpanProcessor
 
 _configured = False
 
 
 def configure_tracing(service: str, console: bool = False) -> None:
-    """Install a tracer provider once per process. Exporters are opt-in (console locally, OTLP in deploy)."""
+    """Install a tracer provider once per process. Exporters are opt-in: `OTEL_CONSOLE=1` prints spans,
+    `OTEL_EXPORTER_OTLP_ENDPOINT` sends them to a collector over OTLP/HTTP."""
     global _configured
     if _configured:
         return
     provider = TracerProvider(resource=Resource.create({"service.name": f"gridline-{service}"}))
     if console:
         provider.add_span_processor(SimpleSpanProcessor(ConsoleSpanExporter()))
+    if os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"):
+        # a collector (Jaeger, Tempo, the OpenTelemetry Collector) — configured by the standard OTEL_* vars
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
     trace.set_tracer_provider(provider)
     _configured = True
 
