@@ -87,7 +87,7 @@ class Gateway:
         async with self.pool.acquire() as conn, conn.transaction():
             inserted = await conn.fetchval(
                 "INSERT INTO submissions (channel, natural_id, incident_id, body_hash, topic) "
-                "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (channel, natural_id) DO NOTHING RETURNING incident_id",
+                "VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING RETURNING incident_id",  # any of its unique keys
                 sub.channel, sub.natural_id, sub.incident_id, sub.body_hash, sub.topic,
             )
             if inserted is None:
