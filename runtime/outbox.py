@@ -7,15 +7,45 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from enum import Enum
+from typing import Protocol
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
 
 from runtime.logging import get_logger
-from schemas.cloudevents import Outgoing
+from runtime.telemetry import inject_headers
+from schemas.cloudevents import Outgoing, encode
 
 log = get_logger(__name__)
+
+
+class CaseFact(Protocol):
+    """An event about one case (case and SLA events): keyed by its case id for per-case order."""
+
+    @property
+    def case_id(self) -> str: ...
+    @property
+    def event_id(self) -> str: ...
+    @property
+    def at(self) -> datetime: ...
+    @property
+    def kind(self) -> Enum: ...
+
+
+def case_records(
+    topic: str, events: Sequence[CaseFact], *, type_of: Callable[[str], str], source: str
+) -> list[Outgoing]:
+    """Outbox records for case facts: key and subject = case id, the event's stable id as ce_id,
+    ce_type from its kind, and the current trace context."""
+    trace = inject_headers()
+    return [
+        encode(topic, e.case_id, e, type=type_of(str(e.kind.value)), source=source,  # type: ignore[arg-type]
+               subject=e.case_id, event_id=e.event_id, time=e.at, trace_headers=trace)
+        for e in events
+    ]
 
 
 async def enqueue(conn: asyncpg.Connection, records: Sequence[Outgoing]) -> None:

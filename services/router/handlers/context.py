@@ -9,9 +9,9 @@ from datetime import datetime
 import asyncpg
 
 from runtime.outbox import OutboxRelay, enqueue
-from runtime.telemetry import inject_headers
+from runtime.outbox import case_records as outbox_records
 from schemas.case import CaseEvent
-from schemas.cloudevents import Outgoing, encode
+from schemas.cloudevents import Outgoing
 from schemas.topics import CASE_EVENTS, case_type
 from services.router.domain.decide import RoutingTables
 from services.router.domain.duplicates import DuplicatePolicy
@@ -40,13 +40,7 @@ class RouterContext:
 
 
 def case_records(events: Sequence[CaseEvent]) -> list[Outgoing]:
-    """Case events as outbox records: keyed by case id, stable ce_id, current trace context."""
-    trace = inject_headers()
-    return [
-        encode(CASE_EVENTS, e.case_id, e, type=case_type(e.kind.value), source=SOURCE, subject=e.case_id,
-               event_id=e.event_id, time=e.at, trace_headers=trace)
-        for e in events
-    ]
+    return outbox_records(CASE_EVENTS, events, type_of=case_type, source=SOURCE)
 
 
 async def publish_later(conn: asyncpg.Connection, events: Sequence[CaseEvent], extra: Sequence[Outgoing] = ()) -> None:

@@ -8,9 +8,8 @@ from datetime import datetime
 
 import asyncpg
 
-from runtime.outbox import OutboxRelay, enqueue
-from runtime.telemetry import inject_headers
-from schemas.cloudevents import Outgoing, encode
+from runtime.outbox import OutboxRelay, case_records, enqueue
+from schemas.cloudevents import Outgoing
 from schemas.sla import SlaEvent
 from schemas.topics import SLA_EVENTS, sla_type
 from services.sla.domain.deadlines import Rules
@@ -33,12 +32,7 @@ class SlaContext:
 
 def sla_records(events: Sequence[SlaEvent]) -> list[Outgoing]:
     """SLA events as outbox records: keyed by case id (per-case order), stable ce_id."""
-    trace = inject_headers()
-    return [
-        encode(SLA_EVENTS, e.case_id, e, type=sla_type(e.kind.value), source=SOURCE, subject=e.case_id,
-               event_id=e.event_id, time=e.at, trace_headers=trace)
-        for e in events
-    ]
+    return case_records(SLA_EVENTS, events, type_of=sla_type, source=SOURCE)
 
 
 async def publish_later(conn: asyncpg.Connection, events: Sequence[SlaEvent]) -> None:
