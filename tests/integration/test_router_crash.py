@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import random
 import shutil
 import signal
@@ -33,6 +34,7 @@ from tests.integration.conftest import TopicReader
 
 pytestmark = pytest.mark.integration
 INCIDENTS = 400
+ROUTER_PORT = 18002 + int(os.environ.get("GRIDLINE_PORT_OFFSET", "0"))  # side-by-side checkouts
 KILLS = 5
 
 
@@ -74,14 +76,14 @@ async def test_router_survives_kill_9_without_losing_or_doubling_a_case_or_trans
     producer = make_producer(chaos_stack.bootstrap, client_id="chaos-intake")
     await producer.start()
     try:
-        services.start({"router": 18002})
-        await asyncio.to_thread(services.wait_ready, {"router": 18002})
+        services.start({"router": ROUTER_PORT})
+        await asyncio.to_thread(services.wait_ready, {"router": ROUTER_PORT})
         feeder = asyncio.create_task(_feed(producer, [*records, *resent], rng))
         for _ in range(KILLS):
             await asyncio.sleep(rng.uniform(0.5, 2.5))
             services.kill("router", signal.SIGKILL)
-            services.start({"router": 18002})
-            await asyncio.to_thread(services.wait_ready, {"router": 18002})
+            services.start({"router": ROUTER_PORT})
+            await asyncio.to_thread(services.wait_ready, {"router": ROUTER_PORT})
         await feeder
         await _until_all_routed(chaos_stack.database_url, INCIDENTS)
     finally:
