@@ -52,6 +52,7 @@ class CaseEventKind(StrEnum):
     EXTENDED = "extended"
     REJECTED = "rejected"
     ACTION_REFUSED = "action_refused"
+    ANSWERED = "answered"  # 直接答复: an enquiry answered by the centre from the knowledge base; state → closed
 
 
 class Assignment(Contract):
@@ -65,6 +66,21 @@ class Assignment(Contract):
     grid_id: str | None = None
     community_id: str | None = None
     street_id: str | None = None
+    assisting: tuple[str, ...] = Field(
+        default=(),
+        description="协办 assisting departments (owner codes); `owner` is the lead (主办), who resolves and on "
+                    "whom the SLA runs. Count assistance from `dispatched` events (later events repeat it).",
+    )
+
+
+class AnswerRef(Contract):
+    """Which knowledge-base answer closed an enquiry (直接答复), on `answered` events."""
+
+    entry_id: str = Field(description="knowledge-base entry id", examples=["KB-A01-parking-fees"])
+    source: str = Field(description="where the answer comes from (policy document, department notice)")
+    valid_from: str | None = Field(default=None, description="ISO date the answer is valid from")
+    valid_until: str | None = Field(default=None, description="ISO date the answer is valid until (inclusive)")
+    text: str = Field(description="the answer given to the citizen")
 
 
 class Deadlines(Contract):
@@ -96,6 +112,8 @@ class CaseEvent(Contract):
     actor: str = Field(description="router | department code | worker id | CENTER:<operator> | sla")
     reason: str | None = None
     list_version: str | None = Field(default=None, description="responsibility list version that decided")
+    model_version: str | None = Field(default=None, description="classifier model version that decided (beside "
+                                      "the list version); None when no model took part")
     channel: Channel | None = None
     urgency: Urgency = Field(default=Urgency.NORMAL, description="urgent/critical cases run on tighter clocks")
     incident_id: str | None = None
@@ -108,4 +126,5 @@ class CaseEvent(Contract):
     evidence_urls: tuple[str, ...] = ()
     on_the_spot: bool = False
     explanation: dict[str, object] | None = Field(default=None, description="routing explanation")
+    answer: AnswerRef | None = Field(default=None, description="on `answered`: the knowledge-base answer given")
     reporter: ReporterRef | None = Field(default=None, description="on `created` and `repeat_reported`")

@@ -28,7 +28,9 @@ _TYPES = {
     "intake.grid.v1": [INCIDENT_REPORTED],
     "intake.wechat.v1": [INCIDENT_REPORTED],
     "intake.actions.v1": [ACTION_TAKEN],
-    "case.events.v1": ["gov.gridline.case.<kind>.v1 (kind: CaseEvent.kind)"],
+    "case.events.v1": ["gov.gridline.case.<kind>.v1 (kind: CaseEvent.kind; `answered` closes an enquiry "
+                       "from the knowledge base (直接答复), `assignment.assisting` names the 协办 departments "
+                       "beside the lead owner (主办), `model_version` sits beside `list_version`)"],
     "sla.events.v1": ["gov.gridline.sla.<kind>.v1 (kind: SlaEvent.kind)"],
     "scoring.v1": [SCORE_CARD],
 }
