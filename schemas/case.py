@@ -99,6 +99,17 @@ class ReporterRef(Contract):
     id: str | None = None
 
 
+class ReturnRuling(Contract):
+    """仲裁 outcome for one 退单: the centre either agrees the department was not responsible (justified:
+    the case went elsewhere) or sends the case back to it (unjustified). Assessments count only
+    unjustified returns; a return not yet ruled on counts as unjustified."""
+
+    department: str = Field(description="the owner that returned the case")
+    returned_seq: int = Field(ge=1, description="seq of the `returned` event this rules on")
+    returned_at: datetime = Field(description="when it was returned: the return counts in that month")
+    justified: bool
+
+
 class CaseEvent(Contract):
     """One transition of one case: who, when, why, and the list version that decided it."""
 
@@ -128,3 +139,5 @@ class CaseEvent(Contract):
     explanation: dict[str, object] | None = Field(default=None, description="routing explanation")
     answer: AnswerRef | None = Field(default=None, description="on `answered`: the knowledge-base answer given")
     reporter: ReporterRef | None = Field(default=None, description="on `created` and `repeat_reported`")
+    return_rulings: tuple[ReturnRuling, ...] = Field(
+        default=(), description="on `dispatched` after 仲裁: a ruling for every return since the previous one")

@@ -88,6 +88,8 @@ async def test_first_return_goes_to_the_next_candidate_and_second_return_to_arbi
     await act(intake_client, case_id, "arbitrate", "CENTER:值班长", target="PROPERTY", reason="经核实为小区内树木")
     case = await wait_for_case(router_client, case_id, lambda c: c["state"] == "dispatched" and c["returns"] == 2)
     assert case["assignment"]["owner"] == "PROPERTY"
+    rulings = case["timeline"][-1]["return_rulings"]  # neither department was responsible: both returns justified
+    assert [(r["department"], r["justified"]) for r in rulings] == [(first_owner, True), (second_owner, True)]
 
 
 async def test_closed_loop_accept_resolve_verify_rate_closes_the_case(

@@ -11,6 +11,7 @@ import asyncpg
 from schemas.case import Assignment, CaseEvent, CaseState, Deadlines
 from schemas.common import Channel
 from services.router.domain.case import Case
+from services.router.domain.lifecycle import Returned
 
 _COLUMNS = (
     "case_id, incident_id, channel, state, seq, item_code, item_name, list_version, owner, owner_unit, level, "
@@ -103,6 +104,17 @@ async def search(
         state, owner, street_id, limit,
     )
     return [{k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in r.items()} for r in rows]
+
+
+async def unruled_returns(conn: asyncpg.Connection, case_id: str) -> list[Returned]:
+    """退单 of the case after the last 仲裁 ruling (the last `dispatched` that carried rulings)."""
+    rows = await conn.fetch(
+        "SELECT seq, at, body->'assignment'->>'owner' AS owner FROM case_events WHERE case_id = $1 "
+        "AND kind = 'returned' AND seq > COALESCE((SELECT max(seq) FROM case_events WHERE case_id = $1 "
+        "AND kind = 'dispatched' AND jsonb_array_length(COALESCE(body->'return_rulings', '[]')) > 0), 0) "
+        "ORDER BY seq", case_id,
+    )
+    return [Returned(r["owner"], r["seq"], r["at"]) for r in rows if r["owner"]]
 
 
 async def timeline(conn: asyncpg.Connection, case_id: str) -> list[dict[str, Any]]:

@@ -7,9 +7,10 @@ its reason. Routing choices (who gets a returned case) are made by the caller fr
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from schemas.action import ActionKind, ActionTaken
-from schemas.case import CaseEventKind, CaseState
+from schemas.case import CaseEventKind, CaseState, ReturnRuling
 
 OPEN_STATES = frozenset({
     CaseState.REPORTED, CaseState.DISPATCHED, CaseState.ACCEPTED, CaseState.RESOLVED, CaseState.VERIFIED,
@@ -173,6 +174,22 @@ def _centre_dispatch(case: CaseView, a: ActionTaken) -> Outcome | Refusal:
     if case.state is not wanted and not (a.kind is ActionKind.DISPATCH and case.state is CaseState.RETURNED):
         return Refusal(f"{a.kind.value} needs a case in {wanted.value}, it is {case.state.value}")
     return Outcome([], dispatch_to=a.target)
+
+
+@dataclass(frozen=True)
+class Returned:
+    """A 退单 awaiting the centre's ruling: who returned the case, in which event, when."""
+
+    department: str
+    seq: int
+    at: datetime
+
+
+def rule_returns(returns: list[Returned], ruled_owner: str) -> tuple[ReturnRuling, ...]:
+    """仲裁's verdict on each return since the previous ruling: a department the centre sends the case
+    back to was responsible after all (unjustified); every other return was justified."""
+    return tuple(ReturnRuling(department=r.department, returned_seq=r.seq, returned_at=r.at,
+                              justified=r.department != ruled_owner) for r in returns)
 
 
 def _reject(case: CaseView, a: ActionTaken) -> Outcome | Refusal:

@@ -12,7 +12,7 @@ from schemas.common import Level
 from schemas.topics import INTAKE_ACTIONS, dlq
 from services.router.adapters import repository as repo
 from services.router.domain.case import Case
-from services.router.domain.lifecycle import Outcome, Refusal, apply
+from services.router.domain.lifecycle import Outcome, Refusal, Returned, apply, rule_returns
 from services.router.handlers.context import RouterContext, publish_later
 
 
@@ -32,13 +32,15 @@ async def handle_action(ctx: RouterContext, envelope: Envelope, topic: str) -> N
             await repo.save(conn, case, [refused])
             await publish_later(conn, [refused], [_dead_letter(envelope, result.reason)])
         else:
-            events = _record(ctx, case, action, result, now)
+            returns = await repo.unruled_returns(conn, case.case_id) if action.kind is ActionKind.ARBITRATE else []
+            events = _record(ctx, case, action, result, now, returns)
             await repo.save(conn, case, events)
             await publish_later(conn, events)
     ctx.kick()
 
 
-def _record(ctx: RouterContext, case: Case, action: ActionTaken, result: Outcome, now: datetime) -> list[CaseEvent]:
+def _record(ctx: RouterContext, case: Case, action: ActionTaken, result: Outcome, now: datetime,
+            returns: list[Returned]) -> list[CaseEvent]:
     events: list[CaseEvent] = []
     for t in result.transitions:
         extra: dict[str, object] = {}
@@ -56,7 +58,7 @@ def _record(ctx: RouterContext, case: Case, action: ActionTaken, result: Outcome
     if result.redispatch:
         events.append(_redispatch(ctx, case, action, now))
     if result.dispatch_to:
-        events.append(_centre_dispatch(ctx, case, action, result.dispatch_to, now))
+        events.append(_centre_dispatch(ctx, case, action, result.dispatch_to, now, returns))
     return events
 
 
@@ -70,8 +72,10 @@ def _redispatch(ctx: RouterContext, case: Case, action: ActionTaken, now: dateti
                        reason=f"re-routed after return by {action.actor}: next candidate {owner}")
 
 
-def _centre_dispatch(ctx: RouterContext, case: Case, action: ActionTaken, target: str, now: datetime) -> CaseEvent:
-    """仲裁 / 人工分拨: the target is a department code or a responsibility item code."""
+def _centre_dispatch(ctx: RouterContext, case: Case, action: ActionTaken, target: str, now: datetime,
+                     returns: list[Returned]) -> CaseEvent:
+    """仲裁 / 人工分拨: the target is a department code or a responsibility item code; an arbitration
+    also rules on the returns that brought the case there (`return_rulings`)."""
     tables = ctx.tables.current
     item = tables.responsibility_list.by_code.get(target)
     base = case.assignment or Assignment(owner=target, level=Level.DISTRICT)
@@ -85,7 +89,8 @@ def _centre_dispatch(ctx: RouterContext, case: Case, action: ActionTaken, target
     case.tried.append(assignment.owner)
     kind = "arbitration" if action.kind is ActionKind.ARBITRATE else "manual dispatch"
     return case.record(CaseEventKind.DISPATCHED, CaseState.DISPATCHED, at=now, actor=action.actor,
-                       reason=f"{kind} by the centre to {target}" + (f": {action.reason}" if action.reason else ""))
+                       reason=f"{kind} by the centre to {target}" + (f": {action.reason}" if action.reason else ""),
+                       return_rulings=rule_returns(returns, assignment.owner))
 
 
 def _assign(base: Assignment, owner: str) -> Assignment:

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from schemas.action import ActionKind, ActionTaken
-from schemas.case import CaseEventKind, CaseState
-from services.router.domain.lifecycle import CaseView, Outcome, Refusal, apply
+from schemas.case import CaseEventKind, CaseState, ReturnRuling
+from services.router.domain.lifecycle import CaseView, Outcome, Refusal, Returned, apply, rule_returns
 
 AT = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -103,3 +103,13 @@ def test_suspend_then_resume_returns_to_the_state_before() -> None:
 
 def test_nothing_moves_a_closed_case() -> None:
     assert isinstance(apply(view(CaseState.CLOSED), action(ActionKind.ACCEPT)), Refusal)
+
+
+def test_arbitration_rules_every_return_since_the_last_ruling() -> None:
+    """仲裁 decides who was right: the department the case is sent back to returned it unjustly."""
+    returns = [Returned("PARKS", 3, AT), Returned("HOUSING", 5, AT)]
+    assert rule_returns(returns, "HOUSING") == (
+        ReturnRuling(department="PARKS", returned_seq=3, returned_at=AT, justified=True),
+        ReturnRuling(department="HOUSING", returned_seq=5, returned_at=AT, justified=False),
+    )
+    assert all(r.justified for r in rule_returns(returns, "PROPERTY"))  # neither was responsible
