@@ -90,6 +90,8 @@ async def test_first_return_goes_to_the_next_candidate_and_second_return_to_arbi
     assert case["assignment"]["owner"] == "PROPERTY"
     rulings = case["timeline"][-1]["return_rulings"]  # neither department was responsible: both returns justified
     assert [(r["department"], r["justified"]) for r in rulings] == [(first_owner, True), (second_owner, True)]
+    assert case["assignment"]["item_code"] == "D01.001" and case["assignment"]["grid_id"]  # PROPERTY's default
+    assert case["timeline"][-1]["deadlines"]["handle_within"] and case["timeline"][-1]["deadlines"]["escalation"]
 
 
 async def test_closed_loop_accept_resolve_verify_rate_closes_the_case(
@@ -189,6 +191,24 @@ async def test_incident_that_cannot_be_located_goes_to_the_manual_queue_and_the_
     await act(intake_client, case_id, "dispatch", "CENTER:值班长", target="URBAN_MGMT")
     case = await wait_for_case(router_client, case_id, lambda c: c["state"] == "dispatched")
     assert case["assignment"]["owner"] == "URBAN_MGMT"
+    assert case["assignment"]["item_code"] == "A01.003"  # URBAN_MGMT's default item in the list
+    dispatched = case["timeline"][-1]
+    assert dispatched["deadlines"]["accept_within"] == "4h" and dispatched["deadlines"]["escalation"]
+
+
+async def test_the_centre_dispatches_a_located_case_by_item_and_it_keeps_place_limits_and_ladder(
+    intake_client: Client, router_client: Client, places: Places
+) -> None:
+    grid = places.take()
+    case_id = await report(intake_client, grid, "你好，我想问一下这个事情")
+    case = await wait_for_case(router_client, case_id, lambda c: c["state"] == "manual")
+    assert case["assignment"]["grid_id"] == grid["grid_id"]  # the place found is kept in the queue
+    await act(intake_client, case_id, "dispatch", "CENTER:值班长", target="A01.001")
+    case = await wait_for_case(router_client, case_id, lambda c: c["state"] == "dispatched")
+    a, d = case["assignment"], case["timeline"][-1]["deadlines"]
+    assert (a["owner"], a["owner_unit"], a["level"], a["item_code"]) == ("GRID", grid["grid_id"], "grid", "A01.001")
+    assert (d["accept_within"], d["handle_within"]) == ("30m", "1d")
+    assert d["escalation"] == ["community", "street", "district", "supervision"]
 
 
 async def test_grid_report_handled_on_the_spot_creates_a_case_that_closes_at_once(

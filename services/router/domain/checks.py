@@ -111,3 +111,22 @@ def _check_overlaps(entries: Sequence[Entry]) -> list[Problem]:
                               f"overlapping conditions at the same priority {b.priority}; "
                               "give one a distinct priority or disjoint conditions"))
     return found
+
+
+def check_defaults(defaults: dict[str, str], entries: Sequence[Entry], list_node: Any) -> list[Problem]:
+    """Every owner of an item names a default item it owns (a department-only hand dispatch maps to it)."""
+    by_code = {item.code: item for _, _, item in entries}
+    found: list[Problem] = []
+    for owner, code in sorted(defaults.items()):
+        line = line_of(list_node, ["department_defaults", owner])
+        item = by_code.get(code)
+        if item is None:
+            found.append(Problem(file="list.yaml", line=line, item_code=code,
+                                 message=f"default item {code} of {owner} is not in the list"))
+        elif item.owner != owner:
+            found.append(Problem(file="list.yaml", line=line, item_code=code,
+                                 message=f"default item {code} of {owner} is owned by {item.owner}"))
+    for owner in sorted({item.owner for _, _, item in entries} - defaults.keys()):
+        found.append(Problem(file="list.yaml", line=line_of(list_node, ["department_defaults"]), item_code=None,
+                             message=f"{owner} owns items but names no default item under department_defaults"))
+    return found

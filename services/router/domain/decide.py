@@ -69,26 +69,57 @@ def route(incident: IncidentReported, tables: RoutingTables) -> Routing:
     explanation["classification"] = _explain_classification(item, classification)
     if item is None:
         explanation["why_manual"] = "no responsibility item matched with enough confidence"
-        return Routing("manual", tables.version, place, None, None, None, (), explanation)
-    if place is None or (place.grid_id is None and item.owner in LOCATIONAL_OWNERS):
+        return Routing("manual", tables.version, place, None, queue_assignment(place), None, (), explanation)
+    precise = place is not None and (place.grid_id is not None or item.owner not in LOCATIONAL_OWNERS)
+    dispatch = assign(item, place) if precise else None
+    if dispatch is None:
         explanation["why_manual"] = "the incident could not be located precisely enough for its owner"
-        return Routing("manual", tables.version, place, item, None, None, (), explanation)
-    owner, unit, level, first_choice = _owner(item, place)
+        return Routing("manual", tables.version, place, item, queue_assignment(place), None, (), explanation)
+    explanation["dispatch"] = dispatch.explanation
+    outcome: Outcome = "on_the_spot" if incident.on_the_spot and incident.on_the_spot.handled else "dispatch"
+    return Routing(outcome, tables.version, place, item, dispatch.assignment, dispatch.deadlines,
+                   dispatch.candidates, explanation)
+
+
+@dataclass(frozen=True)
+class Dispatch:
+    """Who takes a case for an item in a place, at which level, within which limits (STYLE.md §22: the
+    router's own dispatch and the centre's hand dispatch both come through `assign`)."""
+
+    assignment: Assignment
+    deadlines: Deadlines
+    candidates: tuple[str, ...]  # next owners to try after a return (退单)
+    explanation: dict[str, Any]
+
+
+def assign(item: ResponsibilityItem, place: Place | None) -> Dispatch | None:
+    """The item's owner resolved in the place, its level, limits and ladder; None when the owner is
+    locational (grid, community, street) and the place does not name one."""
+    where = place or Place("unlocated", "", None, None, None)
+    owner, unit, level, first_choice = _owner(item, where)
+    if owner in LOCATIONAL_OWNERS and unit is None:
+        return None
     candidates = tuple(dict.fromkeys(a for a in (*first_choice, *item.alternates) if a != owner))
     assignment = Assignment(
         owner=owner, owner_unit=unit, level=level, item_code=item.code, item_name=item.name,
-        grid_id=place.grid_id, community_id=place.community_id, street_id=place.street_id,
+        grid_id=where.grid_id, community_id=where.community_id, street_id=where.street_id,
     )
     deadlines = Deadlines(
         accept_within=str(item.deadlines.accept), handle_within=str(item.deadlines.handle),
         clock=item.deadlines.clock, escalation=tuple(Level(step) for step in item.escalation),
     )
-    explanation["dispatch"] = {
+    explanation = {
         "owner": owner, "owner_unit": unit, "level": level.value, "next_candidates": list(candidates),
         "rule": "dedicated grid: its unit first" if first_choice else "owner and level from the item",
     }
-    outcome: Outcome = "on_the_spot" if incident.on_the_spot and incident.on_the_spot.handled else "dispatch"
-    return Routing(outcome, tables.version, place, item, assignment, deadlines, candidates, explanation)
+    return Dispatch(assignment, deadlines, candidates, explanation)
+
+
+def queue_assignment(place: Place | None) -> Assignment:
+    """A case waiting in the centre's queue: the centre holds it, and it keeps the place found for it."""
+    return Assignment(owner="CENTER", level=Level.DISTRICT, grid_id=place.grid_id if place else None,
+                      community_id=place.community_id if place else None,
+                      street_id=place.street_id if place else None)
 
 
 def _choose_item(

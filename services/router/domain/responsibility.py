@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from services.router.domain.checks import check_items
+from services.router.domain.checks import check_defaults, check_items
 from services.router.domain.conditions import Conditions
 from services.router.domain.durations import Duration, DurationUnit, parse_duration
 from services.router.domain.problems import ListValidationError, Problem, line_of, read_yaml
@@ -102,6 +102,13 @@ class ResponsibilityList(BaseModel):
     effective_from: date
     classes: tuple[ResponsibilityClass, ...]
     items: tuple[ResponsibilityItem, ...]
+    department_defaults: Mapping[str, str] = Field(
+        default_factory=dict, description="owner code -> the item a department-only hand dispatch stands for")
+
+    def default_item(self, owner: str) -> ResponsibilityItem | None:
+        """The item a hand dispatch naming only `owner` (a department, or GRID/COMMUNITY/STREET) maps to."""
+        code = self.department_defaults.get(owner)
+        return self.by_code.get(code) if code else None
 
     @cached_property
     def by_code(self) -> Mapping[str, ResponsibilityItem]:
@@ -117,6 +124,7 @@ class _Header(BaseModel):
     version: str = Field(min_length=1)
     effective_from: date
     classes: tuple[ResponsibilityClass, ...] = Field(min_length=1)
+    department_defaults: dict[str, str] = Field(default_factory=dict)
 
 
 def _pydantic_problems(error: ValidationError, label: str, node: Any, code: str | None) -> list[Problem]:
@@ -180,6 +188,8 @@ def load_responsibility_list(directory: Path, known_departments: frozenset[str])
         raise ListValidationError(_pydantic_problems(error, "list.yaml", node, None)) from None
     entries = [loaded for entry in header.classes for loaded in _load_class(directory, entry, problems)]
     problems.extend(check_items(entries, known_departments))
+    if not problems:  # defaults name items: checked once every item is valid
+        problems.extend(check_defaults(header.department_defaults, entries, node))
     if problems:
         raise ListValidationError(problems)
     items = tuple(item for _, _, item in entries)
@@ -188,5 +198,6 @@ def load_responsibility_list(directory: Path, known_departments: frozenset[str])
         for entry in header.classes
     )
     return ResponsibilityList(
-        version=header.version, effective_from=header.effective_from, classes=classes, items=items
+        version=header.version, effective_from=header.effective_from, classes=classes, items=items,
+        department_defaults=header.department_defaults,
     )

@@ -8,10 +8,10 @@ from runtime.consumer import Rejected
 from schemas.action import ActionKind, ActionTaken
 from schemas.case import Assignment, CaseEvent, CaseEventKind, CaseState
 from schemas.cloudevents import Envelope, Outgoing
-from schemas.common import Level
 from schemas.topics import INTAKE_ACTIONS, dlq
 from services.router.adapters import repository as repo
 from services.router.domain.case import Case
+from services.router.domain.centre import CentreDispatch, centre_dispatch
 from services.router.domain.lifecycle import Outcome, Refusal, Returned, apply, rule_returns
 from services.router.handlers.context import RouterContext, publish_later
 
@@ -26,6 +26,10 @@ async def handle_action(ctx: RouterContext, envelope: Envelope, topic: str) -> N
             raise Rejected(f"unknown case {action.case_id}")
         now = ctx.clock()
         result = apply(case.view(), action)
+        decided = None
+        if isinstance(result, Outcome) and result.dispatch_to:
+            found = centre_dispatch(result.dispatch_to, case.assignment, ctx.tables.current)
+            result, decided = (Refusal(found), None) if isinstance(found, str) else (result, found)
         if isinstance(result, Refusal):
             refused = case.record(CaseEventKind.ACTION_REFUSED, case.state, at=now, actor=action.actor,
                                   reason=f"{action.kind.value} refused: {result.reason}")
@@ -33,14 +37,14 @@ async def handle_action(ctx: RouterContext, envelope: Envelope, topic: str) -> N
             await publish_later(conn, [refused], [_dead_letter(envelope, result.reason)])
         else:
             returns = await repo.unruled_returns(conn, case.case_id) if action.kind is ActionKind.ARBITRATE else []
-            events = _record(ctx, case, action, result, now, returns)
+            events = _record(ctx, case, action, result, now, decided, returns)
             await repo.save(conn, case, events)
             await publish_later(conn, events)
     ctx.kick()
 
 
 def _record(ctx: RouterContext, case: Case, action: ActionTaken, result: Outcome, now: datetime,
-            returns: list[Returned]) -> list[CaseEvent]:
+            decided: CentreDispatch | None, returns: list[Returned]) -> list[CaseEvent]:
     events: list[CaseEvent] = []
     for t in result.transitions:
         extra: dict[str, object] = {}
@@ -57,8 +61,8 @@ def _record(ctx: RouterContext, case: Case, action: ActionTaken, result: Outcome
         events.append(case.record(t.kind, t.state, at=now, actor=action.actor, reason=t.reason, **extra))
     if result.redispatch:
         events.append(_redispatch(ctx, case, action, now))
-    if result.dispatch_to:
-        events.append(_centre_dispatch(ctx, case, action, result.dispatch_to, now, returns))
+    if decided is not None:
+        events.append(_centre_dispatch(ctx, case, action, decided, now, returns))
     return events
 
 
@@ -72,25 +76,27 @@ def _redispatch(ctx: RouterContext, case: Case, action: ActionTaken, now: dateti
                        reason=f"re-routed after return by {action.actor}: next candidate {owner}")
 
 
-def _centre_dispatch(ctx: RouterContext, case: Case, action: ActionTaken, target: str, now: datetime,
-                     returns: list[Returned]) -> CaseEvent:
-    """仲裁 / 人工分拨: the target is a department code or a responsibility item code; an arbitration
-    also rules on the returns that brought the case there (`return_rulings`)."""
-    tables = ctx.tables.current
-    item = tables.responsibility_list.by_code.get(target)
-    base = case.assignment or Assignment(owner=target, level=Level.DISTRICT)
-    if item is not None:
-        assignment = base.model_copy(update={"owner": item.owner, "level": item.level, "item_code": item.code,
-                                             "item_name": item.name})
-        case.list_version = tables.version
-    else:
-        assignment = _assign(base, target)
-    case.assignment = assignment
-    case.tried.append(assignment.owner)
-    kind = "arbitration" if action.kind is ActionKind.ARBITRATE else "manual dispatch"
-    return case.record(CaseEventKind.DISPATCHED, CaseState.DISPATCHED, at=now, actor=action.actor,
-                       reason=f"{kind} by the centre to {target}" + (f": {action.reason}" if action.reason else ""),
-                       return_rulings=rule_returns(returns, assignment.owner))
+def _centre_dispatch(
+    ctx: RouterContext, case: Case, action: ActionTaken, decided: CentreDispatch, now: datetime,
+    returns: list[Returned],
+) -> CaseEvent:
+    """仲裁 / 人工分拨 through the router's own assignment code: the target is an item code, or a department
+    that stands for its default item — either way the case gets owner unit, level, limits and ladder;
+    an arbitration also rules on the returns that brought the case there (`return_rulings`)."""
+    dispatch, target = decided.dispatch, decided.target
+    arbitration = action.kind is ActionKind.ARBITRATE
+    case.assignment, case.deadlines, case.list_version = (
+        dispatch.assignment, dispatch.deadlines, decided.list_version)
+    case.candidates = list(dispatch.candidates)
+    case.tried.append(dispatch.assignment.owner)
+    how = f"{target}'s default item {decided.item.code}" if decided.by_default else f"item {decided.item.code}"
+    kind = "arbitration" if arbitration else "manual dispatch"
+    reason = f"{kind} by the centre to {how}" + (f": {action.reason}" if action.reason else "")
+    explanation = {"centre": {"target": target, "item_code": decided.item.code, "by_default": decided.by_default},
+                   "dispatch": dispatch.explanation}
+    return case.record(CaseEventKind.DISPATCHED, CaseState.DISPATCHED, at=now, actor=action.actor, reason=reason,
+                       explanation=explanation,
+                       return_rulings=rule_returns(returns, dispatch.assignment.owner))
 
 
 def _assign(base: Assignment, owner: str) -> Assignment:

@@ -28,15 +28,27 @@ def item(code: str, **overrides: Any) -> dict[str, Any]:
     return base
 
 
-def write_list(directory: Path, *items: dict[str, Any], class_text: str | None = None) -> Path:
-    """list.yaml with one class A whose file holds `items` (or `class_text` verbatim)."""
-    (directory / "list.yaml").write_text(
-        'version: "test-1"\neffective_from: "2026-11-01"\n'
-        "classes:\n  - {code: A, name: 城市管理类, file: a.yaml}\n",
-        encoding="utf-8",
-    )
+def write_list(directory: Path, *items: dict[str, Any], class_text: str | None = None,
+               defaults: dict[str, str] | None = None) -> Path:
+    """list.yaml with one class A whose file holds `items` (or `class_text` verbatim); unless `defaults`
+    is given, each owner's first item is its default item (department_defaults)."""
     text = class_text if class_text is not None else yaml.safe_dump(
         {"items": list(items)}, allow_unicode=True, sort_keys=False
+    )
+    if defaults is None:
+        defaults = {}
+        try:
+            parsed = yaml.safe_load(text)
+        except yaml.YAMLError:
+            parsed = None
+        for raw in (parsed or {}).get("items") or [] if isinstance(parsed, dict) else []:
+            if isinstance(raw, dict) and isinstance(raw.get("owner"), str) and isinstance(raw.get("code"), str):
+                defaults.setdefault(raw["owner"], raw["code"])
+    header = yaml.safe_dump({"department_defaults": defaults}, sort_keys=False) if defaults else ""
+    (directory / "list.yaml").write_text(
+        'version: "test-1"\neffective_from: "2026-11-01"\n'
+        "classes:\n  - {code: A, name: 城市管理类, file: a.yaml}\n" + header,
+        encoding="utf-8",
     )
     (directory / "a.yaml").write_text(text, encoding="utf-8")
     return directory

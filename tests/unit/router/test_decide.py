@@ -10,6 +10,7 @@ from schemas.case import Assignment, CaseState
 from schemas.common import Channel, GeoPoint, Level
 from schemas.incident import IncidentReported, Location, OnTheSpot, Reporter
 from services.router.domain.case import Case
+from services.router.domain.centre import CentreDispatch, centre_dispatch
 from services.router.domain.classify import Classifier
 from services.router.domain.decide import RoutingTables, escalate, route
 from services.router.domain.duplicates import DuplicatePolicy, find_duplicate
@@ -119,3 +120,67 @@ def test_duplicates_are_same_item_within_radius(city: dict[str, object], tables:
     found = find_duplicate(r, [far, other, near], policy)
     assert found is not None and found[0] is near and 40 < found[1] < 60
     assert find_duplicate(r, [far, other], policy) is None
+
+
+# The centre's hand dispatch and arbitration go through the same assignment as the router's (STYLE §22)
+
+
+def test_a_case_queued_for_the_centre_keeps_the_place_it_was_located_in(
+    city: dict[str, object], tables: RoutingTables
+) -> None:
+    g = grids(city, "comprehensive")[5]
+    r = route(incident("你好，我想问一下", (g["centroid_lon"], g["centroid_lat"])), tables)  # type: ignore[arg-type]
+    assert r.outcome == "manual" and r.assignment is not None
+    assert (r.assignment.owner, r.assignment.grid_id) == ("CENTER", g["grid_id"])
+    assert (r.assignment.community_id, r.assignment.street_id) == (g["community_id"], g["street_id"])
+    assert r.deadlines is None  # the centre's queue has no owner's limits yet
+
+
+def test_hand_dispatch_by_item_code_gets_the_items_owner_unit_limits_and_ladder(
+    city: dict[str, object], tables: RoutingTables
+) -> None:
+    g = grids(city, "comprehensive")[5]
+    queued = route(incident("你好，我想问一下", (g["centroid_lon"], g["centroid_lat"])), tables)  # type: ignore[arg-type]
+    decided = centre_dispatch("A01.001", queued.assignment, tables)
+    assert isinstance(decided, CentreDispatch) and not decided.by_default
+    a, d = decided.dispatch.assignment, decided.dispatch.deadlines
+    assert (a.owner, a.owner_unit, a.level, a.item_code) == ("GRID", g["grid_id"], Level.GRID, "A01.001")
+    assert (d.accept_within, d.handle_within, d.clock) == ("30m", "1d", "natural")
+    assert d.escalation == (Level.COMMUNITY, Level.STREET, Level.DISTRICT, Level.SUPERVISION)
+
+
+def test_hand_dispatch_to_a_department_maps_to_its_default_item(
+    city: dict[str, object], tables: RoutingTables
+) -> None:
+    g = grids(city, "comprehensive")[5]
+    queued = route(incident("你好，我想问一下", (g["centroid_lon"], g["centroid_lat"])), tables)  # type: ignore[arg-type]
+    decided = centre_dispatch("HOUSING", queued.assignment, tables)
+    assert isinstance(decided, CentreDispatch) and decided.by_default
+    default = tables.responsibility_list.default_item("HOUSING")
+    assert default is not None and decided.item == default
+    a = decided.dispatch.assignment
+    assert (a.owner, a.item_code, a.grid_id, a.street_id) == ("HOUSING", default.code, g["grid_id"], g["street_id"])
+    assert decided.dispatch.deadlines.handle_within == str(default.deadlines.handle)
+
+
+def test_arbitration_to_another_item_takes_that_items_limits_and_ladder(
+    city: dict[str, object], tables: RoutingTables
+) -> None:
+    g = grids(city, "comprehensive")[6]
+    first = route(incident("楼下垃圾乱堆乱放好几天了", (g["centroid_lon"], g["centroid_lat"])), tables)  # type: ignore[arg-type]
+    assert first.deadlines is not None and first.deadlines.escalation[0] is Level.COMMUNITY
+    decided = centre_dispatch("A01.007", first.assignment, tables)  # 建筑垃圾: the district's, working days
+    assert isinstance(decided, CentreDispatch)
+    d = decided.dispatch.deadlines
+    assert (d.accept_within, d.handle_within, d.clock, d.escalation) == ("4h", "3wd", "working", (Level.SUPERVISION,))
+    assert decided.dispatch.assignment.grid_id == g["grid_id"]
+
+
+def test_hand_dispatch_is_refused_for_an_unknown_target_or_a_place_that_names_no_owner(
+    tables: RoutingTables,
+) -> None:
+    assert "neither an item code nor a department" in str(centre_dispatch("NOBODY", None, tables))
+    unlocated = route(incident("你好，我想问一下", address="不知道哪里"), tables)
+    assert "no place" in str(centre_dispatch("A01.001", unlocated.assignment, tables))  # a GRID item
+    decided = centre_dispatch("URBAN_MGMT", unlocated.assignment, tables)  # a department needs no grid
+    assert isinstance(decided, CentreDispatch) and decided.dispatch.assignment.owner == "URBAN_MGMT"

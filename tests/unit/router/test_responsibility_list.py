@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.router.domain.departments import LOCATIONAL_OWNERS
+from services.router.domain.departments import DEPARTMENT_CODES, LOCATIONAL_OWNERS
 from services.router.domain.durations import Duration, DurationUnit, parse_duration
 from services.router.domain.responsibility import ListValidationError, Problem, ResponsibilityList
 from tests.unit.router._lists import item, line_containing, load, write_list
@@ -213,3 +213,30 @@ def test_parse_duration_refuses_anything_else(text: str) -> None:
 def test_a_duration_reads_back_from_its_text(amount: int, unit: DurationUnit) -> None:
     duration = parse_duration(f"{amount}{unit.value}")
     assert parse_duration(str(duration)) == duration
+
+
+def test_every_department_of_the_repository_list_names_a_default_item_it_owns(
+    repo_list: ResponsibilityList,
+) -> None:
+    for owner in (DEPARTMENT_CODES | LOCATIONAL_OWNERS) - {"CENTER"}:
+        default = repo_list.default_item(owner)
+        assert default is not None, f"{owner} has no default item"
+        assert default.owner == owner
+
+
+def test_an_owner_without_a_default_item_is_reported(tmp_path: Path) -> None:
+    write_list(tmp_path, item("A01.001"), item("A01.002", owner="HOUSING"), defaults={"URBAN_MGMT": "A01.001"})
+    [problem] = problems_of(tmp_path)
+    assert problem.file == "list.yaml" and "HOUSING owns items but names no default item" in problem.message
+
+
+def test_a_default_item_must_exist_and_be_owned_by_its_department(tmp_path: Path) -> None:
+    write_list(tmp_path, item("A01.001"), item("A01.002", owner="HOUSING"),
+               defaults={"URBAN_MGMT": "A01.009", "HOUSING": "A01.001"})
+    problems = problems_of(tmp_path)
+    assert {p.message for p in problems} == {
+        "default item A01.009 of URBAN_MGMT is not in the list",
+        "default item A01.001 of HOUSING is owned by URBAN_MGMT",
+    }
+    lines = {p.item_code: p.line for p in problems}
+    assert lines["A01.009"] == line_containing(tmp_path / "list.yaml", "URBAN_MGMT: A01.009")
