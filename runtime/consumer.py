@@ -16,12 +16,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import asyncpg
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 from aiokafka.errors import KafkaError
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 from tenacity import AsyncRetrying, retry_if_exception, wait_exponential
 
+from runtime.db import DATABASE_OUTAGE
 from runtime.logging import get_logger
 from runtime.telemetry import context_from_traceparent
 from schemas.cloudevents import Envelope, EnvelopeError, decode
@@ -42,11 +43,8 @@ class Rejected(Exception):
 
 
 TRANSIENT: tuple[type[BaseException], ...] = (
-    OSError,
-    asyncio.TimeoutError,
+    *DATABASE_OUTAGE,
     KafkaError,
-    asyncpg.exceptions.PostgresConnectionError,
-    asyncpg.exceptions.InterfaceError,
     asyncpg.exceptions.SerializationError,
     asyncpg.exceptions.DeadlockDetectedError,
     asyncpg.exceptions.TooManyConnectionsError,
@@ -69,7 +67,11 @@ class ConsumerLoop:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Partitions of a poll are handled concurrently (their database round trips overlap), records
-        within a partition strictly in order; offsets are committed once all of them are done."""
+        within a partition strictly in order; offsets are committed once all of them are done.
+
+        A (re)start first rewinds every assigned partition to its committed offset: records fetched by
+        a run that died before its commit are handled again, never skipped."""
+        await rewind_to_committed(self.consumer)
         while not stop.is_set():
             batch = await self.consumer.getmany(timeout_ms=200, max_records=500)
             if not batch:
@@ -136,16 +138,26 @@ class ConsumerLoop:
                                        "offset": record.offset, "service": self.service}).encode()),
             ("dlq_time", datetime.now(UTC).isoformat().encode()),
         ]
-        fut = await self.producer.send(dlq(record.topic), value=record.value, key=record.key, headers=headers)
-        await fut
+        async for attempt in AsyncRetrying(retry=retry_if_exception(_is_transient),
+                                           wait=wait_exponential(multiplier=0.2, max=10), reraise=True):
+            with attempt:
+                fut = await self.producer.send(dlq(record.topic), value=record.value, key=record.key,
+                                               headers=headers)
+                await fut
         self.dead_lettered += 1
         log.warning("dead_lettered", topic=record.topic, offset=record.offset, kind=kind, reason=reason[:300],
                     event_id=envelope.id if envelope else None)
 
 
-async def seek_committed(consumer: AIOKafkaConsumer, tps: list[TopicPartition]) -> None:
-    """Helper for tests and tools: position each partition at its committed offset."""
+async def rewind_to_committed(consumer: AIOKafkaConsumer) -> None:
+    """Position each assigned partition at its committed offset (the log's start when none)."""
+    tps = sorted(consumer.assignment())
+    fresh = []
     for tp in tps:
         committed = await consumer.committed(tp)
-        if committed is not None:
+        if committed is None:
+            fresh.append(tp)
+        else:
             consumer.seek(tp, committed)
+    if fresh:
+        await consumer.seek_to_beginning(*fresh)

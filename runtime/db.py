@@ -2,17 +2,30 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from pathlib import Path
 
 import asyncpg
 
+# The database is away (restarting, unreachable, shutting down): retry later, the data is not at fault.
+DATABASE_OUTAGE: tuple[type[Exception], ...] = (
+    OSError,
+    asyncio.TimeoutError,
+    asyncpg.exceptions.PostgresConnectionError,
+    asyncpg.exceptions.InterfaceError,
+    asyncpg.exceptions.OperatorInterventionError,  # admin shutdown, crash shutdown, cannot connect now
+)
 
-async def create_pool(url: str, schema: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
+
+async def create_pool(url: str, schema: str, *, min_size: int = 1, max_size: int = 10,
+                      connect_timeout: float = 5.0) -> asyncpg.Pool:
     """A pool whose connections see the service's own schema first (a startup parameter, so the
-    pool's `RESET ALL` on release keeps it)."""
+    pool's `RESET ALL` on release keeps it). A connection attempt gives up after `connect_timeout`
+    (not asyncpg's 60 s), so an outage is reported quickly instead of holding requests."""
     pool = await asyncpg.create_pool(
-        url, min_size=min_size, max_size=max_size, server_settings={"search_path": f'"{schema}", public'}
+        url, min_size=min_size, max_size=max_size, server_settings={"search_path": f'"{schema}", public'},
+        timeout=connect_timeout,
     )
     assert pool is not None
     return pool

@@ -1,10 +1,15 @@
 """Transactional outbox: services write events to publish in the same transaction as their state;
 this relay publishes them in order (acks=all) and marks them sent. One relay per service publishes at a
-time (a PostgreSQL advisory lock), so per-key order in the outbox is the order on the topic."""
+time (a PostgreSQL advisory lock), so per-key order in the outbox is the order on the topic.
+
+A database or broker error ends `run`; the service's `Loops` starts it again with backoff. A record
+acknowledged by the broker but not yet marked sent when that happens is published again with the
+same ce_id: consumers of the output topics de-duplicate by ce_id (AsyncAPI, README)."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 from collections.abc import Callable, Sequence
@@ -15,6 +20,7 @@ from typing import Protocol
 import asyncpg
 from aiokafka import AIOKafkaProducer
 
+from runtime.db import DATABASE_OUTAGE
 from runtime.logging import get_logger
 from runtime.telemetry import inject_headers
 from schemas.cloudevents import Outgoing, encode
@@ -89,7 +95,8 @@ class OutboxRelay:
                         except TimeoutError:
                             pass
             finally:
-                await leader.execute("SELECT pg_advisory_unlock($1)", self.lock_id)
+                with contextlib.suppress(*DATABASE_OUTAGE):  # a lost session has released its lock already
+                    await leader.execute("SELECT pg_advisory_unlock($1)", self.lock_id)
 
     async def publish_pending(self) -> int:
         rows = await self.pool.fetch(
