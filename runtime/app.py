@@ -1,6 +1,7 @@
 """The app factory shared by the consuming services (router, sla, scoring): the running service is
-built by its bootstrap in the lifespan and exposed as `app.state.<name>`; health checks look at its
-database pool and its background loops."""
+built by its bootstrap in the lifespan and exposed as `app.state.<name>`; readiness looks at its
+database, the broker, its consumer group's partition assignment and its background loops — each
+reports an outage while it lasts and recovers by itself."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ from contextlib import asynccontextmanager
 from typing import Protocol
 
 import asyncpg
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from fastapi import APIRouter, FastAPI
 
 from runtime.health import health_router
+from runtime.inputs import guard_inputs
 from runtime.logging import configure_logging
 from runtime.service import Loops
 from runtime.settings import PlatformSettings
@@ -25,7 +28,19 @@ class RunningService(Protocol):
     @property
     def loops(self) -> Loops: ...
 
+    @property
+    def producer(self) -> AIOKafkaProducer: ...
+
+    @property
+    def consumer(self) -> AIOKafkaConsumer | None: ...
+
     async def close(self) -> None: ...
+
+
+async def broker_reachable(producer: AIOKafkaProducer) -> bool:
+    """A metadata round trip to the cluster names at least one live broker."""
+    metadata = await producer.client.fetch_all_metadata()
+    return bool(metadata.brokers())
 
 
 def service_app(
@@ -60,6 +75,15 @@ def service_app(
     async def loops_alive() -> bool:
         return running().loops.alive()
 
+    async def broker_ready() -> bool:
+        return await broker_reachable(running().producer)
+
+    async def partitions_assigned() -> bool:
+        consumer = running().consumer
+        return consumer is not None and bool(consumer.assignment())
+
+    guard_inputs(app)
     app.add_middleware(TracingMiddleware, service=name)
-    app.include_router(health_router(name, {"database": db_ready, "loops": loops_alive}))
+    app.include_router(health_router(name, {"database": db_ready, "kafka": broker_ready,
+                                            "assignment": partitions_assigned, "loops": loops_alive}))
     return app

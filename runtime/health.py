@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 
 from fastapi import APIRouter
@@ -10,21 +11,20 @@ from fastapi.responses import JSONResponse
 Check = Callable[[], Awaitable[bool]]
 
 
-def health_router(service: str, checks: dict[str, Check]) -> APIRouter:
+def health_router(service: str, checks: dict[str, Check], timeout: float = 2.0) -> APIRouter:
+    """Each check answers within `timeout` seconds or counts as failed (a database that is down may
+    otherwise hold a connection attempt for a minute)."""
     router = APIRouter(tags=["health"])
 
     @router.get("/healthz", summary="Liveness")
     async def healthz() -> dict[str, str]:
         return {"status": "ok", "service": service}
 
-    @router.get("/readyz", summary="Readiness: database and broker reachable")
+    @router.get("/readyz", summary="Readiness: database and broker reachable, loops running")
     async def readyz() -> JSONResponse:
-        results: dict[str, bool] = {}
-        for name, check in checks.items():
-            try:
-                results[name] = await check()
-            except Exception:
-                results[name] = False
+        answers = await asyncio.gather(*(asyncio.wait_for(check(), timeout) for check in checks.values()),
+                                       return_exceptions=True)
+        results = {name: answer is True for name, answer in zip(checks, answers, strict=True)}
         ok = all(results.values())
         return JSONResponse({"status": "ready" if ok else "not_ready", "checks": results},
                             status_code=200 if ok else 503)

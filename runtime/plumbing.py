@@ -70,5 +70,13 @@ class PlumbedService:
     def loops(self) -> Loops:
         return self.plumbing.loops
 
+    @property
+    def producer(self) -> AIOKafkaProducer:
+        return self.plumbing.producer
+
+    @property
+    def consumer(self) -> AIOKafkaConsumer | None:
+        return self.plumbing.consumer
+
     async def close(self) -> None:
         await self.plumbing.close()

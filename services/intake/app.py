@@ -7,13 +7,15 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from runtime.db import DATABASE_OUTAGE
 from runtime.health import health_router
+from runtime.inputs import guard_inputs
 from runtime.logging import configure_logging
 from runtime.telemetry import TracingMiddleware, configure_tracing
 from services.intake import wechat_inbox
 from services.intake.adapters.http import actions, grid, hotline, miniprogram, open311, wechat
 from services.intake.adapters.http.guards import BodyGuard
-from services.intake.adapters.http.responses import broker_unavailable
+from services.intake.adapters.http.responses import broker_unavailable, database_unavailable
 from services.intake.bootstrap import Intake, bootstrap
 from services.intake.domain.ratelimit import RateLimiter
 from services.intake.gateway import BrokerUnavailable
@@ -48,6 +50,8 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     app.state.limiter = RateLimiter(settings.rate_per_second, settings.rate_burst)
     app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes)
     app.add_exception_handler(BrokerUnavailable, broker_unavailable)
+    for outage in DATABASE_OUTAGE:  # the ledger is away: nothing was accepted, retry later (not a 500)
+        app.add_exception_handler(outage, database_unavailable)
     for module in (hotline, grid, miniprogram, actions, wechat, open311):
         app.include_router(module.router)
 
@@ -60,6 +64,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         await intake.producer.client.fetch_all_metadata()
         return True
 
+    guard_inputs(app)
     app.add_middleware(TracingMiddleware, service="intake")
     app.include_router(health_router("intake", {"database": db_ready, "kafka": kafka_ready}))
     return app

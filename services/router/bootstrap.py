@@ -8,8 +8,6 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 
-from aiokafka import AIOKafkaConsumer
-
 from runtime.consumer import Handler
 from runtime.plumbing import PlumbedService, Plumbing
 from schemas.topics import INTAKE_ACTIONS, INTAKE_GRID, INTAKE_HOTLINE, INTAKE_WECHAT, SLA_EVENTS
@@ -28,10 +26,6 @@ SQL = Path(__file__).resolve().parent / "sql"
 class Router(PlumbedService):
     settings: RouterSettings
     context: RouterContext
-
-    @property
-    def consumer(self) -> AIOKafkaConsumer | None:
-        return self.plumbing.consumer
 
 
 def handlers(ctx: RouterContext) -> dict[str, Handler]:

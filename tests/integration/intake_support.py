@@ -13,7 +13,7 @@ MINI_KEY = {"X-Api-Key": "dev-wechat-mini-key"}
 
 
 def intake_settings(stack: Stack, **overrides: Any) -> IntakeSettings:
-    return IntakeSettings(kafka_bootstrap=stack.bootstrap, database_url=stack.database_url, **overrides)
+    return IntakeSettings(**{"kafka_bootstrap": stack.bootstrap, "database_url": stack.database_url, **overrides})
 
 
 def ticket(no: str, **overrides: Any) -> dict[str, Any]:

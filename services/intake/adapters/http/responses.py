@@ -1,4 +1,5 @@
-"""Mapping gateway outcomes to HTTP: 202 durable, 409 id reused for another body, 503 broker down."""
+"""Mapping gateway outcomes to HTTP: 202 durable, 409 id reused for another body, 503 broker or
+database down (with Retry-After)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     415: {"description": "wrong media type"},
     422: {"description": "field-level validation errors"},
     429: {"description": "flooded: retry after the Retry-After header"},
-    503: {"description": "Kafka did not acknowledge: nothing was accepted, retry after Retry-After"},
+    503: {"description": "Kafka did not acknowledge or the database is unreachable: nothing was accepted, "
+                         "retry after Retry-After"},
 }
 
 
@@ -44,4 +46,12 @@ async def broker_unavailable(_: Request, exc: Exception) -> JSONResponse:
     )
 
 
-__all__ = ["ERRORS", "Accepted", "BrokerUnavailable", "accept", "broker_unavailable", "gateway"]
+async def database_unavailable(_: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse(
+        {"detail": f"incident ledger unavailable, nothing accepted: {type(exc).__name__}"},
+        status_code=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
+__all__ = ["ERRORS", "Accepted", "BrokerUnavailable", "accept", "broker_unavailable", "database_unavailable",
+           "gateway"]
