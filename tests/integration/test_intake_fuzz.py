@@ -25,6 +25,7 @@ from services.intake.app import create_app
 from services.intake.domain.credentials import issue_worker_token
 from services.intake.settings import IntakeSettings
 from tests.integration.conftest import serve
+from tests.integration.fuzz_support import can_be_invalid
 from tests.integration.intake_support import intake_settings
 
 pytestmark = pytest.mark.integration
@@ -34,22 +35,11 @@ OPERATIONS = [(op.method.upper(), op.path) for op in (r.ok() for r in SCHEMA.get
 _SPEC = create_app(IntakeSettings()).openapi()["paths"]
 
 
-def _can_be_invalid(operation: dict[str, Any]) -> bool:
-    """Invalid requests exist only where something can be got wrong: a body, a constrained parameter."""
-    if "requestBody" in operation:
-        return True
-    for param in operation.get("parameters", []):
-        constraints = set(param.get("schema", {})) - {"title", "description", "examples"}
-        if constraints != {"type"} or param["schema"]["type"] != "string":
-            return True
-    return False
-
-
 CASES = [
     (method, path, mode)
     for method, path in OPERATIONS
     for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
-    if mode is GenerationMode.POSITIVE or _can_be_invalid(_SPEC[path][method.lower()])
+    if mode is GenerationMode.POSITIVE or can_be_invalid(_SPEC[path][method.lower()])
 ]
 KEYS = {"/v1/hotline": "dev-hotline-key", "/v1/wechat": "dev-wechat-mini-key", "/v1/cases": "dev-dept-key",
         "/open311": "dev-open311-key"}
