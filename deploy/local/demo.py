@@ -94,7 +94,9 @@ class Departments:
             await self._post(case_id, "verify", grid or "CENTER", passed=self.rng.random() < 0.9)
         elif kind == "verified" and event.get("channel") != "grid":  # grid reports close on verification
             await self._post(case_id, "rate", "CENTER:回访", satisfaction=self.rng.choice([5, 5, 4, 4, 3, 2]))
-        elif kind in ("queued_manual", "arbitration_requested"):
+        elif kind in ("queued_manual", "arbitration_requested") and self.rng.random() < 0.5:
+            # the simulated centre takes half of its queues (a while later); the rest wait for the console
+            await asyncio.sleep(self.rng.uniform(60, 180))
             action = "dispatch" if kind == "queued_manual" else "arbitrate"
             await self._post(case_id, action, "CENTER:值班长", target=self.rng.choice(["URBAN_MGMT", "HOUSING"]))
 

@@ -13,12 +13,17 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parents[2]
-SERVICES = {"intake": 8001, "router": 8002, "sla": 8003, "scoring": 8004}
+SERVICES = {"intake": 8001, "router": 8002, "sla": 8003, "scoring": 8004, "console": 8005}
 
 
-def available() -> dict[str, int]:
-    """Services present in this checkout (each has a __main__.py)."""
-    return {n: p for n, p in SERVICES.items() if (ROOT / "services" / n / "__main__.py").exists()}
+def available(offset: int = 0) -> dict[str, int]:
+    """Services present in this checkout (each has a __main__.py), on their ports shifted by `offset`."""
+    return {n: p + offset for n, p in SERVICES.items() if (ROOT / "services" / n / "__main__.py").exists()}
+
+
+def console_urls(ports: dict[str, int]) -> dict[str, str]:
+    """Where the console finds the services it talks to (their HTTP APIs)."""
+    return {f"CONSOLE_{n.upper()}_URL": f"http://127.0.0.1:{p}" for n, p in ports.items() if n != "console"}
 
 
 @dataclass

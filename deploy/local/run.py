@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import random
 import signal
 import sys
@@ -14,7 +15,7 @@ import yaml
 
 from deploy.local import stack as local_stack
 from deploy.local.demo import Departments, Summary, feed, watch
-from deploy.local.processes import ROOT, ServiceSet, available
+from deploy.local.processes import ROOT, ServiceSet, available, console_urls
 from simcity.export import write_city
 from simcity.generate import generate_city
 
@@ -25,12 +26,12 @@ def _say(text: str) -> None:
     print(f"gridline ▸ {text}", file=sys.stderr, flush=True)
 
 
-async def _demo(bootstrap: str, rate: float) -> None:
+async def _demo(bootstrap: str, intake: str, rate: float) -> None:
     summary, stats = Summary(), Counter[str]()
     codes = yaml.safe_load(CODES.read_text()) if CODES.exists() else {}
-    departments = Departments("http://127.0.0.1:8001", random.Random(7))
+    departments = Departments(intake, random.Random(7))
     tasks = [asyncio.create_task(watch(bootstrap, summary, departments)),
-             asyncio.create_task(feed("http://127.0.0.1:8001", rate, stats, codes))]
+             asyncio.create_task(feed(intake, rate, stats, codes))]
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGINT, stop.set)
@@ -52,14 +53,17 @@ def main() -> int:
     _say(f"kafka {stack.bootstrap}  postgres {stack.database_url}")
     city_dir = ROOT / ".local" / "city"
     write_city(generate_city(), city_dir)
-    services = ServiceSet(env={**stack.env(), "ROUTER_CITY_DIR": str(city_dir)}, logs=ROOT / ".local" / "run" / "logs")
-    names = available()
+    names = available(offset=int(os.environ.get("GRIDLINE_PORT_OFFSET", "0")))
+    env = {**stack.env(), "ROUTER_CITY_DIR": str(city_dir), "CONSOLE_CITY_DIR": str(city_dir), **console_urls(names)}
+    services = ServiceSet(env=env, logs=ROOT / ".local" / "run" / "logs")
     try:
         services.start(names)
         _say(f"starting services {', '.join(f'{n}:{p}' for n, p in names.items())} (logs in .local/run/logs)")
         services.wait_ready(names)
         _say("all services ready — feeding the demo stream (Ctrl-C stops everything)")
-        asyncio.run(_demo(stack.bootstrap, rate=4.0))
+        if "console" in names:
+            _say(f"console: http://127.0.0.1:{names['console']}/console/  (demo sign-in centre / centre-demo)")
+        asyncio.run(_demo(stack.bootstrap, f"http://127.0.0.1:{names['intake']}", rate=4.0))
     except KeyboardInterrupt:
         pass
     finally:

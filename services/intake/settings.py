@@ -34,6 +34,7 @@ class IntakeSettings(PlatformSettings):
             "wechat-mini": "dev-wechat-mini-key",
             "dept-gateway": "dev-dept-key",
             "open311": "dev-open311-key",
+            "console": "dev-console-key",  # the command centre's console (services/console) acting for its users
         }
     )
     # which channel each source may publish to
@@ -44,6 +45,7 @@ class IntakeSettings(PlatformSettings):
             "wechat-mini": ["wechat"],
             "dept-gateway": ["actions"],
             "open311": ["open311"],
+            "console": ["actions"],
         }
     )
     worker_token_secret: str = "dev-worker-token-secret"  # signs grid workers' bearer tokens

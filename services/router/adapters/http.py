@@ -38,7 +38,9 @@ async def get_case(case_id: str, request: Request) -> dict[str, Any]:
         timeline = await repo.timeline(conn, case_id)
     return {
         "case_id": case.case_id, "incident_id": case.incident_id, "channel": case.channel.value,
-        "state": case.state.value, "assignment": case.assignment.model_dump(mode="json") if case.assignment else None,
+        "state": case.state.value, "text": case.text, "urgency": case.urgency,
+        "point": {"lon": case.lon, "lat": case.lat} if case.lon is not None and case.lat is not None else None,
+        "assignment": case.assignment.model_dump(mode="json") if case.assignment else None,
         "deadlines": case.deadlines.model_dump(mode="json") if case.deadlines else None,
         "list_version": case.list_version, "returns": case.returns, "reporters": case.reporters,
         "merged_count": case.merged_count, "opened_at": case.opened_at.isoformat(),
