@@ -3,7 +3,8 @@
 - Records that can never succeed (not a CloudEvent, payload invalid, `Rejected` by the handler) go to
   `<topic>.dlq` with the reason and their origin, then the partition moves on.
 - Transient failures (database or broker unavailable) are retried with backoff, without skipping.
-- Any other exception is retried a few times and then dead-lettered with its traceback.
+- Any other exception is retried a few times and then dead-lettered with its type and where it was
+  raised. Reasons and log lines never carry the record's data (it may hold personal data).
 """
 
 from __future__ import annotations
@@ -120,10 +121,11 @@ class ConsumerLoop:
                 return
             except Exception as exc:
                 bug_failures += 1
-                log.error("handler_failed", topic=record.topic, offset=record.offset, error=repr(exc),
-                          attempt=bug_failures)
+                log.error("handler_failed", topic=record.topic, offset=record.offset, error=type(exc).__name__,
+                          where=where(exc), attempt=bug_failures, event_id=envelope.id)
                 if bug_failures >= self.bug_attempts:
-                    await self._dead_letter(record, traceback.format_exc(limit=8), "handler_error", envelope)
+                    await self._dead_letter(record, f"{type(exc).__name__} at {where(exc)}", "handler_error",
+                                            envelope)
                     return
                 await asyncio.sleep(0.2 * bug_failures)
 
@@ -147,6 +149,12 @@ class ConsumerLoop:
         self.dead_lettered += 1
         log.warning("dead_lettered", topic=record.topic, offset=record.offset, kind=kind, reason=reason[:300],
                     event_id=envelope.id if envelope else None)
+
+
+def where(exc: BaseException, frames: int = 4) -> str:
+    """The innermost frames of a failure, without its message (which may quote the record's data)."""
+    stack = traceback.extract_tb(exc.__traceback__)[-frames:]
+    return " < ".join(f"{f.filename.rsplit('/', 2)[-1]}:{f.lineno} {f.name}" for f in reversed(stack))
 
 
 async def rewind_to_committed(consumer: AIOKafkaConsumer) -> None:

@@ -45,7 +45,16 @@ class Envelope:
         try:
             return model.model_validate_json(self.data)
         except ValidationError as exc:
-            raise EnvelopeError(f"{self.type}: payload does not match {model.__name__}: {exc}") from exc
+            raise EnvelopeError(f"{self.type}: payload does not match {model.__name__}: {describe(exc)}") from exc
+
+
+def describe(exc: ValidationError, limit: int = 10) -> str:
+    """What is wrong, field by field, without the values: a dead-letter reason is read (and logged)
+    far from intake, so it must never carry the input (pydantic's own message quotes `input_value`)."""
+    errors = exc.errors(include_url=False, include_input=False, include_context=False)
+    parts = [f"{'.'.join(str(p) for p in e['loc']) or '<root>'}: {e['msg']}" for e in errors[:limit]]
+    more = f" (+{len(errors) - limit} more)" if len(errors) > limit else ""
+    return f"{len(errors)} validation error(s): " + "; ".join(parts) + more
 
 
 @dataclass(frozen=True, slots=True)

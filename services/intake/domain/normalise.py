@@ -11,7 +11,7 @@ from schemas.common import Channel, GeoPoint
 from schemas.incident import IncidentReported, Location, OnTheSpot, Reporter
 from schemas.intake_api import CaseActionRequest, GridReport, HotlineTicket, MiniProgramSubmission
 from services.intake.domain.ids import mini_program_natural_id
-from services.intake.domain.privacy import mask_name, mask_openid, mask_phone, scrub_text
+from services.intake.domain.privacy import mask_name, mask_openid, mask_phone, scrub_optional, scrub_text
 
 
 def from_hotline(
@@ -31,7 +31,7 @@ def from_hotline(
         text=scrub_text(ticket.text),
         category_hint=ticket.category_hint,
         appeal_type=ticket.appeal_type,
-        location=Location(point=ticket.point, address=ticket.address),
+        location=Location(point=ticket.point, address=scrub_optional(ticket.address)),
         urgency=ticket.urgency,
         reported_at=ticket.call_time,
         received_at=received_at,
@@ -71,7 +71,8 @@ def from_mini_program(
         reporter=Reporter(kind="citizen", id=mask_openid(sub.openid), contact_ref=contact_ref),
         text=scrub_text(sub.text),
         location=Location(
-            point=GeoPoint(lon=loc.lon, lat=loc.lat) if loc else None, address=loc.address if loc else None
+            point=GeoPoint(lon=loc.lon, lat=loc.lat) if loc else None,
+            address=scrub_optional(loc.address) if loc else None,
         ),
         attachments=tuple(AnyUrl(str(u)) for u in sub.photos),
         reported_at=sub.submitted_at,
@@ -85,8 +86,8 @@ def to_action(case_id: str, req: CaseActionRequest) -> ActionTaken:
         case_id=case_id,
         kind=req.kind,
         actor=req.actor,
-        reason=req.reason,
-        note=req.note,
+        reason=scrub_optional(req.reason),
+        note=scrub_optional(req.note),
         evidence_urls=tuple(AnyUrl(str(u)) for u in req.evidence_urls),
         passed=req.passed,
         satisfaction=req.satisfaction,

@@ -16,7 +16,7 @@ from pydantic import AnyHttpUrl, AnyUrl, BaseModel, ConfigDict, Field, Validatio
 
 from schemas.common import Channel, GeoPoint
 from schemas.incident import IncidentReported, Location, Reporter
-from services.intake.domain.privacy import mask_name, mask_phone, scrub_text
+from services.intake.domain.privacy import mask_name, mask_phone, scrub_optional, scrub_text
 
 
 @dataclass(frozen=True)
@@ -123,7 +123,7 @@ def to_incident(
         text=scrub_text(req.description or service.service_name)[:4000],
         category_hint=service.service_name,
         category_code=service.service_code,
-        location=Location(point=point, address=req.address_string or req.address_id),
+        location=Location(point=point, address=scrub_optional(req.address_string or req.address_id)),
         attachments=(AnyUrl(str(req.media_url)),) if req.media_url else (),
         reported_at=received_at,
         received_at=received_at,

@@ -9,7 +9,7 @@ from pydantic import AnyUrl
 
 from schemas.common import Channel, GeoPoint
 from schemas.incident import IncidentReported, Location, Reporter
-from services.intake.domain.privacy import mask_openid, scrub_text
+from services.intake.domain.privacy import mask_openid, scrub_optional, scrub_text
 from services.intake.domain.wechat import Attach, Decision, Lead, Wait, WechatMessage
 
 IMAGE_ONLY_TEXT = "（市民通过公众号发送了图片，未附文字说明）"
@@ -62,7 +62,7 @@ def to_incident(
         source_id=f"{account}:{lead.msg_id}",
         reporter=Reporter(kind="citizen", id=mask_openid(lead.openid), contact_ref=contact_ref),
         text=scrub_text(lead.text or IMAGE_ONLY_TEXT)[:4000],
-        location=Location(point=point, address=address),
+        location=Location(point=point, address=scrub_optional(address)),
         attachments=tuple(AnyUrl(u) for u in pictures),
         reported_at=lead.created_at,
         received_at=received_at,
