@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help run test unit integration bench lint schemas stack-up stack-down clean
+.PHONY: help run test unit integration bench lint schemas train stack-up stack-down clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml constraints.txt
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON)"; exit 1; }
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -c constraints.txt -e '.[dev]'
+	$(PY) -m pip install -q -c constraints.txt -e '.[dev,train]'
 	@touch $(STAMP)
 
 jars: $(STAMP)
@@ -35,6 +35,9 @@ bench: $(STAMP) jars ## benchmarks, reported as ratios against a baseline measur
 lint: $(STAMP) ## ruff and mypy --strict on service code
 	$(VENV)/bin/ruff check schemas services runtime simcity deploy tests bench
 	$(VENV)/bin/mypy
+
+train: $(STAMP) ## rebuild the classifier artefact from the labelled corpus (deterministic; classification/README)
+	$(PY) -m services.router.classification.training.train
 
 schemas: $(STAMP) ## regenerate schemas/json/*.json and schemas/asyncapi.yaml from the models
 	$(PY) -m schemas.generate

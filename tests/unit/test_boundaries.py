@@ -58,3 +58,16 @@ def test_schemas_import_no_service_or_runtime() -> None:
         if name.startswith(("services", "runtime"))
     }
     assert not offenders
+
+
+def test_the_routers_serving_path_imports_no_training_code() -> None:
+    """STYLE.md §21: training (scikit-learn) builds the artefact; serving reads it with numpy only."""
+    training = "services.router.classification.training"
+    offenders = {
+        f"{path.relative_to(ROOT)}: {name}"
+        for path in _files("services", "router")
+        if "training" not in path.relative_to(ROOT / "services" / "router").parts
+        for name in _imports(path)
+        if name.startswith((training, "sklearn", "scipy"))
+    }
+    assert not offenders

@@ -1,0 +1,75 @@
+"""One text, one decision (classification side): answered, dispatch or manual; urgency; assisting items.
+
+`decide.route` adds the place; the `classify` and `evaluate` commands use this directly, so all three
+judge a text the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Literal
+
+from services.router.classification.ensemble import Assessment, EnsembleClassifier
+from services.router.classification.knowledge import Entry, KnowledgeBase
+from services.router.classification.policy import Thresholds, Verdict, assisting, verdict
+from services.router.classification.urgency import Urgency, assess
+from services.router.domain.classify import ClassifyContext
+from services.router.domain.responsibility import ResponsibilityItem, ResponsibilityList
+
+TextOutcome = Literal["dispatch", "manual", "answered"]
+ENQUIRY = "咨询"
+_QUESTION_MARKERS = ("吗", "怎么", "如何", "哪里", "哪儿", "多少", "什么时候", "能不能", "可以不", "是否", "?")
+
+
+@dataclass(frozen=True)
+class Engine:
+    """Everything that judges a text, of one (list, model, knowledge) version."""
+
+    responsibility_list: ResponsibilityList
+    ensemble: EnsembleClassifier
+    knowledge: KnowledgeBase
+    thresholds: Thresholds
+
+    @property
+    def model_version(self) -> str | None:
+        return self.ensemble.version
+
+
+@dataclass(frozen=True)
+class TextDecision:
+    outcome: TextOutcome
+    assessment: Assessment
+    urgency: Urgency
+    verdict: Verdict
+    item: ResponsibilityItem | None
+    assisting: tuple[ResponsibilityItem, ...]
+    answer: Entry | None
+
+
+def decide_text(engine: Engine, text: str, hint: str | None, context: ClassifyContext, *,
+                appeal_type: str | None, reported_urgent: bool, day: date) -> TextDecision:
+    settings = engine.ensemble.model.settings if engine.ensemble.model else {}
+    assessment = engine.ensemble.assess(text, hint, context, engine.thresholds.dispatch)
+    urgency = assess(text, assessment.urgent_probability, settings.get("urgent_probability", 0.5), reported_urgent)
+    judged = verdict(assessment.classification, urgency, engine.thresholds)
+    top = assessment.classification.top
+    by_code = engine.responsibility_list.by_code
+    item = by_code[top.item_code] if top is not None else None
+    if not urgency.urgent and _enquiry(text, appeal_type, assessment, settings.get("enquiry_probability", 0.5)):
+        codes = [c.item_code for c in assessment.classification.candidates[:3]]
+        entry = engine.knowledge.answer(text, codes, day)
+        if entry is not None:
+            return TextDecision("answered", assessment, urgency, judged, item, (), entry)
+    if not judged.dispatch or item is None:
+        return TextDecision("manual", assessment, urgency, judged, item, (), None)
+    helpers = assisting(assessment.classification, item, by_code, engine.thresholds.assist)
+    return TextDecision("dispatch", assessment, urgency, judged, item, helpers, None)
+
+
+def _enquiry(text: str, appeal_type: str | None, assessment: Assessment, threshold: float) -> bool:
+    if appeal_type is not None:
+        return appeal_type == ENQUIRY
+    if assessment.enquiry_probability is not None:
+        return assessment.enquiry_probability >= threshold
+    return any(marker in text for marker in _QUESTION_MARKERS)

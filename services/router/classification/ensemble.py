@@ -1,0 +1,144 @@
+"""The learned model and the list's keywords and conditions, combined into one calibrated ranking.
+
+score(item) ∝ exp((log p_model(item) + keyword_weight × keyword confidence(item)) / temperature) over the
+items whose conditions pass (code-only items only through their code). `keyword_weight` and
+`temperature` are fitted on the development split by `make train` and stored in the artefact, so the
+score is a calibrated probability (README: reliability table).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from services.router.classification.model import LinearModel, Vector
+from services.router.classification.nearest import NearestExamples
+from services.router.domain.classify import Candidate, Classification, Classifier, ClassifyContext
+from services.router.domain.responsibility import ResponsibilityList
+
+_FLOOR = 1e-6  # model probability of an item it was never trained on
+_LIMIT = 5
+
+
+@dataclass(frozen=True)
+class Components:
+    found: tuple[Candidate, ...]  # the keyword classifier's candidates (conditions passed)
+    vector: Vector | None
+    log_p: npt.NDArray[np.float64]  # model log-probability per list item
+    keyword_score: npt.NDArray[np.float64]  # keyword confidence per list item (0: no keyword)
+    allowed: npt.NDArray[np.bool_]  # conditions pass; code-only items only through their code
+    passed: dict[int, tuple[str, ...]]
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """Everything the router decides with for one text."""
+
+    classification: Classification
+    vector: Vector | None
+    keyword_candidates: tuple[Candidate, ...]
+    enquiry_probability: float | None
+    urgent_probability: float | None
+
+
+class EnsembleClassifier:
+    """Built once per (list, model) version; `assess` is then pure."""
+
+    def __init__(self, responsibility_list: ResponsibilityList, keywords: Classifier, model: LinearModel | None,
+                 nearest: NearestExamples | None = None) -> None:
+        self.keywords = keywords
+        self.model = model
+        self.nearest = nearest
+        self._items = responsibility_list.items
+        self._codes = [item.code for item in self._items]
+        self._position = {code: i for i, code in enumerate(self._codes)}
+        self._code_only = np.array([item.code_only for item in self._items])
+        self._conditional = [i for i, item in enumerate(self._items) if item.conditions != type(item.conditions)()]
+        if model is not None:
+            classes = model.heads["item"].classes
+            self._model_columns = np.array([self._position.get(c, -1) for c in classes])
+        self.keyword_weight = model.settings["keyword_weight"] if model else 1.0
+        self.temperature = model.settings["temperature"] if model else 1.0
+
+    @property
+    def version(self) -> str | None:
+        return self.model.version if self.model else None
+
+    def components(self, text: str, hint: str | None, context: ClassifyContext) -> Components:
+        """The ensemble's inputs per list item (training fits `keyword_weight` and `temperature` on them)."""
+        found = tuple(self.keywords.classify(text, hint, context))
+        keyword_score = np.zeros(len(self._codes))
+        for candidate in found:
+            keyword_score[self._position[candidate.item_code]] = candidate.score
+        allowed = ~self._code_only | (keyword_score > 0)
+        passed: dict[int, tuple[str, ...]] = {}
+        for i in self._conditional:
+            result = self._items[i].conditions.passed(context)
+            if result is None:
+                allowed[i] = False
+            else:
+                passed[i] = result
+        log_p = np.full(len(self._codes), np.log(_FLOOR))
+        vector = None
+        if self.model is not None:
+            vector = self.model.vector(text)
+            logits = self.model.heads["item"].logits(vector.indices, vector.values)
+            probabilities = np.exp(logits - logits.max())
+            probabilities /= probabilities.sum()
+            known = self._model_columns >= 0
+            log_p[self._model_columns[known]] = np.log(probabilities[known] + _FLOOR)
+        return Components(found, vector, log_p, keyword_score, allowed, passed)
+
+    def combine(self, parts: Components, keyword_weight: float, temperature: float) -> npt.NDArray[np.float64]:
+        """Calibrated probabilities over the list's items (0 where conditions fail)."""
+        if self.model is None:
+            z = parts.keyword_score * 10.0
+        else:
+            z = (parts.log_p + keyword_weight * parts.keyword_score) / temperature
+        z = np.where(parts.allowed, z, -np.inf)
+        if not np.isfinite(z).any():
+            return np.zeros(len(z))
+        q = np.exp(z - z.max())
+        return np.asarray(q / q.sum(), dtype=np.float64)
+
+    def assess(self, text: str, hint: str | None, context: ClassifyContext, threshold: float) -> Assessment:
+        parts = self.components(text, hint, context)
+        if self.model is None or parts.vector is None:
+            return Assessment(Classification.of(parts.found, threshold), None, parts.found, None, None)
+        q = self.combine(parts, self.keyword_weight, self.temperature)
+        by_code = {c.item_code: c for c in parts.found}
+        candidates = []
+        for i in np.argsort(-q, kind="stable")[:_LIMIT]:
+            if q[i] <= 0:
+                break
+            code = self._codes[int(i)]
+            kw = by_code.get(code)
+            candidates.append(Candidate(item_code=code, score=round(float(q[i]), 4),
+                                        matched_keywords=kw.matched_keywords if kw else (),
+                                        conditions_checked=parts.passed.get(int(i), ())))
+        vector = parts.vector
+        return Assessment(
+            Classification.of(candidates, threshold), vector, parts.found,
+            self.model.probability("enquiry", vector) if "enquiry" in self.model.heads else None,
+            self.model.probability("urgent", vector) if "urgent" in self.model.heads else None,
+        )
+
+    @property
+    def codes(self) -> list[str]:
+        return self._codes
+
+    def explain(self, assessment: Assessment) -> dict[str, object]:
+        """Strongest features and nearest labelled examples of the top candidate."""
+        top = assessment.classification.top
+        if top is None or self.model is None or assessment.vector is None:
+            return {}
+        out: dict[str, object] = {
+            "strongest_features": self.model.strongest_features(assessment.vector, top.item_code),
+            "keyword_candidates": [{"item_code": c.item_code, "score": c.score}
+                                   for c in assessment.keyword_candidates[:3]],
+        }
+        if self.nearest is not None:
+            out["nearest_examples"] = self.nearest.nearest(assessment.vector, top.item_code)
+        return out

@@ -1,0 +1,66 @@
+"""From scores to a decision: dispatch or the centre's manual queue, and the assisting departments.
+
+Thresholds come from the artefact (chosen on the development split, README): `dispatch_threshold` for
+ordinary texts, the stricter `urgent_threshold` for urgent ones — an urgent text the model is unsure of
+goes to the centre at once, flagged, never to a guess.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from services.router.classification.urgency import Urgency
+from services.router.domain.classify import Classification
+from services.router.domain.responsibility import ResponsibilityItem
+
+LOCATIONAL = frozenset({"GRID", "COMMUNITY", "STREET"})
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    dispatch: float
+    urgent: float
+    assist: float
+
+    @classmethod
+    def of(cls, settings: Mapping[str, float], dispatch: float | None = None) -> Thresholds:
+        base = dispatch if dispatch is not None else settings.get("dispatch_threshold", 0.55)
+        return cls(dispatch=base, urgent=max(base, settings.get("urgent_threshold", 0.9)),
+                   assist=settings.get("assist_threshold", 0.2))
+
+
+@dataclass(frozen=True)
+class Verdict:
+    dispatch: bool
+    threshold: float
+    why_manual: str | None = None
+
+
+def verdict(classification: Classification, urgency: Urgency, thresholds: Thresholds) -> Verdict:
+    threshold = thresholds.urgent if urgency.urgent else thresholds.dispatch
+    top = classification.top
+    if top is None:
+        return Verdict(False, threshold, "no responsibility item matched")
+    if top.score >= threshold:
+        return Verdict(True, threshold)
+    if urgency.urgent:
+        return Verdict(False, threshold, f"urgent and the classifier is unsure ({top.score:.2f} < {threshold:.2f}): "
+                                         "to the centre at once")
+    return Verdict(False, threshold, f"no responsibility item matched with enough confidence "
+                                     f"({top.score:.2f} < {threshold:.2f})")
+
+
+def assisting(classification: Classification, lead: ResponsibilityItem,
+              items: Mapping[str, ResponsibilityItem], threshold: float) -> tuple[ResponsibilityItem, ...]:
+    """协办: other named problems owned by other departments — a candidate at or above `threshold` whose own
+    keywords are in the text, owned by a department (not a place) other than the lead's."""
+    chosen: list[ResponsibilityItem] = []
+    owners = {lead.owner}
+    for candidate in classification.candidates[1:]:
+        item = items[candidate.item_code]
+        if (candidate.score >= threshold and candidate.matched_keywords and item.owner not in owners
+                and item.owner not in LOCATIONAL):
+            chosen.append(item)
+            owners.add(item.owner)
+    return tuple(chosen)

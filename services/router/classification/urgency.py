@@ -1,0 +1,62 @@
+"""Urgency as its own decision: danger to life or property now (火情, 燃气泄漏, 电梯困人, 塌陷, 溺水, 群体聚集…).
+
+Two signals: a lexicon of danger phrases (a phrase right after 万一/担心/以防… is a feared event and does
+not count, nor one right after 没有/不是) and the model's urgency head. Either one makes the text urgent;
+the router then never dispatches it on a guess (README: urgent texts need the stricter threshold).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from services.router.classification.features import normalise
+
+DANGER = (
+    "着火", "起火", "失火", "火灾", "火情", "冒烟", "浓烟", "烧起来", "明火", "火苗",
+    "燃气泄漏", "煤气泄漏", "天然气泄漏", "液化气泄漏", "煤气味", "燃气味", "天然气味", "漏气",
+    "电梯困人", "困在电梯", "被困电梯", "关在电梯", "电梯里出不来", "卡在电梯", "困人",
+    "塌陷", "坍塌", "塌方", "倒塌", "下沉", "裂缝越来越大",
+    "溺水", "落水", "掉进河", "掉进水", "淹死", "被水冲",
+    "群体聚集", "聚集", "围堵", "堵门", "拉横幅", "群体上访", "打群架", "持刀", "砍人", "斗殴",
+    "触电", "电线掉", "电线断", "漏电", "爆炸", "爆裂", "炸了",
+    "跳楼", "轻生", "自杀", "晕倒", "昏迷", "受伤流血", "被困",
+    "化学品泄漏", "危化品", "毒气", "有毒气体",
+    "井盖丢失", "没有井盖", "窨井盖没了", "掉进井",
+    "水管爆裂", "爆管", "大面积积水", "倒灌",
+    "高空坠物", "砸到人", "悬挂物", "摇摇欲坠",
+)
+_FEARED = ("万一", "一旦", "担心", "以防", "以免", "防止", "怕", "如果", "要是", "假如", "避免")
+_NEGATED = ("没有", "没", "不是", "并非", "未")
+_WINDOW = 4
+
+
+@dataclass(frozen=True)
+class Urgency:
+    urgent: bool
+    phrases: tuple[str, ...]  # danger phrases found (not feared, not negated)
+    model_probability: float | None
+    reported: bool  # the reporter or intake already marked it urgent/critical
+
+    def explain(self) -> dict[str, object]:
+        return {"urgent": self.urgent, "phrases": list(self.phrases), "reported_urgent": self.reported,
+                "model_probability": None if self.model_probability is None else round(self.model_probability, 4)}
+
+
+def danger_phrases(text: str) -> tuple[str, ...]:
+    clean = normalise(text)
+    found: list[str] = []
+    for phrase in DANGER:
+        start = clean.find(phrase)
+        while start >= 0:
+            before = clean[max(0, start - _WINDOW):start]
+            if not any(m in before for m in _FEARED) and not any(before.endswith(m) for m in _NEGATED):
+                found.append(phrase)
+                break
+            start = clean.find(phrase, start + 1)
+    return tuple(found)
+
+
+def assess(text: str, model_probability: float | None, threshold: float, reported: bool) -> Urgency:
+    phrases = danger_phrases(text)
+    by_model = model_probability is not None and model_probability >= threshold
+    return Urgency(bool(phrases) or by_model or reported, phrases, model_probability, reported)

@@ -1,0 +1,51 @@
+"""From scores to decisions: the stricter threshold for urgent texts, and the assisting departments."""
+
+from __future__ import annotations
+
+from services.router.classification.policy import Thresholds, assisting, verdict
+from services.router.classification.urgency import Urgency
+from services.router.domain.classify import Candidate, Classification
+from services.router.domain.responsibility import ResponsibilityList
+
+CALM = Urgency(False, (), None, False)
+DANGER = Urgency(True, ("燃气泄漏",), None, False)
+LIMITS = Thresholds(dispatch=0.6, urgent=0.9, assist=0.2)
+
+
+def ranked(*pairs: tuple[str, float, tuple[str, ...]]) -> Classification:
+    return Classification.of([Candidate(item_code=c, score=s, matched_keywords=k, conditions_checked=())
+                              for c, s, k in pairs], 0.6)
+
+
+def test_a_confident_ordinary_text_is_dispatched() -> None:
+    assert verdict(ranked(("A01.001", 0.7, ("垃圾",))), CALM, LIMITS).dispatch
+
+
+def test_an_urgent_text_the_model_is_unsure_of_goes_to_the_centre_at_once() -> None:
+    judged = verdict(ranked(("B02.004", 0.7, ("困人",))), DANGER, LIMITS)
+    assert not judged.dispatch and judged.why_manual and "urgent" in judged.why_manual
+    assert verdict(ranked(("B02.004", 0.95, ("困人",))), DANGER, LIMITS).dispatch
+
+
+def test_no_candidate_means_the_manual_queue() -> None:
+    assert not verdict(Classification.of([], 0.6), CALM, LIMITS).dispatch
+
+
+def test_other_named_problems_of_other_departments_assist_the_lead(repo_list: ResponsibilityList) -> None:
+    by_code = repo_list.by_code
+    lead_code = next(i.code for i in repo_list.items if i.owner not in {"GRID", "COMMUNITY", "STREET"})
+    lead = by_code[lead_code]
+    other = next(i for i in repo_list.items if i.owner not in {lead.owner, "GRID", "COMMUNITY", "STREET"})
+    same = next(i for i in repo_list.items if i.owner == lead.owner and i.code != lead.code)
+    grid = next(i for i in repo_list.items if i.owner == "GRID")
+    result = ranked((lead.code, 0.6, ("x",)), (other.code, 0.3, ("y",)), (same.code, 0.3, ("z",)),
+                    (grid.code, 0.3, ("w",)))
+    assert assisting(result, lead, by_code, 0.2) == (other,)
+
+
+def test_a_weak_or_keywordless_candidate_does_not_assist(repo_list: ResponsibilityList) -> None:
+    by_code = repo_list.by_code
+    depts = [i for i in repo_list.items if i.owner not in {"GRID", "COMMUNITY", "STREET"}]
+    lead, other = depts[0], next(i for i in depts if i.owner != depts[0].owner)
+    assert assisting(ranked((lead.code, 0.8, ("x",)), (other.code, 0.1, ("y",))), lead, by_code, 0.2) == ()
+    assert assisting(ranked((lead.code, 0.6, ("x",)), (other.code, 0.3, ())), lead, by_code, 0.2) == ()

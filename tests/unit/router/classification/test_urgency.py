@@ -1,0 +1,28 @@
+"""Urgency is its own decision: danger now counts, a feared or negated danger does not."""
+
+from __future__ import annotations
+
+from services.router.classification.urgency import assess, danger_phrases
+
+
+def test_danger_to_life_or_property_is_urgent() -> None:
+    texts = ("3栋电梯困人了里面有老人", "厨房燃气泄漏味道很大", "路面突然塌陷了一个大坑",
+             "河边有人溺水", "楼下着火了冒浓烟")
+    for text in texts:
+        assert danger_phrases(text), text
+        assert assess(text, None, 0.5, reported=False).urgent
+
+
+def test_a_feared_danger_is_not_an_urgent_one() -> None:
+    assert not danger_phrases("楼道堆满杂物，万一着火怎么办")
+    assert not danger_phrases("担心燃气泄漏，想问问怎么检查")
+
+
+def test_a_negated_danger_is_not_urgent() -> None:
+    assert not danger_phrases("电梯坏了，没有困人，就是停运")
+
+
+def test_the_model_or_the_reporter_alone_can_make_a_text_urgent() -> None:
+    assert assess("情况很危急", 0.8, 0.5, reported=False).urgent
+    assert not assess("情况很危急", 0.3, 0.5, reported=False).urgent
+    assert assess("情况很危急", None, 0.5, reported=True).urgent
