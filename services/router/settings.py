@@ -21,7 +21,9 @@ class RouterSettings(PlatformSettings):
     group_id: str = "gridline-router"
     responsibility_list_dir: Path = HERE / "data" / "responsibility_list"
     city_dir: Path = ROOT / ".local" / "city"  # grids.geojson + gazetteer.json (python -m simcity write)
-    confidence_threshold: float = 0.55
+    confidence_threshold: float | None = None  # None: the threshold chosen by `make train` (in the artefact)
+    model_path: Path = HERE / "data" / "model" / "classifier.json"  # trained classifier (make train)
+    knowledge_dir: Path = HERE / "data" / "knowledge"  # consultation answers (直接答复)
     duplicate_radius_m: float = 150.0
     duplicate_window_hours: float = 72.0
     reload_interval_seconds: float = 5.0  # how often the list directory is checked for a new version

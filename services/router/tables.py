@@ -7,12 +7,18 @@ import json
 from pathlib import Path
 
 from runtime.logging import get_logger
-from services.router.domain.classify import Classifier
+from services.router.classification import corpus
+from services.router.classification.decision import Engine
+from services.router.classification.evaluate import build_engine
+from services.router.classification.knowledge import KnowledgeBase, KnowledgeError, load_knowledge
+from services.router.classification.model import ArtefactError, load_model
+from services.router.classification.nearest import NearestExamples
+from services.router.classification.policy import Thresholds
 from services.router.domain.decide import RoutingTables
 from services.router.domain.departments import DEPARTMENT_CODES
 from services.router.domain.locate import Gazetteer
 from services.router.domain.problems import ListValidationError
-from services.router.domain.responsibility import load_responsibility_list
+from services.router.domain.responsibility import ResponsibilityList, load_responsibility_list
 from services.router.handlers.context import TablesHolder
 from services.router.settings import RouterSettings
 
@@ -28,14 +34,35 @@ def load_gazetteer(city_dir: Path) -> Gazetteer:
     return Gazetteer(json.loads(grids.read_text()), json.loads(gazetteer.read_text()))
 
 
+def load_engine(settings: RouterSettings, *, nearest: bool = True,
+                resp_list: ResponsibilityList | None = None) -> Engine:
+    """The list, the trained model (if its file exists) and the knowledge base, as one version."""
+    resp_list = resp_list or load_responsibility_list(settings.responsibility_list_dir, DEPARTMENT_CODES)
+    model = load_model(settings.model_path) if settings.model_path.exists() else None
+    examples = None
+    if model is not None and nearest:
+        files = [corpus.ROOT / name for name in model.corpus.get("files", {})]
+        examples = NearestExamples(model, corpus.read(p for p in files if p.exists()))
+    knowledge = load_knowledge(settings.knowledge_dir) if settings.knowledge_dir.exists() else KnowledgeBase(())
+    model_settings = model.settings if model else {}
+    thresholds = Thresholds.of(model_settings, settings.confidence_threshold)
+    return build_engine(resp_list, model, knowledge, thresholds, examples)
+
+
 def load_tables(settings: RouterSettings, gazetteer: Gazetteer) -> RoutingTables:
-    """Raises ListValidationError (with file and line of every problem) when the list is invalid."""
+    """Raises ListValidationError (with file and line of every problem) when the list is invalid, and
+    ArtefactError / KnowledgeError when the model or the knowledge base is."""
     resp_list = load_responsibility_list(settings.responsibility_list_dir, DEPARTMENT_CODES)
-    return RoutingTables(resp_list, Classifier(resp_list), gazetteer, settings.confidence_threshold)
+    engine = load_engine(settings, resp_list=resp_list)
+    return RoutingTables(resp_list, engine.ensemble.keywords, gazetteer, engine.thresholds.dispatch, engine)
 
 
-def fingerprint(directory: Path) -> tuple[tuple[str, int, int], ...]:
-    return tuple(sorted((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in directory.glob("*.yaml")))
+def fingerprint(directory: Path, *others: Path) -> tuple[tuple[str, int, int], ...]:
+    """Changes when the list, the model file or a knowledge file changes (all reload together)."""
+    paths = [*directory.glob("*.yaml")]
+    for other in others:
+        paths.extend(other.glob("*.yaml") if other.is_dir() else [other] if other.exists() else [])
+    return tuple(sorted((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in paths))
 
 
 def reload(settings: RouterSettings, holder: TablesHolder) -> str | list[str]:
@@ -46,20 +73,25 @@ def reload(settings: RouterSettings, holder: TablesHolder) -> str | list[str]:
         problems = [str(p) for p in exc.problems]
         log.error("responsibility_list_invalid", problems=problems[:20], kept=holder.current.version)
         return problems
-    if tables.version != holder.current.version:
-        log.info("responsibility_list_reloaded", version=tables.version, previous=holder.current.version)
+    except (ArtefactError, KnowledgeError) as exc:
+        log.error("classifier_or_knowledge_invalid", problem=str(exc), kept=holder.current.version)
+        return [str(exc)]
+    if (tables.version, tables.model_version) != (holder.current.version, holder.current.model_version):
+        log.info("responsibility_list_reloaded", version=tables.version, previous=holder.current.version,
+                 model_version=tables.model_version, previous_model=holder.current.model_version)
     holder.current = tables
     return tables.version
 
 
 async def watch(settings: RouterSettings, holder: TablesHolder, stop: asyncio.Event) -> None:
-    seen = fingerprint(settings.responsibility_list_dir)
+    watched = (settings.model_path, settings.knowledge_dir)
+    seen = fingerprint(settings.responsibility_list_dir, *watched)
     while not stop.is_set():
         try:
             await asyncio.wait_for(stop.wait(), settings.reload_interval_seconds)
         except TimeoutError:
             pass
-        now = fingerprint(settings.responsibility_list_dir)
+        now = fingerprint(settings.responsibility_list_dir, *watched)
         if now != seen:
             seen = now
             await asyncio.to_thread(reload, settings, holder)

@@ -10,6 +10,7 @@ import asyncpg
 
 from schemas.case import Assignment, CaseEvent, CaseState, Deadlines
 from schemas.common import Channel
+from services.router.classification.export import CentreDecision
 from services.router.domain.case import Case
 from services.router.domain.lifecycle import Returned
 
@@ -17,9 +18,9 @@ _COLUMNS = (
     "case_id, incident_id, channel, state, seq, item_code, item_name, list_version, owner, owner_unit, level, "
     "grid_id, grid_worker, community_id, street_id, lon, lat, text, urgency, citizen, returns, candidates, "
     "tried, escalation, deadlines, explanation, state_before_suspension, requested_extension_hours, reporters, "
-    "merged_count, opened_at, updated_at, closed_at"
+    "merged_count, opened_at, updated_at, closed_at, model_version, assisting"
 )
-_PLACEHOLDERS = ", ".join(f"${i}" for i in range(1, 34))
+_PLACEHOLDERS = ", ".join(f"${i}" for i in range(1, 36))
 
 
 async def first_time(conn: asyncpg.Connection, event_id: str, topic: str) -> bool:
@@ -56,7 +57,8 @@ async def save(conn: asyncpg.Connection, case: Case, events: list[CaseEvent]) ->
         json.dumps(case.explanation, ensure_ascii=False) if case.explanation is not None else None,
         case.state_before_suspension.value if case.state_before_suspension else None,
         case.requested_extension_hours, json.dumps(case.reporters, ensure_ascii=False), case.merged_count,
-        case.opened_at, case.updated_at, case.closed_at,
+        case.opened_at, case.updated_at, case.closed_at, case.model_version,
+        json.dumps(list(a.assisting) if a else []),
     )
     updates = ", ".join(f"{c.strip()} = EXCLUDED.{c.strip()}" for c in _COLUMNS.split(",")[2:])
     await conn.execute(
@@ -98,8 +100,8 @@ async def search(
     """Open cases for the command centre's views (manual queue, arbitration, a department's backlog)."""
     rows = await conn.fetch(
         "SELECT case_id, state, channel, item_code, item_name, owner, owner_unit, level, street_id, "
-        "community_id, grid_id, opened_at, updated_at FROM cases "
-        "WHERE ($1::text IS NULL OR state = $1) AND ($2::text IS NULL OR owner = $2) "
+        "community_id, grid_id, assisting, opened_at, updated_at FROM cases "
+        "WHERE ($1::text IS NULL OR state = $1) AND ($2::text IS NULL OR owner = $2 OR assisting ? $2) "
         "AND ($3::text IS NULL OR street_id = $3) AND closed_at IS NULL ORDER BY opened_at LIMIT $4",
         state, owner, street_id, limit,
     )
@@ -128,7 +130,7 @@ def _case(row: asyncpg.Record) -> Case:
         assignment = Assignment(
             owner=row["owner"], owner_unit=row["owner_unit"], level=row["level"], item_code=row["item_code"],
             item_name=row["item_name"], grid_id=row["grid_id"], community_id=row["community_id"],
-            street_id=row["street_id"],
+            street_id=row["street_id"], assisting=tuple(json.loads(row["assisting"])),
         )
     return Case(
         case_id=row["case_id"], incident_id=row["incident_id"], channel=Channel(row["channel"]),
@@ -141,5 +143,25 @@ def _case(row: asyncpg.Record) -> Case:
         state_before_suspension=CaseState(row["state_before_suspension"]) if row["state_before_suspension"]
         else None,
         requested_extension_hours=row["requested_extension_hours"], reporters=json.loads(row["reporters"]),
-        merged_count=row["merged_count"], closed_at=row["closed_at"],
+        merged_count=row["merged_count"], closed_at=row["closed_at"], model_version=row["model_version"],
     )
+
+
+async def centre_decisions(conn: asyncpg.Connection) -> list[CentreDecision]:
+    """The last hand dispatch, re-dispatch after a return or arbitration of every case (export-training)."""
+    rows = await conn.fetch(
+        "SELECT DISTINCT ON (e.case_id) e.case_id, e.reason, c.text, c.channel, "
+        "e.body->'assignment'->>'item_code' AS item_code, e.body->'assignment'->>'owner' AS owner, "
+        "c.explanation->'classification'->'candidates'->0->>'item_code' AS router_item "
+        "FROM case_events e JOIN cases c USING (case_id) WHERE e.kind = 'dispatched' "
+        "AND (e.actor LIKE 'CENTER%' OR e.reason LIKE 're-routed after return%') ORDER BY e.case_id, e.seq DESC"
+    )
+    return [CentreDecision(case_id=r["case_id"], text=r["text"], channel=r["channel"], kind=_centre_kind(r["reason"]),
+                           item_code=r["item_code"], owner=r["owner"], router_item=r["router_item"]) for r in rows]
+
+
+def _centre_kind(reason: str | None) -> str:
+    reason = reason or ""
+    if reason.startswith("arbitration"):
+        return "arbitration"
+    return "redispatch" if reason.startswith("re-routed") else "manual"

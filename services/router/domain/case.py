@@ -37,6 +37,7 @@ class Case:
     assignment: Assignment | None = None
     deadlines: Deadlines | None = None
     list_version: str | None = None
+    model_version: str | None = None  # classifier model that decided (beside the list version)
     grid_worker: str | None = None
     lon: float | None = None
     lat: float | None = None
@@ -78,7 +79,8 @@ class Case:
         return CaseEvent(
             event_id=event_id_for(self.case_id, self.seq), case_id=self.case_id, kind=kind, state=state,
             previous_state=previous, seq=self.seq, at=at, actor=actor, reason=reason,
-            list_version=self.list_version, channel=self.channel, incident_id=self.incident_id,
+            list_version=self.list_version, model_version=self.model_version, channel=self.channel,
+            incident_id=self.incident_id,
             urgency=Urgency(self.urgency),
             assignment=self.assignment, deadlines=self.deadlines,
             point=GeoPoint(lon=self.lon, lat=self.lat) if self.lon is not None and self.lat is not None else None,

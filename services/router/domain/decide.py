@@ -12,8 +12,10 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from schemas.case import Assignment, Deadlines
-from schemas.common import Level
+from schemas.common import Level, Urgency
 from schemas.incident import IncidentReported
+from services.router.classification.decision import Engine, TextDecision, decide_text
+from services.router.classification.knowledge import Entry
 from services.router.domain.classify import Classification, Classifier
 from services.router.domain.conditions import ClassifyContext, DedicatedType, GridKind
 from services.router.domain.departments import LOCATIONAL_OWNERS
@@ -21,7 +23,7 @@ from services.router.domain.locate import Gazetteer, Place
 from services.router.domain.responsibility import ResponsibilityItem, ResponsibilityList
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
-Outcome = Literal["dispatch", "manual", "on_the_spot"]
+Outcome = Literal["dispatch", "manual", "on_the_spot", "answered"]
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,9 @@ class Routing:
     deadlines: Deadlines | None
     candidates: tuple[str, ...]  # next owners to try after a return (退单)
     explanation: dict[str, Any] = field(default_factory=dict)
+    model_version: str | None = None
+    urgent: bool = False  # detected danger to life or property (classification.urgency)
+    answer: Entry | None = None  # outcome `answered`: the knowledge-base entry (直接答复)
 
 
 @dataclass(frozen=True)
@@ -44,10 +49,15 @@ class RoutingTables:
     classifier: Classifier
     gazetteer: Gazetteer
     confidence_threshold: float = 0.55
+    engine: Engine | None = None  # the trained model, knowledge base and thresholds (classification/)
 
     @property
     def version(self) -> str:
         return self.responsibility_list.version
+
+    @property
+    def model_version(self) -> str | None:
+        return self.engine.model_version if self.engine else None
 
 
 def locate(incident: IncidentReported, gazetteer: Gazetteer) -> Place | None:
@@ -64,21 +74,40 @@ def locate(incident: IncidentReported, gazetteer: Gazetteer) -> Place | None:
 
 def route(incident: IncidentReported, tables: RoutingTables) -> Routing:
     place = locate(incident, tables.gazetteer)
-    explanation: dict[str, Any] = {"list_version": tables.version, "location": _explain_place(place)}
-    item, classification = _choose_item(incident, place, tables)
+    explanation: dict[str, Any] = {"list_version": tables.version, "model_version": tables.model_version,
+                                   "location": _explain_place(place)}
+    item, classification, decision = _choose_item(incident, place, tables)
     explanation["classification"] = _explain_classification(item, classification)
+    urgent = bool(decision and decision.urgency.urgent)
+    if decision is not None:
+        explanation["classification"].update(_explain_model(decision, tables))
+        explanation["urgency"] = decision.urgency.explain()
+        if decision.answer is not None:
+            answer = decision.answer
+            explanation["answer"] = {"entry_id": answer.id, "topic": answer.topic, "source": answer.source}
+            held = queue_assignment(place, decision.item)
+            return Routing("answered", tables.version, place, decision.item, held, None, (), explanation,
+                           tables.model_version, False, answer)
     if item is None:
-        explanation["why_manual"] = "no responsibility item matched with enough confidence"
-        return Routing("manual", tables.version, place, None, queue_assignment(place), None, (), explanation)
+        explanation["why_manual"] = (decision.verdict.why_manual if decision and decision.verdict.why_manual
+                                     else "no responsibility item matched with enough confidence")
+        return Routing("manual", tables.version, place, None, queue_assignment(place), None, (), explanation,
+                       tables.model_version, urgent)
     precise = place is not None and (place.grid_id is not None or item.owner not in LOCATIONAL_OWNERS)
     dispatch = assign(item, place) if precise else None
     if dispatch is None:
         explanation["why_manual"] = "the incident could not be located precisely enough for its owner"
-        return Routing("manual", tables.version, place, item, queue_assignment(place), None, (), explanation)
+        return Routing("manual", tables.version, place, item, queue_assignment(place), None, (), explanation,
+                       tables.model_version, urgent)
+    assignment = dispatch.assignment
     explanation["dispatch"] = dispatch.explanation
+    if decision is not None and decision.assisting:
+        assignment = assignment.model_copy(update={"assisting": tuple(i.owner for i in decision.assisting)})
+        explanation["dispatch"] = {**dispatch.explanation, "lead": assignment.owner, "assisting": [
+            {"owner": i.owner, "item_code": i.code, "item_name": i.name} for i in decision.assisting]}
     outcome: Outcome = "on_the_spot" if incident.on_the_spot and incident.on_the_spot.handled else "dispatch"
-    return Routing(outcome, tables.version, place, item, dispatch.assignment, dispatch.deadlines,
-                   dispatch.candidates, explanation)
+    return Routing(outcome, tables.version, place, item, assignment, dispatch.deadlines,
+                   dispatch.candidates, explanation, tables.model_version, urgent)
 
 
 @dataclass(frozen=True)
@@ -115,19 +144,21 @@ def assign(item: ResponsibilityItem, place: Place | None) -> Dispatch | None:
     return Dispatch(assignment, deadlines, candidates, explanation)
 
 
-def queue_assignment(place: Place | None) -> Assignment:
-    """A case waiting in the centre's queue: the centre holds it, and it keeps the place found for it."""
-    return Assignment(owner="CENTER", level=Level.DISTRICT, grid_id=place.grid_id if place else None,
+def queue_assignment(place: Place | None, item: ResponsibilityItem | None = None) -> Assignment:
+    """A case waiting in the centre's queue (or answered by it): the centre holds it, and it keeps the
+    place found for it (and the item, when the centre answered an enquiry about one)."""
+    return Assignment(owner="CENTER", level=Level.DISTRICT, item_code=item.code if item else None,
+                      item_name=item.name if item else None, grid_id=place.grid_id if place else None,
                       community_id=place.community_id if place else None,
                       street_id=place.street_id if place else None)
 
 
 def _choose_item(
     incident: IncidentReported, place: Place | None, tables: RoutingTables
-) -> tuple[ResponsibilityItem | None, Classification | None]:
+) -> tuple[ResponsibilityItem | None, Classification | None, TextDecision | None]:
     by_code = tables.responsibility_list.by_code
     if incident.category_code and incident.category_code in by_code:
-        return by_code[incident.category_code], None  # grid workers pick the item in the app
+        return by_code[incident.category_code], None, None  # grid workers pick the item in the app
     context = ClassifyContext(
         channel=incident.channel,
         grid_kind=GridKind(place.kind) if place and place.kind else None,
@@ -136,10 +167,19 @@ def _choose_item(
         local_time=incident.reported_at.astimezone(LOCAL_TZ).time(),
     )
     hint = incident.category_hint or incident.category_code
+    if tables.engine is not None:
+        decision = decide_text(
+            tables.engine, incident.text, hint, context,
+            appeal_type=incident.appeal_type.value if incident.appeal_type else None,
+            reported_urgent=incident.urgency is not Urgency.NORMAL,
+            day=incident.reported_at.astimezone(LOCAL_TZ).date(),
+        )
+        chosen = decision.item if decision.outcome == "dispatch" else None
+        return chosen, decision.assessment.classification, decision
     result = tables.classifier.decide(incident.text, hint, context, tables.confidence_threshold)
     if result.top is None or not result.confident:
-        return None, result
-    return by_code[result.top.item_code], result
+        return None, result, None
+    return by_code[result.top.item_code], result, None
 
 
 def _owner(item: ResponsibilityItem, place: Place) -> tuple[str, str | None, Level, tuple[str, ...]]:
@@ -197,6 +237,15 @@ def _explain_classification(item: ResponsibilityItem | None, result: Classificat
             for c in result.candidates[:3]
         ],
     }
+
+
+def _explain_model(decision: TextDecision, tables: RoutingTables) -> dict[str, Any]:
+    """Method, thresholds, strongest features and nearest labelled examples of the learned model."""
+    assert tables.engine is not None
+    verdict = decision.verdict
+    return {"method": "model+keywords" if tables.engine.model_version else "keywords",
+            "threshold": verdict.threshold, "confident": verdict.dispatch,
+            **tables.engine.ensemble.explain(decision.assessment)}
 
 
 def local_time(at: datetime) -> datetime:

@@ -6,8 +6,9 @@ from datetime import datetime
 
 import asyncpg
 
-from schemas.case import CaseEvent, CaseEventKind, CaseState, ReporterRef
+from schemas.case import AnswerRef, CaseEvent, CaseEventKind, CaseState, ReporterRef
 from schemas.cloudevents import Envelope
+from schemas.common import Urgency
 from schemas.incident import IncidentReported
 from services.router.adapters import repository as repo
 from services.router.domain.case import Case, case_id_for
@@ -48,9 +49,10 @@ def _new_case(incident: IncidentReported, routing: Routing) -> Case:
     place = routing.place
     return Case(
         case_id=case_id_for(incident.incident_id), incident_id=incident.incident_id, channel=incident.channel,
-        state=CaseState.REPORTED, text=incident.text, urgency=incident.urgency.value,
+        state=CaseState.REPORTED, text=incident.text, urgency=_urgency(incident, routing),
         citizen=incident.reporter.kind == "citizen", opened_at=incident.received_at, updated_at=incident.received_at,
         assignment=routing.assignment, deadlines=routing.deadlines, list_version=routing.list_version,
+        model_version=routing.model_version,
         grid_worker=place.worker_id if place else None,
         lon=place.lon if place else (incident.location.point.lon if incident.location.point else None),
         lat=place.lat if place else (incident.location.point.lat if incident.location.point else None),
@@ -59,7 +61,27 @@ def _new_case(incident: IncidentReported, routing: Routing) -> Case:
     )
 
 
+def _urgency(incident: IncidentReported, routing: Routing) -> str:
+    """Detected danger raises a normal report to urgent (the centre sees the flag, the SLA the tighter clock)."""
+    if routing.urgent and incident.urgency is Urgency.NORMAL:
+        return Urgency.URGENT.value
+    return incident.urgency.value
+
+
+def _answered(case: Case, routing: Routing, at: datetime) -> list[CaseEvent]:
+    """直接答复: the centre answers the enquiry from the knowledge base and closes the case."""
+    assert routing.answer is not None
+    entry = routing.answer
+    answer = AnswerRef(entry_id=entry.id, source=entry.source, text=entry.answer,
+                       valid_from=entry.valid_from.isoformat(),
+                       valid_until=entry.valid_until.isoformat() if entry.valid_until else None)
+    return [case.record(CaseEventKind.ANSWERED, CaseState.CLOSED, at=at, actor="CENTER",
+                        reason=f"answered directly (直接答复): {entry.topic}", answer=answer)]
+
+
 def _first_moves(case: Case, routing: Routing, incident: IncidentReported, at: datetime) -> list[CaseEvent]:
+    if routing.outcome == "answered" and routing.answer is not None:
+        return _answered(case, routing, at)
     if routing.outcome == "manual" or case.assignment is None:
         why = str(routing.explanation.get("why_manual", "needs a person to route it"))
         return [case.record(CaseEventKind.QUEUED_MANUAL, CaseState.MANUAL, at=at, actor="router", reason=why)]
