@@ -1,4 +1,7 @@
-"""Score cards on `scoring.v1` (compacted; key `{period}:{entity_type}:{entity_id}`)."""
+"""Score cards on `scoring.v1` (compacted; key `{period}:{entity_type}:{entity_id}@{ruler_version}`).
+
+The ruler version is part of the key (ARCHITECTURE.md's key is the part before `@`): a new ruler
+applied to past months publishes its own cards beside the old ones instead of overwriting them."""
 
 from __future__ import annotations
 
@@ -16,6 +19,10 @@ class EntityType(StrEnum):
     COMMUNITY = "community"
     STREET = "street"
     DEPARTMENT = "department"
+    GRID = "grid"  # 网格: ranked within its community
+    HOTLINE = "hotline"  # 12345: every case that came in by the hotline (entity id `12345`)
+    CENTER = "center"  # the command centre (直接办结), never ranked among departments
+    ASSISTING_DEPARTMENT = "assisting_department"  # 协办: a department's assistance, apart from its lead work
 
 
 class IndicatorValue(Contract):
@@ -37,10 +44,18 @@ class ScoreCard(Contract):
     ruler_version: str
     indicators: tuple[IndicatorValue, ...]
     total: Decimal
-    rank: int | None = None
+    rank: int | None = Field(default=None, description="competition rank among the entities of the same type "
+                             "and parent (grids within their community, communities within their street)")
     cases_counted: int = 0
-    computed_at: datetime
+    computed_at: datetime = Field(description="the time of the latest event the card counts — derived from the "
+                                  "facts, so a replay gives the same card; the wall clock is the "
+                                  "`gridline_computed_at` header")
+    parent_id: str | None = Field(default=None, description="grid: its community; community: its street")
 
     @property
     def key(self) -> str:
-        return f"{self.period}:{self.entity_type.value}:{self.entity_id}"
+        return card_key(self.period, self.entity_type, self.entity_id, self.ruler_version)
+
+
+def card_key(period: str, entity_type: EntityType, entity_id: str, ruler_version: str) -> str:
+    return f"{period}:{entity_type.value}:{entity_id}@{ruler_version}"

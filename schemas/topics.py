@@ -45,5 +45,6 @@ CATALOGUE: Final[dict[str, tuple[type[Contract], str, str]]] = {
     INTAKE_ACTIONS: (ActionTaken, "intake", "case id"),
     CASE_EVENTS: (CaseEvent, "router", "case id"),
     SLA_EVENTS: (SlaEvent, "sla", "case id"),
-    SCORING: (ScoreCard, "scoring", "{period}:{entity_type}:{entity_id}"),
+    SCORING: (ScoreCard, "scoring", "{period}:{entity_type}:{entity_id}@{ruler_version} (compacted; each ruler "
+              "version in effect for a month has its own cards; headers gridline_computed_at, gridline_span_links)"),
 }

@@ -3,35 +3,42 @@
 Each card lists every indicator with its raw value, numerator/denominator, weight and points. Points
 and total are rounded once at the end (ROUND_HALF_UP, 2 places; the total is the rounded exact sum,
 not the sum of rounded points). Ranks are competition ranks on the published total within an entity
-type: equal totals share a rank and the next rank skips (1, 2, 2, 4), ties listed by entity id.
+type and parent: equal totals share a rank and the next rank skips (1, 2, 2, 4), ties listed by entity id.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from fractions import Fraction
 
 from schemas.score import EntityType, IndicatorValue, ScoreCard
 from services.scoring.domain.arithmetic import round_half_up
 from services.scoring.domain.facts import EntityFacts
 from services.scoring.domain.formulas import measure, points
+from services.scoring.domain.periods import LOCAL_TZ
 from services.scoring.domain.ruler import Ruler
 
 TYPE_ORDER = {t: i for i, t in enumerate(EntityType)}
 
 
-def compute_cards(ruler: Ruler, facts: Iterable[EntityFacts], period: str, *, computed_at: datetime) -> list[ScoreCard]:
-    """Cards for every entity in `facts`, ranked within each entity type."""
-    unranked = [_card(ruler, entity, period, computed_at) for entity in facts]
+def compute_cards(ruler: Ruler, facts: Iterable[EntityFacts], period: str) -> list[ScoreCard]:
+    """Cards for every entity in `facts` whose type the ruler scores, ranked within each type and parent.
+    Pure: the same ruler, period and facts give the same cards, byte for byte."""
+    unranked = [_card(ruler, entity, period) for entity in facts if entity.entity_type in ruler.entity_types]
     ranked: list[ScoreCard] = []
     for etype in EntityType:
         ranked.extend(rank([c for c in unranked if c.entity_type is etype]))
     return ranked
 
 
-def _card(ruler: Ruler, entity: EntityFacts, period: str, computed_at: datetime) -> ScoreCard:
+def period_start(period: str) -> datetime:
+    year, month = (int(p) for p in period.split("-"))
+    return datetime(year, month, 1, tzinfo=LOCAL_TZ)
+
+
+def _card(ruler: Ruler, entity: EntityFacts, period: str) -> ScoreCard:
     values: list[IndicatorValue] = []
     total = Fraction(0)
     for indicator in ruler.entity_types[entity.entity_type]:
@@ -42,28 +49,37 @@ def _card(ruler: Ruler, entity: EntityFacts, period: str, computed_at: datetime)
             code=indicator.code, name=str(indicator.name), raw=round_half_up(measured.raw), weight=indicator.weight,
             points=round_half_up(earned), numerator=measured.numerator, denominator=measured.denominator,
         ))
+    as_of = (entity.as_of or period_start(period)).astimezone(UTC)
     return ScoreCard(period=period, entity_type=entity.entity_type, entity_id=entity.entity_id,
                      ruler_version=ruler.version, indicators=tuple(values), total=round_half_up(total),
-                     cases_counted=entity.cases_counted, computed_at=computed_at)
+                     cases_counted=entity.cases_counted, computed_at=as_of, parent_id=entity.parent_id)
 
 
 def rank(cards: list[ScoreCard]) -> list[ScoreCard]:
-    """Competition ranking of one entity type's cards on their published totals."""
-    ordered = sorted(cards, key=lambda c: (-c.total, c.entity_id))
+    """Competition ranking of one entity type's cards on their published totals, within each parent
+    (grids in their community, communities in their street; the others have none)."""
     ranked: list[ScoreCard] = []
-    for position, card in enumerate(ordered, start=1):
-        tied = ranked and ranked[-1].total == card.total
-        ranked.append(card.model_copy(update={"rank": ranked[-1].rank if tied else position}))
+    parents = sorted({c.parent_id or "" for c in cards})
+    for parent in parents:
+        ordered = sorted((c for c in cards if (c.parent_id or "") == parent), key=lambda c: (-c.total, c.entity_id))
+        group: list[ScoreCard] = []
+        for position, card in enumerate(ordered, start=1):
+            tied = group and group[-1].total == card.total
+            group.append(card.model_copy(update={"rank": group[-1].rank if tied else position}))
+        ranked.extend(group)
     return ranked
 
 
 def content_hash(card: ScoreCard) -> str:
-    """What a card says, without when it was computed: the same facts give the same hash."""
-    body = card.model_dump_json(exclude={"computed_at"})
-    return hashlib.sha256(body.encode()).hexdigest()
+    """What a card says: the same facts give the same hash (and the same bytes on the topic)."""
+    return hashlib.sha256(card.model_dump_json().encode()).hexdigest()
 
 
-def card_event_id(key: str, revision: int, digest: str) -> str:
-    """Stable for a given publication of a card: a retry after a crash reuses it (downstream dedupes on
-    ce_id), while a card that changes back to an earlier content still gets a new id (revision)."""
-    return "SC-" + hashlib.blake2b(f"{key}#{revision}#{digest}".encode(), digest_size=12).hexdigest()
+def card_event_id(key: str, digest: str, own_facts: int) -> str:
+    """A pure function of the card and the entity's own facts, so a replay into an empty database gives
+    the same ce_id (and a retry after a crash reuses it). Facts are only ever added, so a card whose
+    own facts changed gets a new id even when its content returns to an earlier one (a late arbitration
+    undoing a return). Only a card that returns to an earlier content through other entities alone (its
+    rank moving back) reuses its earlier id — a consumer that upserts the compacted topic by key is
+    unaffected; one that drops repeated ce_ids must key on (ce_id, offset) for score cards."""
+    return "SC-" + hashlib.blake2b(f"{key}#{own_facts}#{digest}".encode(), digest_size=12).hexdigest()

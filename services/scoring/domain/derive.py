@@ -12,10 +12,22 @@ from decimal import Decimal
 
 from schemas.case import CaseEvent, CaseEventKind, CaseState
 from schemas.sla import SlaEvent, SlaEventKind, SlaStage
-from services.scoring.domain.facts import CaseContext, Fact, FactName, is_department
+from services.scoring.domain.facts import (
+    CENTRE,
+    CaseContext,
+    Fact,
+    FactName,
+    is_centre,
+    is_department,
+    place_keys,
+)
 from services.scoring.domain.periods import period_of
+from services.scoring.domain.repeats import Closure, Opening
 
 GRID_WORKER = "grid_worker"
+ANSWERED = "answered"  # CaseEventKind.ANSWERED once the routing contract defines it
+RESOLVED_FROM = 3  # 解决: the router closes a case rated 3 or more as the citizen's "resolved"
+SATISFIED_FROM = 4  # 满意 (5) and 基本满意 (4); 3 is 一般, 2 不满意, 1 很不满意
 _SLA_FACTS = {
     (SlaStage.ACCEPT, SlaEventKind.MET): FactName.ACCEPT_MET,
     (SlaStage.ACCEPT, SlaEventKind.OVERDUE): FactName.ACCEPT_OVERDUE,
@@ -28,7 +40,9 @@ _SLA_FACTS = {
 class Derived:
     context: CaseContext
     facts: tuple[Fact, ...]
-    located_now: bool = False  # the case's community/street became known with this event
+    located_now: bool = False  # the case's places (or its channel) became known with this event
+    opening: Opening | None = None  # a new case with item and grid: may repeat a closed one
+    closure: Closure | None = None  # a closed case with item and grid: later cases may repeat it
 
 
 def reporter_of(event: CaseEvent) -> str | None:
@@ -48,18 +62,16 @@ def seconds_between(start: datetime, end: datetime) -> Decimal:
     return Decimal(delta.days * 86400 + delta.seconds) + Decimal(delta.microseconds).scaleb(-6)
 
 
-def _is_centre(actor: str) -> bool:
-    return actor == "CENTER" or actor.startswith("CENTER:")
-
-
 def from_case_event(event: CaseEvent, known: CaseContext | None) -> Derived:
     ctx = replace(known) if known is not None else CaseContext(case_id=event.case_id)
-    was_located = bool(ctx.community_id or ctx.street_id)
+    counted_for = place_keys(ctx)
     if event.assignment is not None:
         a = event.assignment
         ctx.grid_id = ctx.grid_id or a.grid_id
         ctx.community_id = ctx.community_id or a.community_id
         ctx.street_id = ctx.street_id or a.street_id
+        ctx.item_code = a.item_code or ctx.item_code
+    ctx.channel = ctx.channel or (event.channel.value if event.channel is not None else None)
     period = period_of(event.at)
     owner = event.assignment.owner if event.assignment is not None else None
     department = owner if is_department(owner) else None
@@ -68,45 +80,81 @@ def from_case_event(event: CaseEvent, known: CaseContext | None) -> Derived:
     def fact(name: FactName, *, value: Decimal = Decimal(1), tag: str = "", department: str | None = None,
              worker: str | None = None, in_period: str | None = None) -> None:
         facts.append(Fact(name=name, case_id=event.case_id, period=in_period or period, value=value, tag=tag,
-                          department=department, worker=worker))
+                          department=department, worker=worker, at=event.at))
 
     kind = event.kind
+    opening: Opening | None = None
+    closure: Closure | None = None
     if kind is CaseEventKind.CREATED:
         ctx.reported_period = period
         ctx.level = event.assignment.level.value if event.assignment is not None else None
         ctx.reporter = reporter_of(event)
+        fact(FactName.CASE_OPENED)
+        fact(FactName.CASE_OPENED, department=CENTRE)  # every case passes the centre (直接办结's denominator)
         if ctx.reporter:
             fact(FactName.REPORTED, tag=ctx.level or "", worker=ctx.reporter)
+        if ctx.item_code and ctx.grid_id:
+            opening = Opening(event.case_id, ctx.item_code, ctx.grid_id, event.at)
     elif event.on_the_spot and kind in (CaseEventKind.ACCEPTED, CaseEventKind.CLOSED):
-        if ctx.reporter is None and not _is_centre(event.actor):
+        if ctx.reporter is None and not is_centre(event.actor):
             ctx.reporter = event.actor  # 自行处置: the worker who handled it is the one who reported it
             fact(FactName.REPORTED, tag=ctx.level or "", worker=ctx.reporter, in_period=ctx.reported_period)
         if kind is CaseEventKind.CLOSED:
             fact(FactName.ON_THE_SPOT, worker=event.actor)
+            fact(FactName.CASE_CLOSED, in_period=ctx.reported_period)
     elif kind in (CaseEventKind.DISPATCHED, CaseEventKind.ESCALATED):
         fact(FactName.RECEIVED, department=department)
+        for assisting in _assisting(event):
+            fact(FactName.ASSISTED, department=assisting)
+        for ruling in event.return_rulings:
+            if ruling.justified and is_department(ruling.department):
+                fact(FactName.RETURN_JUSTIFIED, department=ruling.department, in_period=period_of(ruling.returned_at))
         if kind is CaseEventKind.ESCALATED:
             fact(FactName.ESCALATED)
+            if not ctx.escalated:
+                ctx.escalated = True
+                fact(FactName.CASE_ESCALATED, in_period=ctx.reported_period)
     elif kind is CaseEventKind.RETURNED:
         fact(FactName.RETURNED, department=department)
     elif kind is CaseEventKind.RESOLVED and not event.on_the_spot:
         ctx.resolved_at = event.at
+        ctx.handled_by = department or ctx.handled_by
         fact(FactName.RESOLVED, department=department)
     elif kind in (CaseEventKind.VERIFIED, CaseEventKind.REOPENED):
         verification = kind is CaseEventKind.VERIFIED or event.previous_state is CaseState.RESOLVED
-        if verification and ctx.resolved_at is not None and not _is_centre(event.actor):
+        if verification and ctx.resolved_at is not None and not is_centre(event.actor):
             fact(FactName.VERIFY_SECONDS, value=seconds_between(ctx.resolved_at, event.at), worker=event.actor)
         if kind is CaseEventKind.REOPENED:
             fact(FactName.REOPENED, department=department)
     elif kind is CaseEventKind.RATED and event.satisfaction is not None:
         fact(FactName.RATED, value=Decimal(event.satisfaction), department=department)
+        if event.satisfaction >= RESOLVED_FROM:
+            fact(FactName.RATED_RESOLVED, department=department)
+        if event.satisfaction >= SATISFIED_FROM:
+            fact(FactName.RATED_SATISFIED, department=department)
+    elif kind is CaseEventKind.CLOSED:
+        fact(FactName.CASE_CLOSED, in_period=ctx.reported_period)
+        fact(FactName.CLOSED, department=ctx.handled_by)
+        if ctx.item_code and ctx.grid_id:
+            closure = Closure(event.case_id, ctx.item_code, ctx.grid_id, event.at, period, ctx.handled_by)
+    elif kind.value == ANSWERED:  # 直接答复 by the centre (routing's `answered` outcome): the case closes
+        fact(FactName.ANSWERED, department=CENTRE, in_period=ctx.reported_period)
+        fact(FactName.CASE_CLOSED, in_period=ctx.reported_period)
     elif kind is CaseEventKind.REPEAT_REPORTED:
         fact(FactName.REPEAT_REPORTED, department=department)
-    elif kind in (CaseEventKind.REJECTED, CaseEventKind.MERGED) and ctx.reporter:
+    if kind in (CaseEventKind.REJECTED, CaseEventKind.MERGED) and ctx.reporter:
         # the outcome of a report counts in the month of the report, so quality is a share of that month
         fact(FactName.REPORT_INVALID, worker=ctx.reporter, in_period=ctx.reported_period)
-    located_now = not was_located and bool(ctx.community_id or ctx.street_id)
-    return Derived(ctx, tuple(facts), located_now)
+    located_now = place_keys(ctx) != counted_for
+    return Derived(ctx, tuple(facts), located_now, opening, closure)
+
+
+def _assisting(event: CaseEvent) -> tuple[str, ...]:
+    """协办 departments named on a dispatch (routing's `Assignment.assisting`, when the contract has it)."""
+    if event.kind is not CaseEventKind.DISPATCHED or event.assignment is None:
+        return ()
+    named = getattr(event.assignment, "assisting", ())
+    return tuple(d for d in named if is_department(d))
 
 
 def from_sla_event(event: SlaEvent) -> tuple[Fact, ...]:
@@ -115,4 +163,4 @@ def from_sla_event(event: SlaEvent) -> tuple[Fact, ...]:
     if name is None:
         return ()
     department = event.owner if is_department(event.owner) else None
-    return (Fact(name=name, case_id=event.case_id, period=period_of(event.at), department=department),)
+    return (Fact(name=name, case_id=event.case_id, period=period_of(event.at), department=department, at=event.at),)

@@ -18,6 +18,11 @@ from schemas.score import EntityType
 
 LOCATIONAL_OWNERS = frozenset({"GRID", "COMMUNITY", "STREET"})
 """Owners resolved from the grid; their outcomes count for the place, not for a department."""
+CENTRE = "CENTER"
+"""The command centre: scored on its own card (直接办结), never ranked among departments."""
+HOTLINE_ID = "12345"
+"""The one hotline entity: every case that came in by the 12345 channel."""
+HOTLINE_CHANNEL = "hotline"
 
 
 class FactName(StrEnum):
@@ -38,6 +43,17 @@ class FactName(StrEnum):
     REPEAT_REPORTED = "repeat_reported"  # 重复件: the same problem reported again while open
     RATED = "rated"  # 回访 satisfaction 1..5 (value)
     ESCALATED = "escalated"  # 提级: the level was raised
+    # ruler 2026.12-1 and later (assessments' definitions):
+    RETURN_JUSTIFIED = "return_justified"  # 仲裁 ruled a 退单 justified (in the month of the return)
+    CLOSED = "closed"  # 结案 of a case the department handled (the month it closed)
+    REPEAT_COMPLAINT = "repeat_complaint"  # 重复投诉: same item, same grid, after a closure (tag: whole days)
+    RATED_RESOLVED = "rated_resolved"  # the citizen rated the case resolved (satisfaction ≥ 3)
+    RATED_SATISFIED = "rated_satisfied"  # 满意 or 基本满意 (satisfaction ≥ 4)
+    CASE_OPENED = "case_opened"  # a case was created (the month it was reported)
+    CASE_CLOSED = "case_closed"  # that case was closed (counted in the month it was reported)
+    CASE_ESCALATED = "case_escalated"  # that case was escalated at least once (month it was reported)
+    ANSWERED = "answered"  # 直接办结: the centre answered it itself (month reported; the centre's card)
+    ASSISTED = "assisted"  # 协办: an assisting department was named on a dispatch (its own card)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +67,7 @@ class Fact:
     tag: str = ""
     department: str | None = None
     worker: str | None = None
+    at: datetime | None = None  # when the event that established it happened (a card's `computed_at`)
 
 
 @dataclass
@@ -65,6 +82,10 @@ class CaseContext:
     community_id: str | None = None
     street_id: str | None = None
     resolved_at: datetime | None = None  # last `resolved`, for verification timeliness
+    channel: str | None = None  # where it came in (the hotline's card counts `hotline` cases)
+    item_code: str | None = None  # responsibility item, for repeat complaints
+    handled_by: str | None = None  # the department that last resolved it (repeat complaints count for it)
+    escalated: bool = False  # escalated at least once (the place's escalation rate counts cases)
 
 
 EntityKey = tuple[EntityType, str]
@@ -85,44 +106,86 @@ class EntityFacts:
     entity_type: EntityType
     entity_id: str
     cases_counted: int = 0
+    parent_id: str | None = None  # grid → community → street: ranks are within the parent
+    as_of: datetime | None = None  # the latest event time among the facts: the card's `computed_at`
     tallies: dict[tuple[FactName, str], Tally] = field(default_factory=dict)
 
-    def count(self, name: FactName) -> int:
-        return sum(t.count for (n, _), t in self.tallies.items() if n is name)
+    def count(self, name: FactName, within: int | None = None) -> int:
+        """Facts of a name; `within`: only those tagged with fewer elapsed days (untagged ones count)."""
+        return sum(t.count for (n, tag), t in self.tallies.items()
+                   if n is name and (within is None or not tag.isdigit() or int(tag) < within))
 
     def total(self, name: FactName) -> Decimal:
         return sum((t.total for (n, _), t in self.tallies.items() if n is name), Decimal(0))
+
+    def facts_of(self, names: frozenset[FactName]) -> int:
+        """How many of the entity's facts have one of these names (a card's revision input)."""
+        return sum(t.count for (n, _), t in self.tallies.items() if n in names)
 
     def by_tag(self, name: FactName) -> dict[str, int]:
         return {tag: t.count for (n, tag), t in self.tallies.items() if n is name}
 
 
+def is_centre(actor: str | None) -> bool:
+    return bool(actor) and (actor == CENTRE or str(actor).startswith(CENTRE + ":"))
+
+
 def is_department(owner: str | None) -> bool:
-    """Any owner that is not a place is scored as a department — unknown codes included, by design."""
-    return bool(owner) and owner not in LOCATIONAL_OWNERS
+    """Any owner that is not a place nor the centre is scored as a department — unknown codes
+    included, by design."""
+    return bool(owner) and owner not in LOCATIONAL_OWNERS and not is_centre(owner)
+
+
+def fact_entity(fact: Fact) -> EntityKey | None:
+    """Where the fact's own attribution points: the centre, an assisting department, a department."""
+    if not fact.department:
+        return None
+    if fact.department == CENTRE:
+        return (EntityType.CENTER, CENTRE)
+    if fact.name is FactName.ASSISTED:
+        return (EntityType.ASSISTING_DEPARTMENT, fact.department)
+    return (EntityType.DEPARTMENT, fact.department)
 
 
 def attribute(fact: Fact, context: CaseContext | None) -> list[EntityKey]:
     """The entities a fact counts for (ingestion uses this to mark cards dirty)."""
     keys: list[EntityKey] = []
-    if fact.department:
-        keys.append((EntityType.DEPARTMENT, fact.department))
+    own = fact_entity(fact)
+    if own is not None:
+        keys.append(own)
     if fact.worker:
         keys.append((EntityType.GRID_WORKER, fact.worker))
-    if context is not None:
-        if context.community_id:
-            keys.append((EntityType.COMMUNITY, context.community_id))
-        if context.street_id:
-            keys.append((EntityType.STREET, context.street_id))
+    if own is None or own[0] is EntityType.DEPARTMENT:  # the centre's and assistance facts are not the place's
+        keys.extend(place_keys(context))
     return keys
 
 
-def tally(facts: list[tuple[EntityKey, Fact]]) -> list[EntityFacts]:
+def place_keys(context: CaseContext | None) -> list[EntityKey]:
+    """The places (and the hotline) a case's facts count for, once its place and channel are known."""
+    if context is None:
+        return []
+    keys = [(etype, place) for etype, place in ((EntityType.GRID, context.grid_id),
+                                                (EntityType.COMMUNITY, context.community_id),
+                                                (EntityType.STREET, context.street_id)) if place]
+    if context.channel == HOTLINE_CHANNEL:
+        keys.append((EntityType.HOTLINE, HOTLINE_ID))
+    return keys
+
+
+def parent_of(etype: EntityType, context: CaseContext) -> str | None:
+    """Grids rank within their community, communities within their street."""
+    return {EntityType.GRID: context.community_id, EntityType.COMMUNITY: context.street_id}.get(etype)
+
+
+def tally(facts: list[tuple[EntityKey, Fact]], parents: dict[EntityKey, str] | None = None) -> list[EntityFacts]:
     """Sum attributed facts per entity — the pure twin of the repository's GROUP BY (used in tests)."""
+    parents = parents or {}
     entities: dict[EntityKey, EntityFacts] = {}
     cases: dict[EntityKey, set[str]] = {}
     for key, fact in facts:
-        entity = entities.setdefault(key, EntityFacts(key[0], key[1]))
+        entity = entities.setdefault(key, EntityFacts(key[0], key[1], parent_id=parents.get(key)))
+        if fact.at is not None and (entity.as_of is None or fact.at > entity.as_of):
+            entity.as_of = fact.at
         cases.setdefault(key, set()).add(fact.case_id)
         slot = (fact.name, fact.tag)
         old = entity.tallies.get(slot, Tally(0, Decimal(0)))

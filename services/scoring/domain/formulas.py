@@ -35,7 +35,7 @@ def measure(indicator: Indicator, facts: EntityFacts) -> Measured:
                        Fraction(0))
         return Measured(weighted, numerator=sum(counts.values()))
     if isinstance(formula, Ratio):
-        numerator = sum(sign * facts.count(name) for name, sign in formula.terms())
+        numerator = sum(sign * facts.count(name, within=formula.within_days) for name, sign in formula.terms())
         denominator = sum(facts.count(name) for name in formula.denominator)
         if denominator == 0:
             return Measured(Fraction(0), numerator, denominator, has_data=False)

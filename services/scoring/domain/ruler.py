@@ -59,6 +59,8 @@ class Ratio(RulerModel):
     kind: Literal["ratio"]
     numerator: tuple[str, ...] = Field(min_length=1)
     denominator: tuple[FactName, ...] = Field(min_length=1)
+    within_days: int | None = Field(default=None, ge=1, le=90, description=(
+        "numerator facts tagged with elapsed whole days (repeat_complaint) count only below this many days"))
 
     @field_validator("numerator")
     @classmethod
@@ -99,6 +101,7 @@ class Normalisation(RulerModel):
 class Indicator(RulerModel):
     code: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     name: Name
+    source: str | None = Field(default=None, description="which events the facts come from, and how")
     formula: Formula
     direction: Direction
     normalise: Normalisation
@@ -121,6 +124,17 @@ class Ruler(RulerModel):
     title: Name
     entity_types: dict[EntityType, tuple[Indicator, ...]]
 
+    def facts_read(self, entity_type: EntityType) -> frozenset[FactName]:
+        """The facts this ruler's indicators for the type read: only they make a new card revision."""
+        read: set[FactName] = set()
+        for indicator in self.entity_types.get(entity_type, ()):
+            f = indicator.formula
+            if isinstance(f, Ratio):
+                read |= {name for name, _ in f.terms()} | set(f.denominator)
+            else:
+                read.add(f.fact)
+        return frozenset(read)
+
 
 def version_key(version: str) -> tuple[int, int, int]:
     date, serial = version.split("-")
@@ -128,8 +142,13 @@ def version_key(version: str) -> tuple[int, int, int]:
     return int(year), int(month), int(serial)
 
 
+REQUIRED_TYPES = (EntityType.GRID_WORKER, EntityType.COMMUNITY, EntityType.STREET, EntityType.DEPARTMENT)
+"""Every ruler scores these; the later types (grid, hotline, centre, assistance) when it lists them."""
+
+
 class RulerBook:
-    """Every published version; a period is scored by the newest ruler in effect for it."""
+    """Every published version. Every ruler in effect for a period scores it, side by side under its own
+    version; the newest of them is the period's default (what `GET /v1/scores` shows without `ruler`)."""
 
     def __init__(self, rulers: list[Ruler]) -> None:
         self.rulers = sorted(rulers, key=lambda r: (r.effective_from, version_key(r.version)))
@@ -142,5 +161,9 @@ class RulerBook:
     def for_period(self, period: str) -> Ruler | None:
         """None for a period before the first ruler took effect: nobody is scored by rules not yet
         published."""
-        in_effect = [r for r in self.rulers if r.effective_from <= period]
-        return in_effect[-1] if in_effect else None
+        in_effect = self.in_effect(period)
+        return max(in_effect, key=lambda r: version_key(r.version)) if in_effect else None
+
+    def in_effect(self, period: str) -> list[Ruler]:
+        """Every version that scores the period (a new ruler may apply to past months)."""
+        return [r for r in self.rulers if r.effective_from <= period]

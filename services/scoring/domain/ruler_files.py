@@ -16,8 +16,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from schemas.score import EntityType
-from services.scoring.domain.ruler import Ruler, RulerBook
+from services.scoring.domain.ruler import REQUIRED_TYPES, Ruler, RulerBook
 
 
 @dataclass(frozen=True)
@@ -112,7 +111,7 @@ def _check_entity_types(value: Any, node: yaml.Node | None, label: str) -> list[
     if not isinstance(types, dict):
         return []  # the model reports the missing or malformed mapping
     problems: list[Problem] = []
-    missing = [t.value for t in EntityType if t.value not in types]
+    missing = [t.value for t in REQUIRED_TYPES if t.value not in types]
     if missing:
         problems.append(Problem(label, line_of(node, ["entity_types"]), f"no indicators for {', '.join(missing)}"))
     for etype, indicators in types.items():

@@ -14,11 +14,11 @@ import asyncpg
 
 from schemas.case import CaseEvent
 from schemas.cloudevents import Envelope
-from schemas.score import EntityType
 from schemas.sla import SlaEvent
 from services.scoring.adapters import repository as repo
-from services.scoring.domain.derive import from_case_event, from_sla_event
-from services.scoring.domain.facts import CaseContext, Fact, attribute
+from services.scoring.domain.derive import Derived, from_case_event, from_sla_event
+from services.scoring.domain.facts import CaseContext, Fact, attribute, place_keys
+from services.scoring.domain.repeats import Closure, Opening, repeat_complaint, repeat_fact_id
 from services.scoring.handlers.context import ScoringContext
 
 
@@ -33,7 +33,8 @@ async def handle_case_event(ctx: ScoringContext, envelope: Envelope, topic: str)
             return
         derived = from_case_event(event, await repo.load_case(conn, event.case_id))
         await repo.save_case(conn, derived.context)
-        await _record(conn, envelope.id, derived.facts, derived.context)
+        await _record(conn, envelope.id, derived.facts, derived.context, envelope.traceparent)
+        await _repeats(conn, derived, envelope.traceparent)
         if derived.located_now:
             await _mark_place(conn, derived.context)
 
@@ -48,18 +49,35 @@ async def handle_sla_event(ctx: ScoringContext, envelope: Envelope, topic: str) 
         # when cards are computed. The placeholder row serialises this with the case's own handler, so
         # whichever commits second marks the place's card dirty.
         await repo.ensure_case(conn, event.case_id)
-        await _record(conn, envelope.id, facts, await repo.load_case(conn, event.case_id))
+        await _record(conn, envelope.id, facts, await repo.load_case(conn, event.case_id), envelope.traceparent)
 
 
-async def _record(conn: asyncpg.Connection, event_id: str, facts: Sequence[Fact], context: CaseContext | None) -> None:
+async def _record(conn: asyncpg.Connection, event_id: str, facts: Sequence[Fact], context: CaseContext | None,
+                  traceparent: str | None) -> None:
     if facts:
-        await repo.add_facts(conn, event_id, facts)
+        await repo.add_facts(conn, event_id, facts, traceparent)
         await repo.mark_dirty(conn, dirty_keys(facts, context))
 
 
+async def _repeats(conn: asyncpg.Connection, derived: Derived, traceparent: str | None) -> None:
+    """重复投诉: pair a new case with earlier closures of its item and grid, or a closure with later cases."""
+    pairs: list[tuple[Closure, Opening]] = []
+    if derived.opening is not None:
+        await repo.lock_place(conn, derived.opening.item_code, derived.opening.grid_id)
+        pairs += [(c, derived.opening) for c in await repo.save_opening(conn, derived.opening)]
+    if derived.closure is not None:
+        await repo.lock_place(conn, derived.closure.item_code, derived.closure.grid_id)
+        pairs += [(derived.closure, o) for o in await repo.save_closure(conn, derived.closure)]
+    for closure, opening in pairs:
+        found = repeat_complaint(closure, opening)
+        if found is not None:  # the pair names the fact: stored once, whichever half came second
+            earlier = await repo.load_case(conn, closure.case_id, lock=False)
+            await _record(conn, repeat_fact_id(closure, opening), [found], earlier, traceparent)
+
+
 async def _mark_place(conn: asyncpg.Connection, context: CaseContext) -> None:
-    """The case's place became known: facts recorded before (early SLA events) now count there too."""
-    places = [(EntityType.COMMUNITY, context.community_id), (EntityType.STREET, context.street_id)]
+    """The case's place (or channel) became known: facts recorded before (early SLA events) now count
+    there too."""
     keys = {(period, etype.value, place) for period in await repo.case_periods(conn, context.case_id)
-            for etype, place in places if place}
+            for etype, place in place_keys(context)}
     await repo.mark_dirty(conn, keys)

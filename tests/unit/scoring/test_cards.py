@@ -36,10 +36,10 @@ def two_thirds_ruler() -> Ruler:
 
 
 def test_a_department_card_explains_every_indicator() -> None:
-    ruler = load_rulers(RULERS).current
+    ruler = load_rulers(RULERS).by_version["2026.11-1"]
     facts = department("URBAN_MGMT", cases=10, accept_met=9, accept_overdue=1, handle_met=3, received=10,
                        returned=1, resolved=3, reopened=1, rated=(3, "13"))
-    [card] = compute_cards(ruler, [facts], "2026-11", computed_at=AT)
+    [card] = compute_cards(ruler, [facts], "2026-11")
     shown = {i.code: (i.raw, i.numerator, i.denominator, i.weight, i.points) for i in card.indicators}
     assert shown == {
         "timely_acceptance": (Decimal("90.00"), 9, 10, Decimal(20), Decimal("10.00")),  # halfway from 80 % to 100 %
@@ -51,13 +51,12 @@ def test_a_department_card_explains_every_indicator() -> None:
     }
     assert card.total == Decimal("66.67")
     assert (card.rank, card.cases_counted, card.ruler_version) == (1, 10, ruler.version)
-    assert card.key == "2026-11:department:URBAN_MGMT"
+    assert card.key == "2026-11:department:URBAN_MGMT@2026.11-1"  # every ruler version has its own cards
     assert card.indicators[0].name == "签收及时率 accepted within the accept limit"
 
 
 def test_total_is_the_exact_sum_rounded_once_not_the_sum_of_rounded_points() -> None:
-    [card] = compute_cards(two_thirds_ruler(), [department("D1", accept_met=1, accept_overdue=2)], "2026-11",
-                           computed_at=AT)
+    [card] = compute_cards(two_thirds_ruler(), [department("D1", accept_met=1, accept_overdue=2)], "2026-11")
     assert [i.points for i in card.indicators] == [Decimal("16.67"), Decimal("16.67")]
     assert card.total == Decimal("33.33")  # 2 × 16.666…, not 16.67 + 16.67
 
@@ -66,7 +65,7 @@ def test_ties_share_a_rank_and_the_next_rank_skips() -> None:
     entities = [department("D_LOW", accept_met=1, accept_overdue=3), department("D_TIE_B", accept_met=1,
                 accept_overdue=1), department("D_TOP", accept_met=1), department("D_TIE_A", accept_met=2,
                 accept_overdue=2)]
-    cards = compute_cards(two_thirds_ruler(), entities, "2026-11", computed_at=AT)
+    cards = compute_cards(two_thirds_ruler(), entities, "2026-11")
     assert [(c.entity_id, c.total, c.rank) for c in cards] == [
         ("D_TOP", Decimal("100.00"), 1),
         ("D_TIE_A", Decimal("50.00"), 2),
@@ -77,21 +76,25 @@ def test_ties_share_a_rank_and_the_next_rank_skips() -> None:
 
 def test_ranks_are_within_an_entity_type() -> None:
     ruler = load_rulers(RULERS).current
-    worker = EntityFacts(EntityType.GRID_WORKER, "W1", 1, {(FactName.REPORTED, "grid"): Tally(1, Decimal(1))})
-    cards = compute_cards(ruler, [department("D1", accept_met=1), worker], "2026-11", computed_at=AT)
+    worker = EntityFacts(EntityType.GRID_WORKER, "W1", 1, tallies={(FactName.REPORTED, "grid"): Tally(1, Decimal(1))})
+    cards = compute_cards(ruler, [department("D1", accept_met=1), worker], "2026-11")
     assert [(c.entity_type, c.rank) for c in cards] == [(EntityType.GRID_WORKER, 1), (EntityType.DEPARTMENT, 1)]
 
 
-def test_same_facts_same_card_whenever_computed() -> None:
+def test_same_facts_same_card_byte_for_byte_and_its_time_is_the_latest_fact() -> None:
     ruler = load_rulers(RULERS).current
-    facts = [department("D1", accept_met=2, accept_overdue=1, rated=(2, "9"))]
-    first = compute_cards(ruler, facts, "2026-11", computed_at=AT)[0]
-    later = compute_cards(ruler, list(reversed(facts)), "2026-11", computed_at=datetime(2027, 1, 5, tzinfo=UTC))[0]
-    assert content_hash(first) == content_hash(later)
-    assert content_hash(first) != content_hash(first.model_copy(update={"rank": 2}))
+    facts = [department("D1", accept_met=2, accept_overdue=1, rated=(2, "9")), department("D2", rated=1)]
+    facts[0].as_of = datetime(2026, 11, 20, 1, 2, tzinfo=UTC)
+    first = compute_cards(ruler, facts, "2026-11")
+    later = compute_cards(ruler, list(reversed(facts)), "2026-11")
+    assert [c.model_dump_json() for c in first] == [c.model_dump_json() for c in later]
+    times = {c.entity_id: c.computed_at for c in first}
+    assert times["D1"] == datetime(2026, 11, 20, 1, 2, tzinfo=UTC)  # the latest fact's time: no wall clock
+    assert times["D2"] == datetime(2026, 10, 31, 16, tzinfo=UTC)  # no fact time known: the month's start
+    assert content_hash(first[0]) != content_hash(first[0].model_copy(update={"rank": 2}))
 
 
-def test_event_id_is_stable_per_publication_and_new_when_a_card_changes_back() -> None:
-    key, digest = "2026-11:department:D1", "abc"
-    assert card_event_id(key, 1, digest) == card_event_id(key, 1, digest)
-    assert card_event_id(key, 1, digest) != card_event_id(key, 3, digest)  # A → B → A is published again
+def test_event_id_is_a_function_of_the_facts_and_new_when_a_card_changes_back() -> None:
+    key, digest = "2026-11:department:D1@2026.12-1", "abc"
+    assert card_event_id(key, digest, 41) == card_event_id(key, digest, 41)  # a replay, a retry: the same id
+    assert card_event_id(key, digest, 41) != card_event_id(key, digest, 44)  # A → B → A: its facts were added

@@ -16,14 +16,20 @@ from tests.unit.scoring.builders import assignment, case_event, sla_event
 T0 = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)  # 18:00 in Shanghai, still November
 
 
-def run(*events: tuple[CaseEventKind, dict[str, object]]) -> tuple[CaseContext | None, list[Fact]]:
+FIRST_LEDGER = frozenset(FactName) - {  # the facts ruler 2026.11-1 reads; the later ones are tested below
+    FactName.CASE_OPENED, FactName.CASE_CLOSED, FactName.CASE_ESCALATED, FactName.CLOSED, FactName.RATED_RESOLVED,
+    FactName.RATED_SATISFIED, FactName.RETURN_JUSTIFIED, FactName.ANSWERED, FactName.ASSISTED}
+
+
+def run(*events: tuple[CaseEventKind, dict[str, object]],
+        only: frozenset[FactName] = FIRST_LEDGER) -> tuple[CaseContext | None, list[Fact]]:
     context: CaseContext | None = None
     facts: list[Fact] = []
     for seq, (kind, extra) in enumerate(events, start=1):
         at = extra.pop("at", T0 + timedelta(hours=seq))
         derived = from_case_event(case_event("C-1", seq, kind, at, **extra), context)  # type: ignore[arg-type]
         context = derived.context
-        facts.extend(derived.facts)
+        facts.extend(f for f in derived.facts if f.name in only)
     return context, facts
 
 
@@ -83,6 +89,9 @@ def test_locational_owners_are_places_not_departments() -> None:
     assert facts[0].department is None
     context = CaseContext("C-1", community_id="COMM1", street_id="ST1")
     assert attribute(facts[0], context) == [(EntityType.COMMUNITY, "COMM1"), (EntityType.STREET, "ST1")]
+    context = CaseContext("C-1", grid_id="G1", community_id="COMM1", channel="hotline")
+    assert attribute(facts[0], context) == [(EntityType.GRID, "G1"), (EntityType.COMMUNITY, "COMM1"),
+                                            (EntityType.HOTLINE, "12345")]
 
 
 def test_verification_time_is_measured_from_resolution_and_a_failed_one_is_rework() -> None:
@@ -119,7 +128,7 @@ def test_sla_met_and_overdue_per_stage_for_the_named_owner() -> None:
 
 def test_the_place_becomes_known_once() -> None:
     first = from_case_event(case_event("C-2", 1, CaseEventKind.CREATED, T0), CaseContext("C-2"))
-    assert not first.located_now  # a manual case: no place yet
+    assert first.located_now and first.context.channel == "hotline"  # a manual case: its channel, no place yet
     later = from_case_event(case_event("C-2", 2, CaseEventKind.DISPATCHED, T0, assigned=assignment("WATER")),
                             first.context)
     assert later.located_now
