@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help run test unit integration bench lint schemas train stack-up stack-down clean
+.PHONY: help run test unit integration bench lint schemas train stack-up stack-down clean browser
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -23,7 +23,15 @@ jars: $(STAMP)
 run: $(STAMP) jars ## bring everything up and feed a live demo stream (Ctrl-C stops it all)
 	$(PY) -m deploy.local.run
 
-test: $(STAMP) jars ## unit + integration tests against the real Kafka and PostgreSQL
+# The console's browser test drives Debian's chromium (Playwright's own download is not reachable); a CJK
+# font makes Chinese render. Installed only when missing (CI starts on a fresh machine as root).
+browser: ## install Debian's chromium and a CJK font for the console's browser test, when missing
+	@if ! command -v chromium >/dev/null || ! fc-list :lang=zh 2>/dev/null | grep -q .; then \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y chromium fonts-wqy-microhei; \
+	fi
+
+test: $(STAMP) jars browser ## unit + integration tests (with the console's browser test) against the real Kafka and PostgreSQL
 	$(PY) -m pytest -q -p no:cacheprovider tests
 
 unit: $(STAMP) ## unit tests only (no broker, no database)
@@ -49,6 +57,7 @@ stack-down: ## stop the local Kafka + PostgreSQL of every profile
 	-$(PY) -m deploy.local.stack down --profile run
 	-$(PY) -m deploy.local.stack down --profile test
 	-$(PY) -m deploy.local.stack down --profile bench
+	-$(PY) -m deploy.local.stack down --profile browser
 
 clean: stack-down ## remove local data (.local) — the venv stays
-	rm -rf .local/run .local/test .local/bench .local/city
+	rm -rf .local/run .local/test .local/bench .local/browser .local/city

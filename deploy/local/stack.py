@@ -50,6 +50,7 @@ PORTS = {
     "test": (19092, 19093, 55433),
     "bench": (29092, 29093, 55434),
     "chaos": (39092, 39093, 55435),  # the crash tests own a whole stack: they kill -9 services on it
+    "browser": (49092, 49093, 55436),  # the console's browser test runs every service as a process on it
 }
 
 

@@ -11,10 +11,10 @@ from runtime.consumer import Handler
 from runtime.plumbing import PlumbedService, Plumbing
 from schemas.topics import CASE_EVENTS, SLA_EVENTS
 from services.console.adapters.city import City, load_city, load_users
-from services.console.adapters.consumer import ConsoleContext, handle_case_event, handle_sla_event
 from services.console.adapters.live import Hub
 from services.console.adapters.upstream import Upstream
 from services.console.domain.users import User
+from services.console.handlers.events import ConsoleContext, handle_case_event, handle_sla_event
 from services.console.settings import ConsoleSettings
 
 SQL = Path(__file__).resolve().parent / "sql"

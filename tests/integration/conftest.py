@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -86,6 +86,21 @@ def _raw(record: Any) -> Envelope:
     return Envelope(id=headers.get("ce_id", ""), source=headers.get("ce_source", ""),
                     type=headers.get("ce_type", ""), time=datetime.now(UTC), data=record.value or b"",
                     key=record.key.decode(errors="replace") if record.key else None, extensions=headers)
+
+
+def own_stack(profile: str) -> Iterator[Stack]:
+    """A whole stack for one test module (crash and browser tests): wiped at the start, stopped at the end."""
+    import shutil
+
+    from deploy.local import stack as local_stack
+
+    s = local_stack.stack_for(profile)
+    local_stack.down(s)
+    shutil.rmtree(s.kafka.home / "data", ignore_errors=True)
+    if s.postgres is not None:
+        shutil.rmtree(s.postgres.pgdata, ignore_errors=True)
+    yield local_stack.up(s)
+    local_stack.down(s)
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,6 @@ import asyncio
 import json
 import os
 import random
-import shutil
 import signal
 from collections import Counter, defaultdict
 from collections.abc import Iterator
@@ -30,7 +29,7 @@ from schemas.incident import IncidentReported, Location, Reporter
 from schemas.topics import CASE_EVENTS, INCIDENT_REPORTED, INTAKE_HOTLINE
 from simcity.generate import generate_city
 from simcity.incidents import generate_incidents
-from tests.integration.conftest import TopicReader
+from tests.integration.conftest import TopicReader, own_stack
 
 pytestmark = pytest.mark.integration
 INCIDENTS = 400
@@ -40,13 +39,7 @@ KILLS = 5
 
 @pytest.fixture(scope="module")
 def chaos_stack() -> Iterator[local_stack.Stack]:
-    s = local_stack.stack_for("chaos")
-    local_stack.down(s)
-    shutil.rmtree(s.kafka.home / "data", ignore_errors=True)
-    if s.postgres is not None:
-        shutil.rmtree(s.postgres.pgdata, ignore_errors=True)
-    yield local_stack.up(s)
-    local_stack.down(s)
+    yield from own_stack("chaos")
 
 
 def _incidents(seed: int) -> list[Outgoing]:

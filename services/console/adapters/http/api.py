@@ -71,7 +71,9 @@ async def queue(request: Request, user: UserDep, kind: str = Query("manual", pat
         case = answer.body if answer.ok else {}
         if case and case.get("state") != row["state"]:
             continue  # the router has moved on; the read model catches up in a moment
-        out.append(row | {"text": case.get("text"), "explanation": case.get("explanation"),
+        located = (case.get("explanation") or {}).get("location") or {}
+        place = {k: row.get(k) or located.get(k) for k in ("grid_id", "community_id", "street_id")}
+        out.append(row | place | {"text": case.get("text"), "explanation": case.get("explanation"),
                           "candidates": top_candidates(case, known), "returns": case.get("returns", 0)})
     return {"kind": kind, "cases": out}
 

@@ -56,7 +56,7 @@ function caseCard(c, kind, app, reload) {
       badge("urgency", c.urgency, URGENCY_NAMES), " ",
       h("span", { class: "muted" }, `${age(c.opened_at)}前 · ${c.channel || ""}`)),
     h("p", { class: "text" }, c.text || "（无文本）"),
-    h("p", { class: "place" }, "📍 ", place(c, app.city.names)),
+    h("p", { class: "place" }, h("span", { class: "muted" }, "位置 Place "), place(c, app.city.names)),
     why ? h("p", { class: "muted" }, "原因 Why here: ", why) : "",
     h("h4", {}, "候选事项 Top candidates"),
     h("ol", { class: "candidates" }, candidates),
