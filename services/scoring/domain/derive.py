@@ -25,7 +25,6 @@ from services.scoring.domain.periods import period_of
 from services.scoring.domain.repeats import Closure, Opening
 
 GRID_WORKER = "grid_worker"
-ANSWERED = "answered"  # CaseEventKind.ANSWERED once the routing contract defines it
 RESOLVED_FROM = 3  # 解决: the router closes a case rated 3 or more as the citizen's "resolved"
 SATISFIED_FROM = 4  # 满意 (5) and 基本满意 (4); 3 is 一般, 2 不满意, 1 很不满意
 _SLA_FACTS = {
@@ -137,7 +136,7 @@ def from_case_event(event: CaseEvent, known: CaseContext | None) -> Derived:
         fact(FactName.CLOSED, department=ctx.handled_by)
         if ctx.item_code and ctx.grid_id:
             closure = Closure(event.case_id, ctx.item_code, ctx.grid_id, event.at, period, ctx.handled_by)
-    elif kind.value == ANSWERED:  # 直接答复 by the centre (routing's `answered` outcome): the case closes
+    elif kind is CaseEventKind.ANSWERED:  # 直接答复: the centre answered the enquiry itself; the case closes
         fact(FactName.ANSWERED, department=CENTRE, in_period=ctx.reported_period)
         fact(FactName.CASE_CLOSED, in_period=ctx.reported_period)
     elif kind is CaseEventKind.REPEAT_REPORTED:
@@ -150,11 +149,10 @@ def from_case_event(event: CaseEvent, known: CaseContext | None) -> Derived:
 
 
 def _assisting(event: CaseEvent) -> tuple[str, ...]:
-    """协办 departments named on a dispatch (routing's `Assignment.assisting`, when the contract has it)."""
+    """协办 departments named on a dispatch (later events repeat them: only `dispatched` counts)."""
     if event.kind is not CaseEventKind.DISPATCHED or event.assignment is None:
         return ()
-    named = getattr(event.assignment, "assisting", ())
-    return tuple(d for d in named if is_department(d))
+    return tuple(d for d in event.assignment.assisting if is_department(d))
 
 
 def from_sla_event(event: SlaEvent) -> tuple[Fact, ...]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from schemas.case import CaseEventKind, CaseState
+from schemas.case import CaseEventKind, CaseState, ReturnRuling
 from schemas.common import Level
 from schemas.score import EntityType
 from schemas.sla import SlaEventKind, SlaStage
@@ -135,3 +135,38 @@ def test_the_place_becomes_known_once() -> None:
     again = from_case_event(case_event("C-2", 3, CaseEventKind.ACCEPTED, T0, assigned=assignment("WATER")),
                             later.context)
     assert not again.located_now
+
+
+def test_an_enquiry_the_centre_answers_itself_counts_for_the_centre_only() -> None:
+    _, facts = run((CaseEventKind.CREATED, {}),
+                   (CaseEventKind.ANSWERED, {"actor": "CENTER", "state": CaseState.CLOSED}), only=frozenset(FactName))
+    assert [(f.name.value, f.department) for f in facts] == [
+        ("case_opened", None), ("case_opened", "CENTER"), ("answered", "CENTER"), ("case_closed", None)]
+    assert attribute(facts[2], CaseContext("C-1", community_id="COMM1")) == [(EntityType.CENTER, "CENTER")]
+
+
+def test_the_centre_is_never_a_department_and_assistance_is_counted_apart_from_lead_work() -> None:
+    lead = assignment("WATER").model_copy(update={"assisting": ("HOUSING", "GRID")})
+    _, facts = run((CaseEventKind.DISPATCHED, {"assigned": lead}),
+                   (CaseEventKind.ACCEPTED, {"assigned": lead, "actor": "WATER"}),
+                   (CaseEventKind.DISPATCHED, {"assigned": assignment("CENTER:op")}), only=frozenset(FactName))
+    assert [(f.name.value, f.department) for f in facts] == [
+        ("received", "WATER"), ("assisted", "HOUSING"), ("received", None)]
+    assert attribute(facts[1], None) == [(EntityType.ASSISTING_DEPARTMENT, "HOUSING")]
+
+
+def test_an_arbitration_ruling_makes_a_return_justified_in_the_month_it_was_returned() -> None:
+    returned_at = T0 - timedelta(days=3)
+    rulings = (ReturnRuling(department="PARKS", returned_seq=2, returned_at=returned_at, justified=True),
+               ReturnRuling(department="HOUSING", returned_seq=4, returned_at=T0, justified=False))
+    _, facts = run((CaseEventKind.DISPATCHED, {"assigned": assignment("HOUSING"), "actor": "CENTER:op",
+                                               "return_rulings": rulings, "at": T0 + timedelta(days=2)}),
+                   only=frozenset({FactName.RETURN_JUSTIFIED}))
+    assert named(facts) == [("return_justified", "2026-11", "PARKS", None)]  # ruled in December
+
+
+def test_a_rating_counts_resolved_from_3_and_satisfied_from_4() -> None:
+    for satisfaction, expected in ((2, []), (3, ["rated_resolved"]), (4, ["rated_resolved", "rated_satisfied"])):
+        _, facts = run((CaseEventKind.RATED, {"assigned": assignment("WATER"), "satisfaction": satisfaction}),
+                       only=frozenset({FactName.RATED_RESOLVED, FactName.RATED_SATISFIED}))
+        assert [f.name.value for f in facts] == expected
