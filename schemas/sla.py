@@ -13,6 +13,7 @@ from schemas.common import Contract, Level
 class SlaStage(StrEnum):
     ACCEPT = "accept"  # 签收时限
     HANDLE = "handle"  # 办结时限
+    VERIFY = "verify"  # 核查时限: the grid (or the centre) checks the work after it is resolved
 
 
 class SlaEventKind(StrEnum):
@@ -39,3 +40,8 @@ class SlaEvent(Contract):
     )
     reason: str | None = None
     calendar_version: str | None = None
+    warn_share: float | None = Field(default=None, description="warned: the share of the stage's time used")
+    rung: int = Field(default=0, description="escalations the case has had when this stage started (0: none)")
+    provisional: bool = Field(
+        default=False, description="the deadline reaches into a year without official calendar data; "
+                                   "it is recomputed (a new deadline_set) when the data arrives")

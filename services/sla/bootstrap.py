@@ -15,7 +15,7 @@ from services.sla.adapters.calendar_files import load_calendar
 from services.sla.domain.deadlines import Rules
 from services.sla.handlers.case_events import handle_case_event
 from services.sla.handlers.context import SlaContext
-from services.sla.handlers.timers import fire_due, run_timer
+from services.sla.handlers.timers import fire_due, recompute_provisional, run_timer
 from services.sla.settings import SlaSettings
 
 SQL = Path(__file__).resolve().parent / "sql"
@@ -36,10 +36,12 @@ def handlers(ctx: SlaContext) -> dict[str, Handler]:
 
 
 async def bootstrap(settings: SlaSettings, clock: Callable[[], datetime] | None = None) -> Sla:
-    rules = Rules(load_calendar(settings.calendar_dir), settings.warn_share)  # invalid calendar: fail at start
+    rules = Rules(load_calendar(settings.calendar_dir), settings.warn_shares, settings.rung_limits,
+                  settings.verify_within)  # invalid calendar or limits: fail at start
     plumbing = await Plumbing.open("sla", settings, schema=settings.schema_name, sql=SQL)
     ctx = SlaContext(pool=plumbing.pool, rules=rules, relay=plumbing.relay,
                      clock=clock or (lambda: datetime.now(UTC)), timer_batch=settings.timer_batch)
+    await recompute_provisional(ctx, ctx.clock())  # this calendar may have the data they were waiting for
     await plumbing.consume(handlers(ctx), group_id=settings.group_id)
     if settings.timer_enabled:
         plumbing.loops.start("timer", partial(run_timer, ctx, interval=settings.timer_interval_seconds))

@@ -118,7 +118,7 @@ async def test_overdue_escalates_once_despite_redelivery_and_restart(stack: Stac
         await wait_seq(sla, router.case_id, 2)
         assert await sla.fire_due(T0 + timedelta(hours=3)) >= 2
         await sla.fire_due(T0 + timedelta(hours=4))
-        listed = (await client.get("/v1/sla/overdue", params={"department": f"DEPT-{uid}"})).json()
+        listed = (await client.get("/v1/sla/overdue", params={"department": f"DEPT-{uid}"})).json()["items"]
         assert [(o["case_id"], o["stage"], o["level"]) for o in listed] == [(router.case_id, "accept", "grid")]
     async with running_sla(stack) as (sla, _), producer(stack) as p:
         await send(p, dispatched)  # delivered again to the restarted service
@@ -171,12 +171,14 @@ async def test_overdue_list_filters(stack: Stack, uid: str) -> None:
         async def ids(**params: str) -> set[str]:
             response = await client.get("/v1/sla/overdue", params=params)
             assert response.status_code == 200, response.text
-            return {o["case_id"] for o in response.json()} & {a.case_id, b.case_id}
+            return {o["case_id"] for o in response.json()["items"]} & {a.case_id, b.case_id}
 
         assert await ids(department=f"DA-{uid}") == {a.case_id}
         assert await ids(street=f"ST-B-{uid}") == {b.case_id}
         assert await ids(level="street", street=f"ST-B-{uid}") == {b.case_id}
         assert await ids(level="grid", street=f"ST-B-{uid}") == set()
-        [row] = (await client.get("/v1/sla/overdue", params={"department": f"DB-{uid}"})).json()
+        listed = (await client.get("/v1/sla/overdue", params={"department": f"DB-{uid}"})).json()
+        [row] = listed["items"]
+        assert listed["counts"]["department"] == {f"DB-{uid}": 1} and listed["counts"]["level"] == {"street": 1}
         assert row["overdue_by_seconds"] > 0 and datetime.fromisoformat(row["due"]) == T0 + timedelta(hours=2)
         assert (await client.get("/readyz")).status_code == 200

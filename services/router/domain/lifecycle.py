@@ -75,7 +75,7 @@ def apply(case: CaseView, action: ActionTaken) -> Outcome | Refusal:
 
 
 def _accept(case: CaseView, a: ActionTaken) -> Outcome | Refusal:
-    if case.state not in WITH_OWNER | {CaseState.REOPENED}:
+    if case.state not in WITH_OWNER:  # a reopened case is still the owner's: it is worked on, not accepted again
         return Refusal(f"accept needs a dispatched case, it is {case.state.value}")
     if not _is_owner(case, a.actor):
         return Refusal(f"{a.actor} is not the case owner ({case.owner})")

@@ -2,30 +2,60 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
 
 from schemas.common import Level
 from services.sla.adapters import repository as repo
 from services.sla.domain.deadlines import Deadline
+from services.sla.domain.durations import parse_duration
 
 router = APIRouter(tags=["sla"])
 
 
-@router.get("/v1/sla/overdue", summary="Open stages past their deadline, oldest first")
-async def list_overdue(
-    request: Request,
-    level: Level | None = None,
-    department: str | None = Query(default=None, description="owner: department code, or grid/community/street id"),
-    street: str | None = Query(default=None, description="street id"),
-    limit: int = Query(default=500, ge=1, le=5000),
-) -> list[dict[str, Any]]:
+LevelQ = Annotated[Level | None, Query(description="level the stage is held at")]
+DepartmentQ = Annotated[str | None, Query(description="owner: department code, or grid/community/street id")]
+StreetQ = Annotated[str | None, Query(description="street id")]
+CommunityQ = Annotated[str | None, Query(description="community id")]
+LimitQ = Annotated[int, Query(ge=1, le=5000)]
+WithinQ = Annotated[str, Query(examples=["4h"], pattern=r"^\d+(m|h|d)$", description="natural minutes/hours/days")]
+
+
+def _filters(level: Level | None, department: str | None, street: str | None, community: str | None) -> repo.Filters:
+    return repo.Filters(level.value if level else None, department, street, community)
+
+
+@router.get("/v1/sla/overdue", summary="Open stages past their deadline, and escalated cases still open (with "
+                                       "their rung), oldest first, with counts per filter value")
+async def list_overdue(request: Request, level: LevelQ = None, department: DepartmentQ = None,
+                       street: StreetQ = None, community: CommunityQ = None, limit: LimitQ = 500) -> dict[str, Any]:
     now = datetime.now(UTC)
+    f = _filters(level, department, street, community)
     async with request.app.state.sla.pool.acquire() as conn:
-        rows = await repo.overdue(conn, level.value if level else None, department, street, limit)
-    return [_overdue(d, now) for d in rows]
+        rows = await repo.overdue(conn, f, limit)
+        counts = await repo.counts(conn, f, repo.LISTED_WHERE)
+    return {"items": [_listed(d, now) for d in rows], "counts": counts,
+            "total": sum(counts["level"].values())}
+
+
+@router.get("/v1/sla/due-soon", summary="Running stages due within `within` (e.g. 4h, 2d), soonest first, with "
+                                        "counts per filter value")
+async def list_due_soon(request: Request, within: WithinQ = "1d",
+                        level: LevelQ = None, department: DepartmentQ = None, street: StreetQ = None,
+                        community: CommunityQ = None, limit: LimitQ = 500) -> dict[str, Any]:
+    now = datetime.now(UTC)
+    span = parse_duration(within)
+    if span.minutes > 60 * 24 * 90:
+        raise HTTPException(422, "within: at most 90 days")
+    until = now + timedelta(minutes=span.minutes)
+    f = _filters(level, department, street, community)
+    async with request.app.state.sla.pool.acquire() as conn:
+        rows = await repo.due_soon(conn, f, now, until, limit)
+        counts = await repo.counts(conn, f, repo.DUE_SOON_WHERE, now, until)
+    return {"within": within, "until": until.isoformat(), "items": [_listed(d, now) for d in rows],
+            "counts": counts, "total": sum(counts["level"].values())}
 
 
 @router.get("/v1/sla/cases/{case_id}", summary="A case's stage clocks, oldest first")
@@ -38,11 +68,13 @@ async def case_deadlines(case_id: str, request: Request) -> dict[str, Any]:
             "deadlines": [_deadline(d) for d in rows]}
 
 
-def _overdue(d: Deadline, now: datetime) -> dict[str, Any]:
+def _listed(d: Deadline, now: datetime) -> dict[str, Any]:
     late = (now - d.due_at).total_seconds() if d.due_at else 0.0
-    return {"case_id": d.case_id, "stage": d.stage.value, "due": _iso(d.due_at),
-            "overdue_by_seconds": max(0, int(late)), "owner": d.owner, "owner_unit": d.owner_unit,
-            "level": d.level.value if d.level else None, "street_id": d.street_id, "limit": d.limit}
+    return {"case_id": d.case_id, "stage": d.stage.value, "state": d.state.value, "due": _iso(d.due_at),
+            "overdue_by_seconds": max(0, int(late)), "due_in_seconds": max(0, int(-late)), "owner": d.owner,
+            "owner_unit": d.owner_unit, "level": d.level.value if d.level else None, "street_id": d.street_id,
+            "community_id": d.community_id, "limit": d.limit, "rung": d.rung, "breached": d.breached,
+            "warnings": d.warnings, "provisional": d.provisional}
 
 
 def _deadline(d: Deadline) -> dict[str, Any]:
@@ -51,7 +83,8 @@ def _deadline(d: Deadline) -> dict[str, Any]:
             "warn_at": _iso(d.warn_at), "warned": d.warned,
             "remaining_seconds": d.remaining.total_seconds() if d.remaining is not None else None,
             "owner": d.owner, "owner_unit": d.owner_unit, "level": d.level.value if d.level else None,
-            "street_id": d.street_id, "ended_at": _iso(d.ended_at)}
+            "street_id": d.street_id, "community_id": d.community_id, "ended_at": _iso(d.ended_at),
+            "warnings": d.warnings, "breached": d.breached, "rung": d.rung, "provisional": d.provisional}
 
 
 def _iso(moment: datetime | None) -> str | None:

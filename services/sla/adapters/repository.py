@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -13,7 +14,9 @@ from schemas.sla import SlaStage
 from services.sla.domain.deadlines import CaseClocks, Deadline, DeadlineState
 
 _COLS = ("case_id, gen, rev, stage, state, limit_text, working, started_at, allowed_s, due_at, warn_at, warned, "
-         "remaining_s, owner, owner_unit, level, street_id, ladder, ended_at")
+         "remaining_s, owner, owner_unit, level, street_id, ladder, ended_at, warnings, breached, rung, provisional, "
+         "community_id, run_from, run_for_s")
+_NCOLS = len(_COLS.split(","))
 _OPEN = "('running', 'paused', 'overdue')"
 
 
@@ -29,16 +32,23 @@ async def load_case(conn: asyncpg.Connection, case_id: str) -> CaseClocks:
     """The case's clocks, locked for this transaction (created on first sight)."""
     await conn.execute("INSERT INTO sla_cases (case_id) VALUES ($1) ON CONFLICT DO NOTHING", case_id)
     row = await conn.fetchrow(
-        "SELECT last_seq, escalations, next_gen FROM sla_cases WHERE case_id = $1 FOR UPDATE", case_id)
+        "SELECT last_seq, escalations, next_gen, suspended, extension_pending FROM sla_cases WHERE case_id = $1 "
+        "FOR UPDATE", case_id)
     open_row = await conn.fetchrow(f"SELECT {_COLS} FROM deadlines WHERE case_id = $1 AND state IN {_OPEN}", case_id)
+    return _clocks(case_id, row, _deadline(open_row) if open_row else None)
+
+
+def _clocks(case_id: str, row: Any, open_deadline: Deadline | None) -> CaseClocks:
     return CaseClocks(case_id=case_id, last_seq=row["last_seq"], escalations=row["escalations"],
-                      next_gen=row["next_gen"], open=_deadline(open_row) if open_row else None)
+                      next_gen=row["next_gen"], open=open_deadline, suspended=row["suspended"],
+                      extension_pending=row["extension_pending"])
 
 
 async def save_case(conn: asyncpg.Connection, case: CaseClocks, touched: list[Deadline]) -> None:
     await conn.execute(
-        "UPDATE sla_cases SET last_seq = $2, escalations = $3, next_gen = $4, updated_at = now() WHERE case_id = $1",
-        case.case_id, case.last_seq, case.escalations, case.next_gen,
+        "UPDATE sla_cases SET last_seq = $2, escalations = $3, next_gen = $4, suspended = $5, extension_pending = $6, "
+        "updated_at = now() WHERE case_id = $1",
+        case.case_id, case.last_seq, case.escalations, case.next_gen, case.suspended, case.extension_pending,
     )
     # closing rows first keeps the one-open-stage index true at every statement
     for d in sorted(touched, key=lambda d: d.is_open):
@@ -49,37 +59,90 @@ async def save_deadline(conn: asyncpg.Connection, d: Deadline) -> None:
     values = (d.case_id, d.gen, d.rev, d.stage.value, d.state.value, d.limit, d.working, d.started_at,
               d.allowed.total_seconds(), d.due_at, d.warn_at, d.warned,
               d.remaining.total_seconds() if d.remaining is not None else None, d.owner, d.owner_unit,
-              d.level.value if d.level else None, d.street_id, json.dumps([s.value for s in d.ladder]), d.ended_at)
+              d.level.value if d.level else None, d.street_id, json.dumps([s.value for s in d.ladder]), d.ended_at,
+              d.warnings, d.breached, d.rung, d.provisional, d.community_id, d.run_from,
+              d.run_for.total_seconds() if d.run_for is not None else None)
     updates = ", ".join(f"{c.strip()} = EXCLUDED.{c.strip()}" for c in _COLS.split(",")[2:])
     await conn.execute(
-        f"INSERT INTO deadlines ({_COLS}) VALUES ({', '.join(f'${i}' for i in range(1, 20))}) "
+        f"INSERT INTO deadlines ({_COLS}) VALUES ({', '.join(f'${i}' for i in range(1, _NCOLS + 1))}) "
         f"ON CONFLICT (case_id, gen) DO UPDATE SET {updates}", *values)
 
 
 async def due(conn: asyncpg.Connection, now: datetime, limit: int) -> list[tuple[CaseClocks, Deadline]]:
     """Running stages whose warning point or deadline has come, locked with their case; rows another
     instance (or the consumer) holds are skipped, so timers on several instances never fire twice."""
+    return await _locked(conn, "d.state = 'running' AND (d.due_at <= $1 OR (NOT d.warned AND d.warn_at <= $1))",
+                         "d.due_at", now, limit)
+
+
+async def _locked(conn: asyncpg.Connection, where: str, order: str, *args: Any) -> list[tuple[CaseClocks, Deadline]]:
+    """Deadlines matching `where` with their case, both locked; rows held elsewhere are skipped. The last
+    argument is the row limit."""
     rows = await conn.fetch(
-        f"SELECT {', '.join('d.' + c.strip() for c in _COLS.split(','))}, c.last_seq, c.escalations, c.next_gen "
-        "FROM deadlines d JOIN sla_cases c USING (case_id) "
-        "WHERE d.state = 'running' AND (d.due_at <= $1 OR (NOT d.warned AND d.warn_at <= $1)) "
-        "ORDER BY d.due_at LIMIT $2 FOR UPDATE OF d, c SKIP LOCKED", now, limit,
-    )
+        f"SELECT {', '.join('d.' + c.strip() for c in _COLS.split(','))}, c.last_seq, c.escalations, c.next_gen, "
+        f"c.suspended, c.extension_pending FROM deadlines d JOIN sla_cases c USING (case_id) WHERE {where} "
+        f"ORDER BY {order} LIMIT ${len(args)} FOR UPDATE OF d, c SKIP LOCKED", *args)
     out = []
     for r in rows:
         d = _deadline(r)
-        out.append((CaseClocks(r["case_id"], r["last_seq"], r["escalations"], r["next_gen"], d), d))
+        out.append((_clocks(r["case_id"], r, d), d))
     return out
 
 
-async def overdue(conn: asyncpg.Connection, level: str | None, owner: str | None, street: str | None,
-                  limit: int) -> list[Deadline]:
+@dataclass(frozen=True)
+class Filters:
+    """The centre's filters (each None: any)."""
+
+    level: str | None = None
+    department: str | None = None  # owner: a department code, or a grid / community / street id
+    street: str | None = None
+    community: str | None = None
+
+
+_LISTED = "(state = 'overdue' OR (state IN ('running', 'paused') AND rung > 0))"
+_FILTER = ("($1::text IS NULL OR level = $1) AND ($2::text IS NULL OR owner = $2 OR owner_unit = $2) "
+           "AND ($3::text IS NULL OR street_id = $3) AND ($4::text IS NULL OR community_id = $4)")
+_COUNTED = {"level": "level", "department": "owner", "street": "street_id", "community": "community_id"}
+
+
+async def overdue(conn: asyncpg.Connection, f: Filters, limit: int) -> list[Deadline]:
+    """Open stages past their deadline, and stages of escalated cases still open (with their rung)."""
     rows = await conn.fetch(
-        f"SELECT {_COLS} FROM deadlines WHERE state = 'overdue' AND ($1::text IS NULL OR level = $1) "
-        "AND ($2::text IS NULL OR owner = $2 OR owner_unit = $2) AND ($3::text IS NULL OR street_id = $3) "
-        "ORDER BY due_at LIMIT $4", level, owner, street, limit,
-    )
+        f"SELECT {_COLS} FROM deadlines WHERE {_LISTED} AND {_FILTER} ORDER BY due_at NULLS LAST LIMIT $5",
+        f.level, f.department, f.street, f.community, limit)
     return [_deadline(r) for r in rows]
+
+
+async def due_soon(conn: asyncpg.Connection, f: Filters, now: datetime, until: datetime,
+                   limit: int) -> list[Deadline]:
+    """Running stages not yet breached whose deadline comes before `until`, soonest first."""
+    rows = await conn.fetch(
+        f"SELECT {_COLS} FROM deadlines WHERE state = 'running' AND due_at > $5 AND due_at <= $6 AND {_FILTER} "
+        "ORDER BY due_at LIMIT $7", f.level, f.department, f.street, f.community, now, until, limit)
+    return [_deadline(r) for r in rows]
+
+
+async def counts(conn: asyncpg.Connection, f: Filters, where: str, *args: Any) -> dict[str, dict[str, int]]:
+    """For the dashboard: how many listed stages per value of each filter (level, department, street,
+    community), under the other filters given. `where` is one of the two views' conditions."""
+    out: dict[str, dict[str, int]] = {}
+    for name, column in _COUNTED.items():
+        rows = await conn.fetch(
+            f"SELECT {column} AS value, count(*) AS n FROM deadlines WHERE {where} AND {_FILTER} "
+            f"GROUP BY {column} ORDER BY n DESC, value", f.level, f.department, f.street, f.community, *args)
+        out[name] = {str(r["value"]): r["n"] for r in rows if r["value"] is not None}
+    return out
+
+
+LISTED_WHERE = _LISTED
+DUE_SOON_WHERE = "state = 'running' AND due_at > $5 AND due_at <= $6"
+
+
+async def provisional_open(conn: asyncpg.Connection, after: str, limit: int) -> list[tuple[CaseClocks, Deadline]]:
+    """Open stages whose deadline was computed without official calendar data, locked with their case,
+    by case id after `after` (a cursor: those still provisional are not read again)."""
+    return await _locked(conn, "d.provisional AND d.state IN ('running', 'paused') AND d.case_id > $1",
+                         "d.case_id", after, limit)
 
 
 async def for_case(conn: asyncpg.Connection, case_id: str) -> list[Deadline]:
@@ -95,5 +158,7 @@ def _deadline(r: Any) -> Deadline:
         level=Level(r["level"]) if r["level"] else None, street_id=r["street_id"],
         ladder=tuple(Level(s) for s in json.loads(r["ladder"])), state=DeadlineState(r["state"]), rev=r["rev"],
         remaining=timedelta(seconds=r["remaining_s"]) if r["remaining_s"] is not None else None,
-        warned=r["warned"], ended_at=r["ended_at"],
+        warned=r["warned"], ended_at=r["ended_at"], warnings=r["warnings"], breached=r["breached"], rung=r["rung"],
+        provisional=r["provisional"], community_id=r["community_id"], run_from=r["run_from"],
+        run_for=timedelta(seconds=r["run_for_s"]) if r["run_for_s"] is not None else None,
     )

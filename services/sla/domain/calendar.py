@@ -105,6 +105,11 @@ class Calendar:
         """False when the day's year has no official notice loaded (weekends only are known)."""
         return day.year in self.years and day.year not in self.provisional_years
 
+    def covers_span(self, a: datetime, b: datetime) -> bool:
+        """True when every year from a's to b's has official data (else a deadline there is provisional)."""
+        first, last = a.astimezone(self.zone).year, b.astimezone(self.zone).year
+        return all(self.covers(date(year, 1, 1)) for year in range(first, last + 1))
+
     def _spans(self, day: date) -> list[tuple[datetime, datetime]]:
         if not self.is_working_day(day):
             return []

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from runtime.consumer import Rejected
 from schemas.case import CaseEvent
 from schemas.cloudevents import Envelope
-from schemas.common import Urgency
 from services.sla.adapters import repository as repo
 from services.sla.domain.calendar import CalendarError
 from services.sla.domain.stages import on_case_event
@@ -21,7 +18,7 @@ async def handle_case_event(ctx: SlaContext, envelope: Envelope, topic: str) -> 
             return
         case = await repo.load_case(conn, event.case_id)
         try:
-            change = on_case_event(case, event, ctx.rules, urgency_of(event))
+            change = on_case_event(case, event, ctx.rules, event.urgency)
         except (ValueError, CalendarError) as exc:
             raise Rejected(f"case {event.case_id} seq {event.seq}: {exc}") from exc
         if change.stale:
@@ -29,13 +26,3 @@ async def handle_case_event(ctx: SlaContext, envelope: Envelope, topic: str) -> 
         await repo.save_case(conn, case, change.touched)
         await publish_later(conn, change.events)
     ctx.kick()
-
-
-def urgency_of(event: CaseEvent) -> Urgency:
-    """CaseEvent has no urgency yet (a schema change is proposed); until it does, every case is normal.
-    Read defensively so that the rule applies as soon as the router sends it."""
-    value: Any = getattr(event, "urgency", None)
-    try:
-        return Urgency(value) if value else Urgency.NORMAL
-    except ValueError:
-        return Urgency.NORMAL

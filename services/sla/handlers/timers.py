@@ -8,6 +8,7 @@ import asyncio
 from datetime import datetime
 
 from services.sla.adapters import repository as repo
+from services.sla.domain.stages import recompute
 from services.sla.domain.timers import tick
 from services.sla.handlers.context import SlaContext, publish_later
 
@@ -29,6 +30,27 @@ async def fire_due(ctx: SlaContext, now: datetime) -> int:
     if written:
         ctx.kick()
     return written
+
+
+async def recompute_provisional(ctx: SlaContext, now: datetime) -> int:
+    """Deadlines computed without a year's official calendar data, again on today's calendar (run at
+    start: a new calendar arrives with a new `holidays` release or an operator's year file). Returns the
+    number of deadlines that moved."""
+    done, after = 0, ""
+    while True:
+        async with ctx.pool.acquire() as conn, conn.transaction():
+            batch = await repo.provisional_open(conn, after, ctx.timer_batch)
+            for case, deadline in batch:
+                change = recompute(deadline, now, ctx.rules)
+                await repo.save_case(conn, case, change.touched)
+                await publish_later(conn, change.events)
+                done += len(change.events)
+        if len(batch) < ctx.timer_batch:
+            break
+        after = batch[-1][0].case_id
+    if done:
+        ctx.kick()
+    return done
 
 
 async def run_timer(ctx: SlaContext, stop: asyncio.Event, interval: float) -> None:

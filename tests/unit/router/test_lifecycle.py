@@ -113,3 +113,10 @@ def test_arbitration_rules_every_return_since_the_last_ruling() -> None:
         ReturnRuling(department="HOUSING", returned_seq=5, returned_at=AT, justified=False),
     )
     assert all(r.justified for r in rule_returns(returns, "PROPERTY"))  # neither was responsible
+
+
+def test_a_reopened_case_is_worked_on_not_accepted_again() -> None:
+    result = apply(view(CaseState.REOPENED), action(ActionKind.ACCEPT))
+    assert isinstance(result, Refusal) and "dispatched case" in result.reason
+    assert kinds(apply(view(CaseState.REOPENED), action(ActionKind.RESOLVE, evidence_urls=["https://e.org/1.jpg"]))
+                 ) == [CaseEventKind.RESOLVED]

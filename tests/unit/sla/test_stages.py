@@ -25,7 +25,7 @@ def test_dispatch_starts_the_accept_stage_on_working_time(calendar: Calendar) ->
     [event] = change.events
     assert (event.kind, event.stage, event.deadline) == (S.DEADLINE_SET, SlaStage.ACCEPT, local("2026-03-10 14:30"))
     assert (event.owner, event.level, event.calendar_version) == ("GRID", Level.GRID, calendar.version)
-    assert clocks.open is not None and clocks.open.warn_at == local("2026-03-10 14:06")  # 80% of 2 working hours
+    assert clocks.open is not None and clocks.open.warn_at == local("2026-03-10 12:00")  # 50% of 2 working hours
 
 
 def test_accept_in_time_is_met_and_starts_handling(calendar: Calendar) -> None:
@@ -51,9 +51,10 @@ def test_resolved_stops_the_clock(calendar: Calendar) -> None:
     on_case_event(clocks, case.event(K.DISPATCHED, local("2026-03-10 11:00")), rules)
     on_case_event(clocks, case.event(K.ACCEPTED, local("2026-03-10 12:00")), rules)
     change = on_case_event(clocks, case.event(K.RESOLVED, local("2026-03-11 09:00")), rules)
-    assert [(e.kind, e.stage) for e in change.events] == [(S.MET, SlaStage.HANDLE)]
+    assert [(e.kind, e.stage) for e in change.events] == [(S.MET, SlaStage.HANDLE), (S.DEADLINE_SET, SlaStage.VERIFY)]
+    closed = on_case_event(clocks, case.event(K.CLOSED, local("2026-03-11 12:00")), rules)
+    assert [(e.kind, e.stage) for e in closed.events] == [(S.MET, SlaStage.VERIFY)]
     assert clocks.open is None
-    assert on_case_event(clocks, case.event(K.CLOSED, local("2026-03-12 09:00")), rules).events == []
 
 
 def test_suspend_keeps_the_remaining_time_and_resume_moves_the_deadline(calendar: Calendar) -> None:
@@ -93,7 +94,7 @@ def test_reopened_starts_a_new_handle_stage(calendar: Calendar) -> None:
                      (K.RESOLVED, "2026-03-10 10:00")):
         on_case_event(clocks, case.event(kind, local(at)), rules)
     change = on_case_event(clocks, case.event(K.REOPENED, local("2026-03-11 09:00")), rules)
-    assert [(e.kind, e.stage) for e in change.events] == [(S.DEADLINE_SET, SlaStage.HANDLE)]
+    assert [(e.kind, e.stage) for e in change.events] == [(S.MET, SlaStage.VERIFY), (S.DEADLINE_SET, SlaStage.HANDLE)]
 
 
 def test_stale_and_repeated_events_are_ignored(calendar: Calendar) -> None:

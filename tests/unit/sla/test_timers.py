@@ -21,11 +21,13 @@ def started(calendar: Calendar, **kw: object) -> tuple[CaseClocks, Deadline, Rul
     return clocks, clocks.open, rules
 
 
-def test_warns_once_at_eighty_percent(calendar: Calendar) -> None:
-    clocks, d, rules = started(calendar)
+def test_warns_at_half_and_at_eighty_percent_of_working_time(calendar: Calendar) -> None:
+    clocks, d, rules = started(calendar)  # 2 working hours from 11:00: due 14:30 (lunch 12:00-13:30)
+    assert tick(clocks, d, local("2026-03-10 11:59"), rules).events == []
+    [half] = tick(clocks, d, local("2026-03-10 12:00"), rules).events
     assert tick(clocks, d, local("2026-03-10 14:05"), rules).events == []
-    [warned] = tick(clocks, d, local("2026-03-10 14:06"), rules).events
-    assert warned.kind is S.WARNED
+    [most] = tick(clocks, d, local("2026-03-10 14:06"), rules).events
+    assert (half.kind, half.warn_share, most.kind, most.warn_share) == (S.WARNED, 0.5, S.WARNED, 0.8)
     assert tick(clocks, d, local("2026-03-10 14:10"), rules).events == []
 
 
