@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from services.sla.adapters.official_calendar import OfficialDays, from_package
 from services.sla.domain.calendar import Calendar, Period
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -64,26 +65,38 @@ class _File:
         return line
 
 
-def load_calendar(directory: Path) -> Calendar:
-    """Raises CalendarFileError listing every problem when the files are not valid."""
+def load_calendar(directory: Path, official: OfficialDays | None = None) -> Calendar:
+    """The calendar: the official days from the `holidays` package (`official`, by default the installed
+    one) for every year it has published, the operator's year file (`YYYY.yaml`) for a year it has not
+    (an override, provisional if the file says so), and the package's statutory days alone for later
+    years (provisional). Raises CalendarFileError listing every problem when the files are not valid."""
+    official = official if official is not None else from_package()
     problems: list[str] = []
     main = _File(directory / "calendar.yaml", problems)
     base = _base(main)
     weekend = base["weekend"]
-    holidays: set[date] = set()
-    working: set[date] = set()
-    years: set[int] = set()
-    provisional: set[int] = set()
+    days_off = {d for d in official.days_off if d.year in official.official_years}
+    working = {d for d in official.working_weekend_days if d.year in official.official_years}
+    years, provisional = set(official.official_years), set()
     for path in sorted(directory.glob("[0-9][0-9][0-9][0-9].yaml")):
-        year = _year(_File(path, problems), int(path.stem), weekend, holidays, working)
-        if year is not None:
-            years.add(year[0])
-            if year[1]:
-                provisional.add(year[0])
+        file_off: set[date] = set()
+        file_working: set[date] = set()
+        year = _year(_File(path, problems), int(path.stem), weekend, file_off, file_working)
+        if year is None or year[0] in official.official_years:
+            continue  # validated, but the published data wins
+        days_off |= file_off
+        working |= file_working
+        years.add(year[0])
+        if year[1]:
+            provisional.add(year[0])
+    for fallback in official.fallback_years - years:
+        days_off |= {d for d in official.days_off if d.year == fallback}
+        years.add(fallback)
+        provisional.add(fallback)
     if problems:
         raise CalendarFileError(problems)
-    return Calendar(version=base["version"], zone=base["zone"], periods=base["periods"], weekend=weekend,
-                    holidays=frozenset(holidays), working_weekend_days=frozenset(working),
+    return Calendar(version=f"{base['version']}+{official.version}", zone=base["zone"], periods=base["periods"],
+                    weekend=weekend, holidays=frozenset(days_off), working_weekend_days=frozenset(working),
                     years=frozenset(years), provisional_years=frozenset(provisional))
 
 

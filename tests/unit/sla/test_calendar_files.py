@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import shutil
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 
 from services.sla.adapters.calendar_files import CalendarFileError, load_calendar
+from services.sla.adapters.official_calendar import OfficialDays, from_package
 from services.sla.settings import HERE
 
 SHIPPED = HERE / "data" / "calendar"
@@ -15,9 +17,59 @@ SHIPPED = HERE / "data" / "calendar"
 
 def test_shipped_calendar_has_2025_to_2027() -> None:
     calendar = load_calendar(SHIPPED)
-    assert calendar.version
+    assert calendar.version.endswith("+holidays-0.108")  # the package version travels on every event
     assert {2025, 2026, 2027} <= calendar.years
-    assert calendar.provisional_years == {2027}
+    assert 2027 in calendar.provisional_years and not {2025, 2026} & calendar.provisional_years
+
+
+# Where the days come from: the `holidays` package first, the operator's year files for a year it lacks
+
+
+def _days(year: int, off: set[date], working: set[date]) -> OfficialDays:
+    return OfficialDays(version="holidays-test", official_years=frozenset({year}),
+                        fallback_years=frozenset({year + 1}), days_off=frozenset(off),
+                        working_weekend_days=frozenset(working))
+
+
+def test_the_package_agrees_with_the_operator_files_for_2025_and_2026() -> None:
+    from_files = load_calendar(SHIPPED, _days(2000, set(), set()))  # a package that knows nothing recent
+    from_pkg = load_calendar(SHIPPED)
+    for year in (2025, 2026):
+        day = date(year, 1, 1)
+        while day.year == year:
+            assert from_pkg.is_working_day(day) == from_files.is_working_day(day), day
+            day += timedelta(days=1)
+
+
+def test_a_year_the_package_has_published_wins_over_the_operator_file() -> None:
+    official = _days(2026, {date(2026, 3, 10)}, {date(2026, 3, 14)})
+    calendar = load_calendar(SHIPPED, official)
+    assert not calendar.is_working_day(date(2026, 3, 10))  # the package's day off
+    assert calendar.is_working_day(date(2026, 3, 14))  # the package's 调休 Saturday
+    assert calendar.is_working_day(date(2026, 10, 5))  # the file's National Day is not used for 2026
+    assert calendar.covers(date(2026, 6, 1))
+
+
+def test_an_operator_file_stands_in_for_a_year_the_package_lacks() -> None:
+    calendar = load_calendar(SHIPPED, _days(2025, set(), set()))
+    assert not calendar.is_working_day(date(2026, 10, 5))  # from 2026.yaml
+    assert calendar.is_working_day(date(2026, 9, 20))  # 2026.yaml's 调休 Sunday
+    assert calendar.covers(date(2026, 6, 1))
+
+
+def test_a_fallback_year_has_the_statutory_days_and_is_provisional() -> None:
+    official = OfficialDays(version="holidays-test", official_years=frozenset({2026}),
+                            fallback_years=frozenset({2027, 2028}), days_off=frozenset({date(2028, 5, 1)}),
+                            working_weekend_days=frozenset())
+    calendar = load_calendar(SHIPPED, official)
+    assert not calendar.is_working_day(date(2028, 5, 1)) and not calendar.covers(date(2028, 5, 1))
+    assert not calendar.covers(date(2027, 5, 1))  # the shipped 2027.yaml says provisional
+
+
+def test_the_installed_package_has_published_2025_and_2026_with_their_make_up_days() -> None:
+    days = from_package()
+    assert {2025, 2026} <= days.official_years and days.fallback_years
+    assert date(2026, 2, 14) in days.working_weekend_days and date(2026, 2, 16) in days.days_off
 
 
 def _copy(tmp_path: Path) -> Path:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from schemas.case import CaseEventKind as K
 from schemas.common import Level
@@ -10,7 +10,7 @@ from schemas.sla import SlaEventKind as S
 from schemas.sla import SlaStage
 from services.sla.domain.calendar import Calendar
 from services.sla.domain.deadlines import CaseClocks, DeadlineState, Rules
-from services.sla.domain.stages import on_case_event
+from services.sla.domain.stages import on_case_event, recompute
 from services.sla.domain.timers import tick
 from tests.unit.sla.conftest import local
 from tests.unit.sla.events import Case
@@ -222,3 +222,54 @@ def test_an_urgent_working_day_limit_counts_natural_days(calendar: Calendar) -> 
     on_case_event(clocks, case.event(K.DISPATCHED, local("2026-03-13 16:00")), rules, Urgency.URGENT)
     change = on_case_event(clocks, case.event(K.ACCEPTED, local("2026-03-13 17:00")), rules, Urgency.URGENT)
     assert change.events[-1].deadline == local("2026-03-14 17:00")  # Saturday: an urgent matter does not wait
+
+
+# A year without official data: provisional, and recomputed when the data arrives
+
+
+def _calendar(official: set[int], off: set[date]) -> Calendar:
+    from services.sla.adapters.calendar_files import load_calendar
+    from services.sla.adapters.official_calendar import OfficialDays
+    from services.sla.settings import HERE
+    return load_calendar(HERE / "data" / "calendar", OfficialDays(
+        version="holidays-test", official_years=frozenset(official), fallback_years=frozenset(),
+        days_off=frozenset(off), working_weekend_days=frozenset()))
+
+
+def test_a_deadline_reaching_into_a_year_without_official_data_is_provisional(calendar: Calendar) -> None:
+    case, clocks, rules = Case(handle="5wd"), CaseClocks("C-1"), Rules(calendar)
+    on_case_event(clocks, case.event(K.DISPATCHED, local("2026-12-28 09:00")), rules)
+    change = on_case_event(clocks, case.event(K.ACCEPTED, local("2026-12-28 09:30")), rules)
+    handle = change.events[-1]
+    assert handle.provisional and "provisional" in (handle.reason or "")
+    assert clocks.open is not None and clocks.open.provisional
+
+
+def test_a_natural_clock_deadline_is_never_provisional(calendar: Calendar) -> None:
+    case, clocks, rules = Case(handle="10d", clock="natural"), CaseClocks("C-1"), Rules(calendar)
+    on_case_event(clocks, case.event(K.DISPATCHED, local("2026-12-28 09:00")), rules)
+    assert not on_case_event(clocks, case.event(K.ACCEPTED, local("2026-12-28 09:30")), rules).events[-1].provisional
+
+
+def test_a_provisional_deadline_is_recomputed_when_the_years_data_arrives(calendar: Calendar) -> None:
+    case, clocks = Case(handle="5wd"), CaseClocks("C-1")
+    before = Rules(_calendar({2025, 2026}, set()))
+    on_case_event(clocks, case.event(K.DISPATCHED, local("2026-12-28 09:00")), before)
+    on_case_event(clocks, case.event(K.ACCEPTED, local("2026-12-28 09:30")), before)
+    d = clocks.open
+    assert d is not None and d.provisional and d.due_at == local("2027-01-05 09:30")  # 2027.yaml: 1 Jan off
+    after = Rules(_calendar({2025, 2026, 2027}, {date(2027, 1, 1), date(2027, 1, 4)}))  # the notice is out
+    change = recompute(d, local("2026-12-29 10:00"), after)
+    [moved] = change.events
+    assert (moved.kind, moved.deadline, moved.provisional) == (S.DEADLINE_SET, local("2027-01-06 09:30"), False)
+    assert not d.provisional and recompute(d, local("2026-12-29 10:05"), after).events == []
+
+
+def test_a_paused_provisional_stage_is_recomputed_when_it_resumes(calendar: Calendar) -> None:
+    case, clocks = Case(handle="5wd"), CaseClocks("C-1")
+    rules = Rules(_calendar({2025, 2026, 2027}, {date(2027, 1, 4)}))
+    on_case_event(clocks, case.event(K.DISPATCHED, local("2026-12-28 09:00")), rules)
+    on_case_event(clocks, case.event(K.ACCEPTED, local("2026-12-28 09:30")), rules)
+    on_case_event(clocks, case.event(K.SUSPENDED, local("2026-12-28 10:30")), rules)
+    resumed = on_case_event(clocks, case.event(K.RESUMED, local("2026-12-29 10:30")), rules)
+    assert not resumed.events[-1].provisional
