@@ -1,10 +1,16 @@
-"""The one consumer loop: handle each record, commit only after its effects are durable.
+"""The one consumer loop: one transaction per poll batch, offsets committed only after it commits.
 
-- Records that can never succeed (not a CloudEvent, payload invalid, `Rejected` by the handler) go to
-  `<topic>.dlq` with the reason and their origin, then the partition moves on.
-- Transient failures (database or broker unavailable) are retried with backoff, without skipping.
-- Any other exception is retried a few times and then dead-lettered with its type and where it was
-  raised. Reasons and log lines never carry the record's data (it may hold personal data).
+- A poll's records are decoded; records that are not CloudEvents go to `<topic>.dlq` at once.
+- The rest run through the inbox (`runtime.batch.first_seen`) and the topics' batch handlers in one
+  PostgreSQL transaction, with the outbox records they return; then the relay is woken and the offsets
+  are committed. Per-partition order is the order handlers see.
+- A record the handler refuses (`Rejected`, invalid payload) is dead-lettered with the reason and the
+  batch is redone without it. A record whose handler raises anything else is retried a few times and
+  then dead-lettered with the exception's type and where it was raised; a failure no record can be
+  blamed for is retried, then the batch is split into single records. Reasons and log lines never
+  carry the record's data (it may hold personal data).
+- Transient failures (database or broker unavailable, a deadlock with another instance) retry the whole
+  batch with backoff, without skipping.
 """
 
 from __future__ import annotations
@@ -12,122 +18,139 @@ from __future__ import annotations
 import asyncio
 import json
 import traceback
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
-from aiokafka.errors import KafkaError
-from opentelemetry import context as otel_context
-from opentelemetry import trace
 from tenacity import AsyncRetrying, retry_if_exception, wait_exponential
 
-from runtime.db import DATABASE_OUTAGE
+from runtime.batch import TRANSIENT, BatchHandler, Delivery, RecordFailed, Rejected, first_seen, is_transient
 from runtime.logging import get_logger
-from runtime.telemetry import context_from_traceparent
-from schemas.cloudevents import Envelope, EnvelopeError, decode
+from runtime.outbox import enqueue
+from schemas.cloudevents import Envelope, EnvelopeError, Outgoing, decode
 from schemas.topics import dlq
 
 log = get_logger(__name__)
-tracer = trace.get_tracer("gridline.consumer")
 
-Handler = Callable[[Envelope], Awaitable[None]]
-
-
-class Rejected(Exception):
-    """The handler refuses the record for good (bad data, not a bad moment): dead-letter it."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-TRANSIENT: tuple[type[BaseException], ...] = (
-    *DATABASE_OUTAGE,
-    KafkaError,
-    asyncpg.exceptions.SerializationError,
-    asyncpg.exceptions.DeadlockDetectedError,
-    asyncpg.exceptions.TooManyConnectionsError,
-)
-
-
-def _is_transient(exc: BaseException) -> bool:
-    return isinstance(exc, TRANSIENT)
+Handler = BatchHandler
+__all__ = ["TRANSIENT", "ConsumerLoop", "Handler", "Rejected", "rewind_to_committed", "where"]
 
 
 @dataclass
 class ConsumerLoop:
     consumer: AIOKafkaConsumer
     producer: AIOKafkaProducer  # for dead letters
-    handlers: dict[str, Handler]  # topic → handler
+    pool: asyncpg.Pool
+    handlers: dict[str, BatchHandler]  # topic → handler, called in this order within a batch
     service: str
+    wake: Callable[[], None] = lambda: None  # the outbox relay, after a commit that wrote records
+    chaos: Callable[[str, int], None] = lambda stage, size: None  # fault injection (runtime.chaos)
     bug_attempts: int = 3
+    max_records: int = 500
     processed: int = 0
     dead_lettered: int = 0
+    batches: int = 0
+    _failures: dict[int, int] = field(default_factory=dict)
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Partitions of a poll are handled concurrently (their database round trips overlap), records
-        within a partition strictly in order; offsets are committed once all of them are done.
-
-        A (re)start first rewinds every assigned partition to its committed offset: records fetched by
+        """A (re)start first rewinds every assigned partition to its committed offset: records fetched by
         a run that died before its commit are handled again, never skipped."""
         await rewind_to_committed(self.consumer)
         while not stop.is_set():
-            batch = await self.consumer.getmany(timeout_ms=200, max_records=500)
+            batch = await self.consumer.getmany(timeout_ms=200, max_records=self.max_records)
             if not batch:
                 continue
-            await asyncio.gather(*(self._partition(records) for records in batch.values()))
+            await self.handle([r for records in batch.values() for r in records])
             await self.consumer.commit({tp: records[-1].offset + 1 for tp, records in batch.items()})
 
-    async def _partition(self, records: list[ConsumerRecord[bytes, bytes]]) -> None:
+    async def handle(self, records: Sequence[ConsumerRecord[bytes, bytes]]) -> None:
+        """Make the records' effects durable (or dead-letter them); returns when offsets may be committed."""
+        deliveries = []
         for record in records:
-            await self._process(record)
-
-    async def _process(self, record: ConsumerRecord[bytes, bytes]) -> None:
-        try:
-            envelope = decode(record.key, record.value, record.headers)
-        except EnvelopeError as exc:
-            await self._dead_letter(record, str(exc), "envelope")
-            return
-        ctx = context_from_traceparent(envelope.traceparent, envelope.tracestate)
-        token = otel_context.attach(ctx)
-        try:
-            with tracer.start_as_current_span(
-                f"{record.topic} process", kind=trace.SpanKind.CONSUMER,
-                attributes={"messaging.system": "kafka", "messaging.destination.name": record.topic,
-                            "cloudevents.event_id": envelope.id, "cloudevents.event_type": envelope.type},
-            ):
-                await self._handle_with_retries(record, envelope)
-        finally:
-            otel_context.detach(token)
-
-    async def _handle_with_retries(self, record: ConsumerRecord[bytes, bytes], envelope: Envelope) -> None:
-        handler = self.handlers[record.topic]
-        bug_failures = 0
-        while True:
             try:
-                async for attempt in AsyncRetrying(
-                    retry=retry_if_exception(_is_transient),
-                    wait=wait_exponential(multiplier=0.2, max=10),
-                    reraise=True,
-                ):
-                    with attempt:
-                        await handler(envelope)
-                self.processed += 1
-                return
-            except (Rejected, EnvelopeError) as exc:
-                await self._dead_letter(record, getattr(exc, "reason", str(exc)), "rejected", envelope)
-                return
+                deliveries.append(Delivery(record, decode(record.key, record.value, record.headers)))
+            except EnvelopeError as exc:
+                await self._dead_letter(record, str(exc), "envelope")
+        await self._settle(deliveries)
+
+    async def _settle(self, deliveries: list[Delivery]) -> None:
+        pending = list(deliveries)
+        batch_failures = 0
+        while pending:
+            try:
+                written = await self._with_retries(pending)
+            except RecordFailed as failed:
+                await self._record_failed(failed, pending)
+                continue
             except Exception as exc:
-                bug_failures += 1
-                log.error("handler_failed", topic=record.topic, offset=record.offset, error=type(exc).__name__,
-                          where=where(exc), attempt=bug_failures, event_id=envelope.id)
-                if bug_failures >= self.bug_attempts:
-                    await self._dead_letter(record, f"{type(exc).__name__} at {where(exc)}", "handler_error",
-                                            envelope)
+                batch_failures += 1
+                log.error("batch_failed", size=len(pending), error=type(exc).__name__, where=where(exc),
+                          attempt=batch_failures)
+                if batch_failures < self.bug_attempts:
+                    await asyncio.sleep(0.2 * batch_failures)
+                elif len(pending) > 1:
+                    for one in pending:  # find the record to blame
+                        await self._settle([one])
                     return
-                await asyncio.sleep(0.2 * bug_failures)
+                else:
+                    await self._dead_letter(pending[0].record, f"{type(exc).__name__} at {where(exc)}",
+                                            "handler_error", pending[0].envelope)
+                    return
+                continue
+            self.processed += len(pending)
+            self.batches += 1
+            if written:
+                self.wake()
+            return
+
+    async def _record_failed(self, failed: RecordFailed, pending: list[Delivery]) -> None:
+        d, cause = failed.delivery, failed.__cause__
+        if isinstance(cause, (Rejected, EnvelopeError)):
+            await self._dead_letter(d.record, getattr(cause, "reason", str(cause)), "rejected", d.envelope)
+            pending.remove(d)
+            return
+        attempts = self._failures[id(d)] = self._failures.get(id(d), 0) + 1
+        failure = cause or failed
+        log.error("handler_failed", topic=d.topic, offset=d.record.offset, error=type(failure).__name__,
+                  where=where(failure), attempt=attempts, event_id=d.envelope.id)
+        if attempts >= self.bug_attempts:
+            self._failures.pop(id(d), None)
+            await self._dead_letter(d.record, f"{type(failure).__name__} at {where(failure)}", "handler_error",
+                                    d.envelope)
+            pending.remove(d)
+        else:
+            await asyncio.sleep(0.2 * attempts)
+
+    async def _with_retries(self, pending: list[Delivery]) -> int:
+        async for attempt in AsyncRetrying(
+            retry=retry_if_exception(is_transient), wait=wait_exponential(multiplier=0.2, max=10), reraise=True,
+        ):
+            with attempt:
+                return await self._transaction(pending)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _transaction(self, pending: list[Delivery]) -> int:
+        """Inbox, every topic's handler and the outbox records they return: one transaction."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            fresh = await first_seen(conn, pending)
+            outgoing: list[Outgoing] = []
+            for handler, topics in self._by_handler():
+                mine = [d for d in fresh if d.topic in topics]
+                if mine:
+                    outgoing.extend(await handler(conn, mine))
+            await enqueue(conn, outgoing)
+            self.chaos("in_transaction", len(pending))
+        self.chaos("after_db_commit", len(pending))
+        return len(outgoing)
+
+    def _by_handler(self) -> list[tuple[BatchHandler, set[str]]]:
+        """A handler bound to several topics sees all their records at once (one unit of work)."""
+        groups: dict[int, tuple[BatchHandler, set[str]]] = {}
+        for topic, handler in self.handlers.items():
+            groups.setdefault(id(handler), (handler, set()))[1].add(topic)
+        return list(groups.values())
 
     async def _dead_letter(
         self, record: ConsumerRecord[bytes, bytes], reason: str, kind: str, envelope: Envelope | None = None
@@ -140,7 +163,7 @@ class ConsumerLoop:
                                        "offset": record.offset, "service": self.service}).encode()),
             ("dlq_time", datetime.now(UTC).isoformat().encode()),
         ]
-        async for attempt in AsyncRetrying(retry=retry_if_exception(_is_transient),
+        async for attempt in AsyncRetrying(retry=retry_if_exception(is_transient),
                                            wait=wait_exponential(multiplier=0.2, max=10), reraise=True):
             with attempt:
                 fut = await self.producer.send(dlq(record.topic), value=record.value, key=record.key,

@@ -69,8 +69,10 @@ async def enqueue(conn: asyncpg.Connection, records: Sequence[Outgoing]) -> None
 
 
 class OutboxRelay:
-    def __init__(self, pool: asyncpg.Pool, producer: AIOKafkaProducer, schema: str, batch: int = 500) -> None:
+    def __init__(self, pool: asyncpg.Pool, producer: AIOKafkaProducer, schema: str, batch: int = 500,
+                 chaos: Callable[[str, int], None] = lambda stage, size: None) -> None:
         self.pool = pool
+        self.chaos = chaos
         self.producer = producer
         self.batch = batch
         self.lock_id = int.from_bytes(hashlib.sha256(f"outbox:{schema}".encode()).digest()[:8], "big", signed=True)
@@ -113,6 +115,7 @@ class OutboxRelay:
             )
         for fut in futures:
             await fut
+        self.chaos("after_publish", len(rows))
         await self.pool.execute("UPDATE outbox SET sent_at = now() WHERE id = ANY($1::bigint[])",
                                 [r["id"] for r in rows])
         self.published += len(rows)

@@ -9,6 +9,7 @@ from pathlib import Path
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from runtime import chaos
 from runtime.consumer import ConsumerLoop, Handler
 from runtime.db import create_pool, migrate
 from runtime.kafka import make_consumer, make_producer
@@ -36,15 +37,17 @@ class Plumbing:
         pool = await create_pool(settings.database_url, schema, max_size=pool_size)
         producer = make_producer(settings.kafka_bootstrap, client_id=f"gridline-{service}")
         await producer.start()
-        return cls(service, settings, pool, producer, OutboxRelay(pool, producer, schema))
+        relay = OutboxRelay(pool, producer, schema, chaos=chaos.from_env())
+        return cls(service, settings, pool, producer, relay)
 
     async def consume(self, handlers: dict[str, Handler], *, group_id: str) -> None:
-        """Join the group and start the consumer loop and the outbox relay."""
+        """Join the group and start the consumer loop (one transaction per poll batch) and the outbox relay."""
         client_id = f"gridline-{self.service}"
         self.consumer = make_consumer(self.settings.kafka_bootstrap, *handlers, group_id=group_id,
                                       client_id=client_id)
         await start_consumer(self.consumer)
-        self.consumer_loop = ConsumerLoop(self.consumer, self.producer, handlers, self.service)
+        self.consumer_loop = ConsumerLoop(self.consumer, self.producer, self.pool, handlers, self.service,
+                                          wake=self.relay.kick.set, chaos=chaos.from_env())
         self.loops.start("consumer", self.consumer_loop.run)
         self.loops.start("outbox", self.relay.run)
 

@@ -7,6 +7,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from runtime.batch import per_record
 from runtime.consumer import Handler
 from runtime.plumbing import PlumbedService, Plumbing
 from schemas.topics import CASE_EVENTS, SLA_EVENTS
@@ -35,8 +36,8 @@ class Console(PlumbedService):
 
 
 def handlers(ctx: ConsoleContext) -> dict[str, Handler]:
-    return {CASE_EVENTS: partial(handle_case_event, ctx, topic=CASE_EVENTS),
-            SLA_EVENTS: partial(handle_sla_event, ctx, topic=SLA_EVENTS)}
+    return {CASE_EVENTS: per_record(partial(handle_case_event, ctx)),
+            SLA_EVENTS: per_record(partial(handle_sla_event, ctx))}
 
 
 async def bootstrap(settings: ConsoleSettings) -> Console:

@@ -12,10 +12,10 @@ from runtime.consumer import Handler
 from runtime.plumbing import PlumbedService, Plumbing
 from schemas.topics import INTAKE_ACTIONS, INTAKE_GRID, INTAKE_HOTLINE, INTAKE_WECHAT, SLA_EVENTS
 from services.router.domain.duplicates import DuplicatePolicy
-from services.router.handlers.actions import handle_action
+from services.router.handlers.actions import handle_actions
 from services.router.handlers.context import RouterContext, TablesHolder
-from services.router.handlers.escalations import handle_sla_event
-from services.router.handlers.incidents import handle_incident
+from services.router.handlers.escalations import handle_sla_events
+from services.router.handlers.incidents import handle_incidents
 from services.router.settings import RouterSettings
 from services.router.tables import load_gazetteer, load_tables, watch
 
@@ -29,15 +29,14 @@ class Router(PlumbedService):
 
 
 def handlers(ctx: RouterContext) -> dict[str, Handler]:
-    def bind(fn: Callable[..., object], topic: str) -> Handler:
-        return partial(fn, ctx, topic=topic)  # type: ignore[return-value]
-
+    """Batch handlers by topic, in the order a poll's records are applied (new cases before actions)."""
+    incidents = partial(handle_incidents, ctx)
     return {
-        INTAKE_HOTLINE: bind(handle_incident, INTAKE_HOTLINE),
-        INTAKE_GRID: bind(handle_incident, INTAKE_GRID),
-        INTAKE_WECHAT: bind(handle_incident, INTAKE_WECHAT),
-        INTAKE_ACTIONS: bind(handle_action, INTAKE_ACTIONS),
-        SLA_EVENTS: bind(handle_sla_event, SLA_EVENTS),
+        INTAKE_HOTLINE: incidents,
+        INTAKE_GRID: incidents,
+        INTAKE_WECHAT: incidents,
+        INTAKE_ACTIONS: partial(handle_actions, ctx),
+        SLA_EVENTS: partial(handle_sla_events, ctx),
     }
 
 
@@ -46,7 +45,7 @@ async def bootstrap(settings: RouterSettings, clock: Callable[[], datetime] | No
     tables = TablesHolder(load_tables(settings, load_gazetteer(settings.city_dir)))
     plumbing = await Plumbing.open("router", settings, schema=settings.schema_name, sql=SQL)
     ctx = RouterContext(
-        pool=plumbing.pool, tables=tables, relay=plumbing.relay, clock=clock or (lambda: datetime.now(UTC)),
+        pool=plumbing.pool, tables=tables, clock=clock or (lambda: datetime.now(UTC)),
         duplicates=DuplicatePolicy(settings.duplicate_radius_m, timedelta(hours=settings.duplicate_window_hours)),
     )
     await plumbing.consume(handlers(ctx), group_id=settings.group_id)

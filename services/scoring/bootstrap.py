@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import partial
 from pathlib import Path
 
+from runtime.batch import per_record
 from runtime.consumer import Handler
 from runtime.plumbing import PlumbedService, Plumbing
 from schemas.topics import CASE_EVENTS, SLA_EVENTS
@@ -27,10 +27,10 @@ class Scoring(PlumbedService):
     publisher: Publisher
 
 
-def handlers(ctx: ScoringContext) -> dict[str, Handler]:
+def handlers() -> dict[str, Handler]:
     return {
-        CASE_EVENTS: partial(handle_case_event, ctx, topic=CASE_EVENTS),
-        SLA_EVENTS: partial(handle_sla_event, ctx, topic=SLA_EVENTS),
+        CASE_EVENTS: per_record(handle_case_event),
+        SLA_EVENTS: per_record(handle_sla_event),
     }
 
 
@@ -42,6 +42,6 @@ async def bootstrap(settings: ScoringSettings, clock: Callable[[], datetime] | N
     ctx = ScoringContext(pool=plumbing.pool, rulers=rulers)
     publisher = Publisher(plumbing.pool, rulers, plumbing.relay, now, settings.publish_interval_seconds)
     await publisher.mark_ruler_changes()
-    await plumbing.consume(handlers(ctx), group_id=settings.group_id)
+    await plumbing.consume(handlers(), group_id=settings.group_id)
     plumbing.loops.start("publisher", publisher.run)
     return Scoring(plumbing=plumbing, settings=settings, context=ctx, publisher=publisher)

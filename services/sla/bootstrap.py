@@ -13,7 +13,7 @@ from runtime.plumbing import PlumbedService, Plumbing
 from schemas.topics import CASE_EVENTS
 from services.sla.adapters.calendar_files import load_calendar
 from services.sla.domain.deadlines import Rules
-from services.sla.handlers.case_events import handle_case_event
+from services.sla.handlers.case_events import handle_case_events
 from services.sla.handlers.context import SlaContext
 from services.sla.handlers.timers import fire_due, recompute_provisional, run_timer
 from services.sla.settings import SlaSettings
@@ -32,7 +32,7 @@ class Sla(PlumbedService):
 
 
 def handlers(ctx: SlaContext) -> dict[str, Handler]:
-    return {CASE_EVENTS: partial(handle_case_event, ctx, topic=CASE_EVENTS)}
+    return {CASE_EVENTS: partial(handle_case_events, ctx)}
 
 
 async def bootstrap(settings: SlaSettings, clock: Callable[[], datetime] | None = None) -> Sla:

@@ -1,6 +1,8 @@
-"""kill -9 the router at random moments while it routes a stream of incidents; after restarts the
-whole case.events.v1 log is a consistent ledger: every incident has exactly one case, no transition is
-lost or doubled, per-case sequence numbers are gapless.
+"""kill -9 the router at random moments while it routes a stream of incidents, then make it kill itself
+in the middle of its poll batches (inside the batch's open transaction, after the transaction committed
+but before the offsets did, after the outbox relay published but before it marked the rows sent); after
+restarts the whole case.events.v1 log is a consistent ledger: every incident has exactly one case, no
+transition is lost or doubled, per-case sequence numbers are gapless.
 
 This test owns a separate stack (profile `chaos`) so that its killing cannot disturb other tests."""
 
@@ -35,6 +37,7 @@ pytestmark = pytest.mark.integration
 INCIDENTS = 400
 ROUTER_PORT = 18002 + int(os.environ.get("GRIDLINE_PORT_OFFSET", "0"))  # side-by-side checkouts
 KILLS = 5
+SELF_KILL_STAGES = ("in_transaction", "after_db_commit", "after_publish")  # runtime.chaos
 
 
 @pytest.fixture(scope="module")
@@ -64,6 +67,7 @@ async def test_router_survives_kill_9_without_losing_or_doubling_a_case_or_trans
     rng = random.Random(4242)
     records = _incidents(rng.randrange(10_000))
     resent = rng.sample(records, INCIDENTS // 10)  # at-least-once upstream: some arrive twice
+    burst = _incidents(rng.randrange(10_000, 20_000))  # one burst: the router polls it in large batches
     services = ServiceSet(env={**chaos_stack.env(), "ROUTER_CITY_DIR": str(city_dir), "LOG_LEVEL": "WARNING"},
                           logs=tmp_path / "logs")
     producer = make_producer(chaos_stack.bootstrap, client_id="chaos-intake")
@@ -79,6 +83,15 @@ async def test_router_survives_kill_9_without_losing_or_doubling_a_case_or_trans
             await asyncio.to_thread(services.wait_ready, {"router": ROUTER_PORT})
         await feeder
         await _until_all_routed(chaos_stack.database_url, INCIDENTS)
+        services.kill("router", signal.SIGKILL)
+        await publish(producer, [*burst, *rng.sample(burst, INCIDENTS // 10)])
+        for stage in SELF_KILL_STAGES:  # the first batch (of at least two records) reaching `stage` dies
+            services.env.update(GRIDLINE_CHAOS_KILL=stage, GRIDLINE_CHAOS_KILL_P="1")
+            services.start({"router": ROUTER_PORT})
+            assert await asyncio.to_thread(services.procs["router"].wait, 180) == -signal.SIGKILL, stage
+        del services.env["GRIDLINE_CHAOS_KILL"]
+        services.start({"router": ROUTER_PORT})
+        await _until_all_routed(chaos_stack.database_url, 2 * INCIDENTS)
     finally:
         services.stop()
         await producer.stop()
@@ -89,7 +102,9 @@ async def test_router_survives_kill_9_without_losing_or_doubling_a_case_or_trans
     for ce_id, ev in by_id.items():
         first = per_case[ev["case_id"]].setdefault(ev["seq"], ce_id)
         assert first == ce_id, f"two different events for {ev['case_id']}#{ev['seq']}"
-    expected = {f"C-{json.loads(r.value)['incident_id']}" for r in records}
+    log = (tmp_path / "logs" / "router.log").read_text()
+    assert all(f'"stage": "{stage}"' in log for stage in SELF_KILL_STAGES)  # runtime.chaos logged each kill
+    expected = {f"C-{json.loads(r.value)['incident_id']}" for r in [*records, *burst]}
     assert set(per_case) == expected  # none lost, none invented
     for case_id, seqs in per_case.items():
         assert sorted(seqs) == list(range(1, len(seqs) + 1)), f"gap in {case_id}"
@@ -97,7 +112,7 @@ async def test_router_survives_kill_9_without_losing_or_doubling_a_case_or_trans
     assert set(created.values()) == {1}
     conn = await asyncpg.connect(chaos_stack.database_url)
     try:
-        assert await conn.fetchval("SELECT count(*) FROM router.cases") == INCIDENTS
+        assert await conn.fetchval("SELECT count(*) FROM router.cases") == 2 * INCIDENTS
         assert await conn.fetchval("SELECT count(*) FROM router.outbox WHERE sent_at IS NULL") == 0
     finally:
         await conn.close()

@@ -16,13 +16,6 @@ _CASE_COLUMNS = [f.name for f in fields(CaseRow)]
 _CLOCK_COLUMNS = [f.name for f in fields(Clock)]
 
 
-async def first_time(conn: asyncpg.Connection, event_id: str, topic: str) -> bool:
-    row = await conn.fetchval(
-        "INSERT INTO inbox (event_id, topic) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1", event_id, topic
-    )
-    return row is not None
-
-
 async def case_row(conn: asyncpg.Connection, case_id: str) -> CaseRow | None:
     row = await conn.fetchrow(f"SELECT {', '.join(_CASE_COLUMNS)} FROM cases WHERE case_id = $1 FOR UPDATE", case_id)
     return CaseRow(**dict(row)) if row else None

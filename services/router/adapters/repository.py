@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -23,18 +24,6 @@ _COLUMNS = (
 _PLACEHOLDERS = ", ".join(f"${i}" for i in range(1, 36))
 
 
-async def first_time(conn: asyncpg.Connection, event_id: str, topic: str) -> bool:
-    """Inbox: True the first time an event id is seen (in this transaction's commit)."""
-    row = await conn.fetchval(
-        "INSERT INTO inbox (event_id, topic) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1", event_id, topic
-    )
-    return row is not None
-
-
-async def case_exists_for_incident(conn: asyncpg.Connection, incident_id: str) -> bool:
-    return bool(await conn.fetchval("SELECT 1 FROM cases WHERE incident_id = $1", incident_id))
-
-
 async def load(conn: asyncpg.Connection, case_id: str, *, lock: bool = True) -> Case | None:
     row = await conn.fetchrow(
         f"SELECT {_COLUMNS} FROM cases WHERE case_id = $1" + (" FOR UPDATE" if lock else ""), case_id
@@ -42,10 +31,29 @@ async def load(conn: asyncpg.Connection, case_id: str, *, lock: bool = True) -> 
     return _case(row) if row else None
 
 
-async def save(conn: asyncpg.Connection, case: Case, events: list[CaseEvent]) -> None:
-    """Upsert the record and append its new timeline entries."""
+_UPSERT = (
+    f"INSERT INTO cases ({_COLUMNS}) VALUES ({_PLACEHOLDERS}) ON CONFLICT (case_id) DO UPDATE SET "
+    + ", ".join(f"{c.strip()} = EXCLUDED.{c.strip()}" for c in _COLUMNS.split(",")[2:])
+)
+_OPEN = "closed_at IS NULL AND state NOT IN ('merged', 'rejected', 'closed')"
+
+
+async def save_many(conn: asyncpg.Connection, cases: Sequence[Case], events: Sequence[CaseEvent]) -> None:
+    """Upsert the records and append the timeline entries of a whole batch (two round trips)."""
+    if cases:
+        await conn.executemany(_UPSERT, [_values(c) for c in cases])
+    if events:
+        await conn.executemany(
+            "INSERT INTO case_events (case_id, seq, event_id, kind, state, at, actor, reason, body) "
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb)",
+            [(e.case_id, e.seq, e.event_id, e.kind.value, e.state.value, e.at, e.actor, e.reason,
+              e.model_dump_json()) for e in events],
+        )
+
+
+def _values(case: Case) -> tuple[object, ...]:
     a = case.assignment
-    values = (
+    return (
         case.case_id, case.incident_id, case.channel.value, case.state.value, case.seq,
         a.item_code if a else None, a.item_name if a else None, case.list_version,
         a.owner if a else None, a.owner_unit if a else None, a.level.value if a else None,
@@ -60,38 +68,55 @@ async def save(conn: asyncpg.Connection, case: Case, events: list[CaseEvent]) ->
         case.opened_at, case.updated_at, case.closed_at, case.model_version,
         json.dumps(list(a.assisting) if a else []),
     )
-    updates = ", ".join(f"{c.strip()} = EXCLUDED.{c.strip()}" for c in _COLUMNS.split(",")[2:])
-    await conn.execute(
-        f"INSERT INTO cases ({_COLUMNS}) VALUES ({_PLACEHOLDERS}) ON CONFLICT (case_id) DO UPDATE SET {updates}",
-        *values,
-    )
-    await conn.executemany(
-        "INSERT INTO case_events (case_id, seq, event_id, kind, state, at, actor, reason, body) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb)",
-        [(e.case_id, e.seq, e.event_id, e.kind.value, e.state.value, e.at, e.actor, e.reason,
-          e.model_dump_json()) for e in events],
-    )
 
 
-async def lock_item(conn: asyncpg.Connection, item_code: str) -> None:
-    """Serialise duplicate detection per item until the transaction ends."""
-    await conn.execute("SELECT pg_advisory_xact_lock(hashtext('router.item:' || $1))", item_code)
-
-
-async def open_cases_for_item(conn: asyncpg.Connection, item_code: str, since: datetime) -> list[Case]:
+async def load_many(conn: asyncpg.Connection, case_ids: Sequence[str]) -> dict[str, Case]:
+    """The batch's cases, locked in id order (two instances never lock them in opposite orders)."""
     rows = await conn.fetch(
-        f"SELECT {_COLUMNS} FROM cases WHERE item_code = $1 AND closed_at IS NULL AND opened_at >= $2 "
-        "AND state NOT IN ('merged', 'rejected', 'closed') ORDER BY opened_at LIMIT 200",
-        item_code, since,
+        f"SELECT {_COLUMNS} FROM cases WHERE case_id = ANY($1::text[]) ORDER BY case_id FOR UPDATE",
+        sorted(set(case_ids)),
     )
-    return [_case(r) for r in rows]
+    return {r["case_id"]: _case(r) for r in rows}
 
 
-async def record_merge(conn: asyncpg.Connection, incident_id: str, case_id: str, at: datetime) -> None:
-    await conn.execute(
-        "INSERT INTO merged_incidents (incident_id, case_id, at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-        incident_id, case_id, at,
+async def incidents_with_cases(conn: asyncpg.Connection, incident_ids: Sequence[str]) -> set[str]:
+    rows = await conn.fetch("SELECT incident_id FROM cases WHERE incident_id = ANY($1::text[])",
+                            list(set(incident_ids)))
+    return {r["incident_id"] for r in rows}
+
+
+async def lock_items(conn: asyncpg.Connection, item_codes: Sequence[str]) -> None:
+    """Serialise duplicate detection per item until the transaction ends (in code order: no deadlock)."""
+    if item_codes:
+        await conn.execute(
+            "SELECT pg_advisory_xact_lock(hashtext('router.item:' || c)) FROM unnest($1::text[]) c ORDER BY c",
+            sorted(set(item_codes)),
+        )
+
+
+async def open_cases_for_items(
+    conn: asyncpg.Connection, item_codes: Sequence[str], since: datetime, per_item: int = 200
+) -> dict[str, list[Case]]:
+    """Per item, its oldest open cases opened since `since` (the duplicate window)."""
+    rows = await conn.fetch(
+        f"SELECT {_COLUMNS} FROM unnest($1::text[]) AS i(code) CROSS JOIN LATERAL ("
+        f"SELECT {_COLUMNS} FROM cases WHERE item_code = i.code AND {_OPEN} AND opened_at >= $2 "
+        "ORDER BY opened_at LIMIT $3) c",
+        sorted(set(item_codes)), since, per_item,
     )
+    found: dict[str, list[Case]] = {code: [] for code in item_codes}
+    for r in rows:
+        found[r["item_code"]].append(_case(r))
+    return found
+
+
+async def record_merges(conn: asyncpg.Connection, merges: Sequence[tuple[str, str, datetime]]) -> None:
+    """(incident id, case id it joined, when) for each repeat report of a batch."""
+    if merges:
+        await conn.executemany(
+            "INSERT INTO merged_incidents (incident_id, case_id, at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+            merges,
+        )
 
 
 async def search(

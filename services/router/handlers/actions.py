@@ -2,45 +2,58 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
-from runtime.consumer import Rejected
+import asyncpg
+
+from runtime.batch import Delivery, Rejected, each
 from schemas.action import ActionKind, ActionTaken
 from schemas.case import Assignment, CaseEvent, CaseEventKind, CaseState
 from schemas.cloudevents import Envelope, Outgoing
 from schemas.topics import INTAKE_ACTIONS, dlq
-from services.router.adapters import repository as repo
 from services.router.domain.case import Case
 from services.router.domain.centre import CentreDispatch, centre_dispatch
 from services.router.domain.lifecycle import Outcome, Refusal, Returned, apply, rule_returns
-from services.router.handlers.context import RouterContext, publish_later
+from services.router.handlers.context import RouterContext
+from services.router.handlers.work import CaseWork
 
 
-async def handle_action(ctx: RouterContext, envelope: Envelope, topic: str) -> None:
-    action = envelope.payload(ActionTaken)
-    async with ctx.pool.acquire() as conn, conn.transaction():
-        if not await repo.first_time(conn, envelope.id, topic):
-            return
-        case = await repo.load(conn, action.case_id)
-        if case is None:
-            raise Rejected(f"unknown case {action.case_id}")
-        now = ctx.clock()
-        result = apply(case.view(), action)
-        decided = None
-        if isinstance(result, Outcome) and result.dispatch_to:
-            found = centre_dispatch(result.dispatch_to, case.assignment, ctx.tables.current)
-            result, decided = (Refusal(found), None) if isinstance(found, str) else (result, found)
-        if isinstance(result, Refusal):
-            refused = case.record(CaseEventKind.ACTION_REFUSED, case.state, at=now, actor=action.actor,
-                                  reason=f"{action.kind.value} refused: {result.reason}")
-            await repo.save(conn, case, [refused])
-            await publish_later(conn, [refused], [_dead_letter(envelope, result.reason)])
-        else:
-            returns = await repo.unruled_returns(conn, case.case_id) if action.kind is ActionKind.ARBITRATE else []
-            events = _record(ctx, case, action, result, now, decided, returns)
-            await repo.save(conn, case, events)
-            await publish_later(conn, events)
-    ctx.kick()
+async def handle_actions(
+    ctx: RouterContext, conn: asyncpg.Connection, deliveries: Sequence[Delivery]
+) -> list[Outgoing]:
+    """A poll's new actions: their cases loaded (locked) in one query, each action judged in order."""
+    actions = dict(zip(deliveries, await each(deliveries, _parse), strict=True))
+    work = CaseWork(conn)
+    await work.preload([a.case_id for a in actions.values()])
+    await each(deliveries, lambda d: handle_action(ctx, work, d.envelope, actions[d]))
+    return await work.flush()
+
+
+async def _parse(delivery: Delivery) -> ActionTaken:
+    return delivery.envelope.payload(ActionTaken)
+
+
+async def handle_action(ctx: RouterContext, work: CaseWork, envelope: Envelope, action: ActionTaken) -> None:
+    case = await work.load(action.case_id)
+    if case is None:
+        raise Rejected(f"unknown case {action.case_id}")
+    now = ctx.clock()
+    result = apply(case.view(), action)
+    decided = None
+    if isinstance(result, Outcome) and result.dispatch_to:
+        found = centre_dispatch(result.dispatch_to, case.assignment, ctx.tables.current)
+        result, decided = (Refusal(found), None) if isinstance(found, str) else (result, found)
+    if isinstance(result, Refusal):
+        refused = case.record(CaseEventKind.ACTION_REFUSED, case.state, at=now, actor=action.actor,
+                              reason=f"{action.kind.value} refused: {result.reason}")
+        work.save(case, [refused])
+        work.publish([refused], [_dead_letter(envelope, result.reason)])
+    else:
+        returns = await work.unruled_returns(case.case_id) if action.kind is ActionKind.ARBITRATE else []
+        events = _record(ctx, case, action, result, now, decided, returns)
+        work.save(case, events)
+        work.publish(events)
 
 
 def _record(ctx: RouterContext, case: Case, action: ActionTaken, result: Outcome, now: datetime,

@@ -8,7 +8,6 @@ from datetime import datetime
 
 import asyncpg
 
-from runtime.outbox import OutboxRelay, enqueue
 from runtime.outbox import case_records as outbox_records
 from schemas.case import CaseEvent
 from schemas.cloudevents import Outgoing
@@ -30,18 +29,10 @@ class TablesHolder:
 class RouterContext:
     pool: asyncpg.Pool
     tables: TablesHolder
-    relay: OutboxRelay | None
     clock: Callable[[], datetime]
     duplicates: DuplicatePolicy
-
-    def kick(self) -> None:
-        if self.relay is not None:
-            self.relay.kick.set()
 
 
 def case_records(events: Sequence[CaseEvent]) -> list[Outgoing]:
     return outbox_records(CASE_EVENTS, events, type_of=case_type, source=SOURCE)
 
-
-async def publish_later(conn: asyncpg.Connection, events: Sequence[CaseEvent], extra: Sequence[Outgoing] = ()) -> None:
-    await enqueue(conn, [*case_records(events), *extra])

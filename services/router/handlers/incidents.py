@@ -2,47 +2,62 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 import asyncpg
 
+from runtime.batch import Delivery, each
 from schemas.case import AnswerRef, CaseEvent, CaseEventKind, CaseState, ReporterRef
-from schemas.cloudevents import Envelope
+from schemas.cloudevents import Envelope, Outgoing
 from schemas.common import Urgency
 from schemas.incident import IncidentReported
-from services.router.adapters import repository as repo
 from services.router.domain.case import Case, case_id_for
-from services.router.domain.decide import Routing, route
+from services.router.domain.decide import Routing, RoutingTables, route
 from services.router.domain.duplicates import find_duplicate
-from services.router.handlers.context import RouterContext, publish_later
+from services.router.handlers.context import RouterContext
+from services.router.handlers.work import CaseWork
 
 
-async def handle_incident(ctx: RouterContext, envelope: Envelope, topic: str) -> None:
+async def handle_incidents(
+    ctx: RouterContext, conn: asyncpg.Connection, deliveries: Sequence[Delivery]
+) -> list[Outgoing]:
+    """A poll's new incidents: decided (pure, CPU-only) first, then the batch's reads in three queries,
+    then each incident in order against the batch's state, then one write of everything."""
+    tables = ctx.tables.current
+    decided = dict(zip(deliveries, await each(deliveries, lambda d: _decide(d.envelope, tables)), strict=True))
+    work = CaseWork(conn)
+    items = [r.item.code for _, r in decided.values() if r.item is not None and r.outcome == "dispatch"]
+    await work.preload_incidents([i.incident_id for i, _ in decided.values()], items,
+                                 ctx.clock() - ctx.duplicates.window)
+    await each(deliveries, lambda d: handle_incident(ctx, work, *decided[d]))
+    return await work.flush()
+
+
+async def _decide(envelope: Envelope, tables: RoutingTables) -> tuple[IncidentReported, Routing]:
     incident = envelope.payload(IncidentReported)
-    routing = route(incident, ctx.tables.current)  # pure and CPU-only: outside the transaction
-    async with ctx.pool.acquire() as conn, conn.transaction():
-        if not await repo.first_time(conn, envelope.id, topic):
+    return incident, route(incident, tables)
+
+
+async def handle_incident(ctx: RouterContext, work: CaseWork, incident: IncidentReported, routing: Routing) -> None:
+    """One incident → a case, dispatched, queued or merged into an open case of the same item nearby."""
+    if work.has_case_for(incident.incident_id):
+        return  # the same incident re-published under another ce_id
+    now = ctx.clock()
+    case = _new_case(incident, routing)
+    reporter = ReporterRef(kind=incident.reporter.kind, id=incident.reporter.id)
+    events = [case.record(CaseEventKind.CREATED, CaseState.REPORTED, at=incident.received_at, actor="router",
+                          explanation=routing.explanation, reporter=reporter)]
+    if routing.item is not None and routing.outcome == "dispatch":
+        nearby = work.open_cases_for_item(routing.item.code, now - ctx.duplicates.window)
+        found = find_duplicate(routing, nearby, ctx.duplicates)
+        if found is not None:
+            target, distance = found
+            await _merge(work, case, target, distance, events)
             return
-        if await repo.case_exists_for_incident(conn, incident.incident_id):
-            return  # the same incident re-published under another ce_id
-        now = ctx.clock()
-        case = _new_case(incident, routing)
-        reporter = ReporterRef(kind=incident.reporter.kind, id=incident.reporter.id)
-        events = [case.record(CaseEventKind.CREATED, CaseState.REPORTED, at=incident.received_at, actor="router",
-                              explanation=routing.explanation, reporter=reporter)]
-        if routing.item is not None and routing.outcome == "dispatch":
-            await repo.lock_item(conn, routing.item.code)  # concurrent same-item incidents see each other
-            nearby = await repo.open_cases_for_item(conn, routing.item.code, now - ctx.duplicates.window)
-            found = find_duplicate(routing, nearby, ctx.duplicates)
-            if found is not None:
-                target, distance = found
-                await _merge(conn, case, target, distance, events)
-                ctx.kick()
-                return
-        events.extend(_first_moves(case, routing, incident, now))
-        await repo.save(conn, case, events)
-        await publish_later(conn, events)
-    ctx.kick()
+    events.extend(_first_moves(case, routing, incident, now))
+    work.save(case, events)
+    work.publish(events)
 
 
 def _new_case(incident: IncidentReported, routing: Routing) -> Case:
@@ -105,11 +120,9 @@ def _first_moves(case: Case, routing: Routing, incident: IncidentReported, at: d
     ]
 
 
-async def _merge(
-    conn: asyncpg.Connection, case: Case, target: Case, distance: float, events: list[CaseEvent]
-) -> None:
+async def _merge(work: CaseWork, case: Case, target: Case, distance: float, events: list[CaseEvent]) -> None:
     """The duplicate gets its own (closed) record pointing at the open case; its reporter joins that case."""
-    locked = await repo.load(conn, target.case_id)
+    locked = await work.load(target.case_id)
     assert locked is not None
     reason = f"重复件: same item {target.assignment.item_code if target.assignment else ''} {distance:.0f} m away"
     events.append(case.record(CaseEventKind.MERGED, CaseState.MERGED, at=case.opened_at, actor="router",
@@ -119,7 +132,7 @@ async def _merge(
     repeat = locked.record(CaseEventKind.REPEAT_REPORTED, locked.state, at=case.opened_at, actor="router",
                            reason=f"repeat report {case.incident_id} ({distance:.0f} m)",
                            reporter=events[0].reporter)
-    await repo.save(conn, case, events)
-    await repo.save(conn, locked, [repeat])
-    await repo.record_merge(conn, case.incident_id, locked.case_id, case.opened_at)
-    await publish_later(conn, [*events, repeat])
+    work.save(case, events)
+    work.save(locked, [repeat])
+    work.merged(case.incident_id, locked.case_id, case.opened_at)
+    work.publish([*events, repeat])

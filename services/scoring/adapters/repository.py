@@ -42,14 +42,6 @@ _ENTITY_SOURCE: dict[EntityType, _Source] = {
 }
 
 
-async def first_time(conn: asyncpg.Connection, event_id: str, topic: str) -> bool:
-    """Inbox: True the first time an event id is seen (in this transaction's commit)."""
-    row = await conn.fetchval(
-        "INSERT INTO inbox (event_id, topic) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1", event_id, topic
-    )
-    return row is not None
-
-
 async def load_case(conn: asyncpg.Connection, case_id: str, *, lock: bool = True) -> CaseContext | None:
     row = await conn.fetchrow("SELECT * FROM cases WHERE case_id = $1" + (" FOR UPDATE" if lock else ""), case_id)
     if row is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,22 +21,17 @@ _NCOLS = len(_COLS.split(","))
 _OPEN = "('running', 'paused', 'overdue')"
 
 
-async def first_time(conn: asyncpg.Connection, event_id: str, topic: str) -> bool:
-    """Inbox: True the first time an event id is seen (in this transaction's commit)."""
-    row = await conn.fetchval(
-        "INSERT INTO inbox (event_id, topic) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1", event_id, topic
-    )
-    return row is not None
-
-
-async def load_case(conn: asyncpg.Connection, case_id: str) -> CaseClocks:
-    """The case's clocks, locked for this transaction (created on first sight)."""
-    await conn.execute("INSERT INTO sla_cases (case_id) VALUES ($1) ON CONFLICT DO NOTHING", case_id)
-    row = await conn.fetchrow(
-        "SELECT last_seq, escalations, next_gen, suspended, extension_pending FROM sla_cases WHERE case_id = $1 "
-        "FOR UPDATE", case_id)
-    open_row = await conn.fetchrow(f"SELECT {_COLS} FROM deadlines WHERE case_id = $1 AND state IN {_OPEN}", case_id)
-    return _clocks(case_id, row, _deadline(open_row) if open_row else None)
+async def load_cases(conn: asyncpg.Connection, case_ids: Sequence[str]) -> dict[str, CaseClocks]:
+    """A batch's cases with their open stage, locked in id order (created on first sight): three queries."""
+    ids = sorted(set(case_ids))
+    await conn.execute("INSERT INTO sla_cases (case_id) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING", ids)
+    rows = await conn.fetch(
+        "SELECT case_id, last_seq, escalations, next_gen, suspended, extension_pending FROM sla_cases "
+        "WHERE case_id = ANY($1::text[]) ORDER BY case_id FOR UPDATE", ids)
+    open_rows = await conn.fetch(
+        f"SELECT {_COLS} FROM deadlines WHERE case_id = ANY($1::text[]) AND state IN {_OPEN}", ids)
+    open_by_case = {r["case_id"]: _deadline(r) for r in open_rows}
+    return {r["case_id"]: _clocks(r["case_id"], r, open_by_case.get(r["case_id"])) for r in rows}
 
 
 def _clocks(case_id: str, row: Any, open_deadline: Deadline | None) -> CaseClocks:
@@ -45,27 +41,37 @@ def _clocks(case_id: str, row: Any, open_deadline: Deadline | None) -> CaseClock
 
 
 async def save_case(conn: asyncpg.Connection, case: CaseClocks, touched: list[Deadline]) -> None:
-    await conn.execute(
-        "UPDATE sla_cases SET last_seq = $2, escalations = $3, next_gen = $4, suspended = $5, extension_pending = $6, "
-        "updated_at = now() WHERE case_id = $1",
-        case.case_id, case.last_seq, case.escalations, case.next_gen, case.suspended, case.extension_pending,
-    )
+    await save_cases(conn, [case], touched)
+
+
+async def save_cases(conn: asyncpg.Connection, cases: Sequence[CaseClocks], touched: Sequence[Deadline]) -> None:
+    """Write a batch's cases and the last version of each stage it touched (two round trips)."""
+    if cases:
+        await conn.executemany(
+            "UPDATE sla_cases SET last_seq = $2, escalations = $3, next_gen = $4, suspended = $5, "
+            "extension_pending = $6, updated_at = now() WHERE case_id = $1",
+            [(c.case_id, c.last_seq, c.escalations, c.next_gen, c.suspended, c.extension_pending) for c in cases])
+    latest = {(d.case_id, d.gen): d for d in touched}
     # closing rows first keeps the one-open-stage index true at every statement
-    for d in sorted(touched, key=lambda d: d.is_open):
-        await save_deadline(conn, d)
+    rows = sorted(latest.values(), key=lambda d: d.is_open)
+    if rows:
+        await conn.executemany(_UPSERT_DEADLINE, [_deadline_values(d) for d in rows])
 
 
-async def save_deadline(conn: asyncpg.Connection, d: Deadline) -> None:
-    values = (d.case_id, d.gen, d.rev, d.stage.value, d.state.value, d.limit, d.working, d.started_at,
-              d.allowed.total_seconds(), d.due_at, d.warn_at, d.warned,
-              d.remaining.total_seconds() if d.remaining is not None else None, d.owner, d.owner_unit,
-              d.level.value if d.level else None, d.street_id, json.dumps([s.value for s in d.ladder]), d.ended_at,
-              d.warnings, d.breached, d.rung, d.provisional, d.community_id, d.run_from,
-              d.run_for.total_seconds() if d.run_for is not None else None)
-    updates = ", ".join(f"{c.strip()} = EXCLUDED.{c.strip()}" for c in _COLS.split(",")[2:])
-    await conn.execute(
-        f"INSERT INTO deadlines ({_COLS}) VALUES ({', '.join(f'${i}' for i in range(1, _NCOLS + 1))}) "
-        f"ON CONFLICT (case_id, gen) DO UPDATE SET {updates}", *values)
+_UPSERT_DEADLINE = (
+    f"INSERT INTO deadlines ({_COLS}) VALUES ({', '.join(f'${i}' for i in range(1, _NCOLS + 1))}) "
+    "ON CONFLICT (case_id, gen) DO UPDATE SET " + ", ".join(f"{c.strip()} = EXCLUDED.{c.strip()}"
+                                                           for c in _COLS.split(",")[2:])
+)
+
+
+def _deadline_values(d: Deadline) -> tuple[object, ...]:
+    return (d.case_id, d.gen, d.rev, d.stage.value, d.state.value, d.limit, d.working, d.started_at,
+            d.allowed.total_seconds(), d.due_at, d.warn_at, d.warned,
+            d.remaining.total_seconds() if d.remaining is not None else None, d.owner, d.owner_unit,
+            d.level.value if d.level else None, d.street_id, json.dumps([s.value for s in d.ladder]), d.ended_at,
+            d.warnings, d.breached, d.rung, d.provisional, d.community_id, d.run_from,
+            d.run_for.total_seconds() if d.run_for is not None else None)
 
 
 async def due(conn: asyncpg.Connection, now: datetime, limit: int) -> list[tuple[CaseClocks, Deadline]]:

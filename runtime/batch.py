@@ -1,0 +1,130 @@
+"""The batch seam (STYLE.md §23): a handler takes the new deliveries of one poll and returns the effects
+of the batch (outbox records); the consumer loop runs it inside one transaction together with the
+inbox, so a poll costs a handful of round trips instead of several per record.
+
+Per-record domain code stays per record: `each` runs it for every delivery in order, under that
+record's trace context (so the events it causes carry it), and tags a failure with the delivery that
+caused it, so the loop can dead-letter that record alone and redo the rest of the batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+import asyncpg
+from aiokafka import ConsumerRecord
+from aiokafka.errors import KafkaError
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+
+from runtime.db import DATABASE_OUTAGE
+from runtime.telemetry import context_from_traceparent
+from schemas.cloudevents import Envelope, Outgoing
+
+tracer = trace.get_tracer("gridline.consumer")
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, eq=False)
+class Delivery:
+    """One decoded record of a poll batch."""
+
+    record: ConsumerRecord[bytes, bytes]
+    envelope: Envelope
+
+    @property
+    def topic(self) -> str:
+        topic: str = self.record.topic
+        return topic
+
+
+BatchHandler = Callable[[asyncpg.Connection, Sequence[Delivery]], Awaitable[Sequence[Outgoing]]]
+
+
+class Rejected(Exception):
+    """The handler refuses the record for good (bad data, not a bad moment): dead-letter it."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class RecordFailed(Exception):
+    """A per-record step failed; `__cause__` says why, `delivery` which record."""
+
+    def __init__(self, delivery: Delivery) -> None:
+        super().__init__(f"{delivery.topic}@{delivery.record.partition}:{delivery.record.offset}")
+        self.delivery = delivery
+
+
+TRANSIENT: tuple[type[BaseException], ...] = (
+    *DATABASE_OUTAGE,
+    KafkaError,
+    asyncpg.exceptions.SerializationError,
+    asyncpg.exceptions.DeadlockDetectedError,
+    asyncpg.exceptions.TooManyConnectionsError,
+)
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Database or broker unavailable, or a conflict with another instance: retry the whole batch."""
+    return isinstance(exc, TRANSIENT)
+
+
+async def each(deliveries: Sequence[Delivery], step: Callable[[Delivery], Awaitable[T]]) -> list[T]:
+    """Run `step` for every delivery in order, inside the record's trace context and span. A transient
+    error is re-raised as is (the whole batch is retried); any other failure is tagged with its record."""
+    results: list[T] = []
+    for delivery in deliveries:
+        env = delivery.envelope
+        token = otel_context.attach(context_from_traceparent(env.traceparent, env.tracestate))
+        try:
+            with tracer.start_as_current_span(
+                f"{delivery.topic} process", kind=trace.SpanKind.CONSUMER,
+                attributes={"messaging.system": "kafka", "messaging.destination.name": delivery.topic,
+                            "cloudevents.event_id": env.id, "cloudevents.event_type": env.type},
+            ):
+                results.append(await step(delivery))
+        except RecordFailed:
+            raise
+        except Exception as exc:
+            if is_transient(exc):
+                raise
+            raise RecordFailed(delivery) from exc
+        finally:
+            otel_context.detach(token)
+    return results
+
+
+def per_record(
+    step: Callable[[asyncpg.Connection, Envelope], Awaitable[Sequence[Outgoing]]],
+) -> BatchHandler:
+    """A batch handler from a per-record one that needs no batched reads (scoring): same transaction,
+    records in order."""
+
+    async def handle(conn: asyncpg.Connection, deliveries: Sequence[Delivery]) -> list[Outgoing]:
+        out = await each(deliveries, lambda d: step(conn, d.envelope))
+        return [r for records in out for r in records]
+
+    return handle
+
+
+async def first_seen(conn: asyncpg.Connection, deliveries: Sequence[Delivery]) -> list[Delivery]:
+    """The inbox for a whole batch in one statement: the deliveries whose event id was never processed
+    (the first of several copies within the batch), in their order."""
+    if not deliveries:
+        return []
+    rows = await conn.fetch(
+        "INSERT INTO inbox (event_id, topic) SELECT * FROM unnest($1::text[], $2::text[]) "
+        "ON CONFLICT DO NOTHING RETURNING event_id",
+        [d.envelope.id for d in deliveries], [d.topic for d in deliveries],
+    )
+    new = {r["event_id"] for r in rows}
+    fresh = []
+    for d in deliveries:
+        if d.envelope.id in new:
+            new.discard(d.envelope.id)
+            fresh.append(d)
+    return fresh
