@@ -1,168 +1,170 @@
-"""Intake end to end on the real stack: 12345 tickets accepted per second, against raw Kafka produce.
+"""Intake over real HTTP on the real stack, beside floors measured in the same run.
 
-The intake app runs in-process and is called over ASGI (no sockets, like the integration tests); its
-rate limiter is opened up, since floods are not what is measured. The baseline produces the records
-intake would have produced for the same tickets, with the same producer settings (acks=all,
-idempotent), awaited per record by the same number of concurrent senders, and in batches of the same
-size. Rounds take turns (raw, intake, raw batched, intake batch) with fresh ticket numbers each time.
+- Single tickets: `wrk` (Debian package, installed by `make bench`) drives `POST /v1/hotline/tickets`
+  of intake — one uvicorn process (uvloop + httptools), its rate limiter opened up — and of floor (c),
+  a bare FastAPI endpoint doing pydantic validation + one awaited acks=all produce (bench/floor_app.py),
+  with the same connection count, taking turns round by round. Throughput and p50/p99 latency of each.
+- Batches: `POST /v1/hotline/tickets:batch` (500 tickets a call, over HTTP, `callers` concurrent
+  callers) against raw batched produce of the records intake would publish (in-process, same producer
+  settings), taking turns too.
+Every ticket carries a fresh number (a reused one would be a duplicate: cheaper, and not the point).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
 import time
 import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
-from aiokafka import AIOKafkaProducer
 
 from bench.data import intake_record, synthetic, ticket_body
 from bench.timing import Rate, Ratio
+from deploy.local.processes import ROOT, ServiceSet
 from deploy.local.stack import Stack
 from runtime.kafka import make_producer, publish
-from schemas.cloudevents import Outgoing
-from services.intake.app import create_app
-from services.intake.settings import IntakeSettings
 
 HOTLINE_KEY = {"X-Api-Key": "dev-hotline-key"}
 BATCH_LIMIT = 500  # HotlineBatch.tickets max_length
+LUA = Path(__file__).resolve().parent / "wrk" / "tickets.lua"
 
 
 @dataclass(frozen=True)
 class IntakeSizes:
-    singles: int = 1200  # tickets per round through POST /v1/hotline/tickets
-    clients: int = 16  # concurrent callers (and concurrent raw senders)
-    batches: int = 4  # calls per round to POST /v1/hotline/tickets:batch
-    batch_size: int = BATCH_LIMIT
+    seconds: int = 10  # per wrk round
+    connections: int = 64  # wrk -c, for intake and floor (c) alike
+    batches: int = 8  # calls per round to …/tickets:batch
+    callers: int = 2  # concurrent batch callers
     rounds: int = 3
-    raw_batch_passes: int = 5  # the batched baseline produces the round's records this many times
-    warmup: int = 100
+    warmup: int = 3  # seconds of wrk before the rounds
 
 
-class Tickets:
-    """Fresh ticket numbers for every use (the ledger would call a reused one a duplicate)."""
-
-    def __init__(self, pool_size: int) -> None:
-        self.pool = synthetic(pool_size, seed=2000)
-        self.run = uuid.uuid4().hex[:6].upper()
-        self.next = 0
-
-    def take(self, n: int, tag: str) -> list[dict[str, Any]]:
-        bodies = []
-        for _ in range(n):
-            inc = self.pool[self.next % len(self.pool)]
-            bodies.append(ticket_body(inc, f"BENCH-{self.run}-{tag}-{self.next:07d}"))
-            self.next += 1
-        return bodies
+def _port(base: int) -> int:
+    return base + int(os.environ.get("GRIDLINE_PORT_OFFSET", "0"))
 
 
-async def _fan_out(items: Sequence[Any], clients: int, one: Callable[[Any], Awaitable[None]]) -> float:
-    """Seconds for `clients` concurrent workers to handle every item, each awaiting its own."""
-    queue = iter(items)
-
-    async def worker() -> None:
-        for item in queue:
-            await one(item)
-
-    began = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(clients)))
-    return time.perf_counter() - began
-
-
-async def _post_singles(client: httpx.AsyncClient, bodies: list[dict[str, Any]], clients: int,
-                        statuses: Counter[int]) -> float:
-    async def one(body: dict[str, Any]) -> None:
-        resp = await client.post("/v1/hotline/tickets", json=body, headers=HOTLINE_KEY)
-        statuses[resp.status_code] += 1
-
-    return await _fan_out(bodies, clients, one)
+def wrk(url: str, bodies: Path, run: str, seconds: int, connections: int) -> dict[str, Any]:
+    exe = shutil.which("wrk")
+    if exe is None:
+        raise RuntimeError("wrk is not installed (make bench installs the Debian package)")
+    env = {**os.environ, "BENCH_BODIES": str(bodies), "BENCH_RUN": run}
+    out = subprocess.run([exe, "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "15s", "-s", str(LUA), url],
+                         env=env, capture_output=True, text=True, check=True).stdout
+    line = next(x for x in out.splitlines() if x.startswith("WRKJSON "))
+    result: dict[str, Any] = json.loads(line.removeprefix("WRKJSON "))
+    result["per_second"] = result["requests"] / (result["duration_us"] / 1e6)
+    return result
 
 
-async def _post_batches(client: httpx.AsyncClient, bodies: list[dict[str, Any]], size: int,
-                        statuses: Counter[int]) -> float:
-    began = time.perf_counter()
-    for start in range(0, len(bodies), size):
-        resp = await client.post("/v1/hotline/tickets:batch", json={"tickets": bodies[start:start + size]},
-                                 headers=HOTLINE_KEY, timeout=120)
-        if resp.status_code != 207:
-            statuses[resp.status_code] += len(bodies[start:start + size])
-            continue
-        for item in resp.json()["results"]:
-            statuses[item["status"]] += 1
-    return time.perf_counter() - began
-
-
-async def _raw_singles(producer: AIOKafkaProducer, records: list[Outgoing], clients: int) -> float:
-    async def one(record: Outgoing) -> None:
-        await publish(producer, [record])
-
-    return await _fan_out(records, clients, one)
-
-
-async def _raw_batches(producer: AIOKafkaProducer, records: list[Outgoing], size: int, passes: int) -> float:
-    """Seconds per pass; batched produce is so fast that one pass is over before the noise averages out."""
-    began = time.perf_counter()
-    for _ in range(passes):
-        for start in range(0, len(records), size):
-            await publish(producer, records[start:start + size])
-    return (time.perf_counter() - began) / passes
-
-
-def _accepted(statuses: Counter[int], n: int, what: str) -> None:
-    if statuses[202] != n:
-        raise RuntimeError(f"{what}: only {statuses[202]} of {n} accepted: {dict(statuses)}")
-
-
-async def run(stack: Stack, sizes: IntakeSizes) -> tuple[list[Rate], list[Ratio], dict[str, Any]]:
-    settings = IntakeSettings(kafka_bootstrap=stack.bootstrap, database_url=stack.database_url,
-                              log_level="WARNING", rate_per_second=1e9, rate_burst=10**9)
-    tickets = Tickets(2000)
-    app = create_app(settings)
-    samples: dict[str, list[float]] = {"raw1": [], "http1": [], "rawb": [], "httpb": []}
+async def _batches(url: str, bodies: list[dict[str, Any]], callers: int) -> tuple[float, Counter[int]]:
     statuses: Counter[int] = Counter()
+    calls = iter(range(0, len(bodies), BATCH_LIMIT))
+    async with httpx.AsyncClient(timeout=120) as client:
+        async def caller() -> None:
+            for start in calls:
+                resp = await client.post(url, json={"tickets": bodies[start:start + BATCH_LIMIT]}, headers=HOTLINE_KEY)
+                if resp.status_code != 207:
+                    statuses[resp.status_code] += BATCH_LIMIT
+                    continue
+                statuses.update(item["status"] for item in resp.json()["results"])
+
+        began = time.perf_counter()
+        await asyncio.gather(*(caller() for _ in range(callers)))
+    return time.perf_counter() - began, statuses
+
+
+def _ready(url: str, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=1).status_code < 500:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise TimeoutError(url)
+
+
+async def run(stack: Stack, sizes: IntakeSizes, logs: Path) -> tuple[list[Rate], list[Ratio], dict[str, Any]]:
+    pool = synthetic(2000, seed=2000)
+    tmp = Path(tempfile.mkdtemp(prefix="gridline-bench-bodies-"))
+    bodies_file = tmp / "tickets.jsonl"
+    bodies_file.write_text("\n".join(json.dumps(ticket_body(inc, "@@NO@@"), ensure_ascii=False) for inc in pool))
+    intake_port, floor_port = _port(18101), _port(18102)
+    env = {**stack.env(), "LOG_LEVEL": "WARNING", "INTAKE_RATE_PER_SECOND": "1e9", "INTAKE_RATE_BURST": "1000000000",
+           "BENCH_FLOOR_PORT": str(floor_port)}
+    services = ServiceSet(env=env, logs=logs)
+    services.start({"intake": intake_port})
+    floor = subprocess.Popen(  # noqa: ASYNC220 — started once, before anything is timed
+        [sys.executable, "-m", "bench.floor_app"], cwd=ROOT, env={**os.environ, **env},
+        stdout=(logs / "floor_c.log").open("ab"), stderr=subprocess.STDOUT)
+    samples: dict[str, list[dict[str, Any]]] = {"floor": [], "intake": []}
+    batch_rates: dict[str, list[float]] = {"raw": [], "http": []}
+    statuses: Counter[int] = Counter()
+    run_id = uuid.uuid4().hex[:6].upper()
     producer = make_producer(stack.bootstrap, client_id="bench-raw")
     await producer.start()
     try:
-        async with app.router.lifespan_context(app):
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://bench", timeout=60) as client:
-                warm = tickets.take(sizes.warmup, "W")
-                await _raw_singles(producer, [intake_record(b) for b in warm], sizes.clients)
-                await _post_singles(client, tickets.take(sizes.warmup, "W"), sizes.clients, Counter())
-                await _post_batches(client, tickets.take(sizes.warmup, "W"), sizes.batch_size, Counter())
-                for round_no in range(sizes.rounds):
-                    singles = tickets.take(sizes.singles, f"S{round_no}")
-                    batched = tickets.take(sizes.batches * sizes.batch_size, f"B{round_no}")
-                    raw_singles = [intake_record(b) for b in singles]
-                    raw_batched = [intake_record(b) for b in batched]
-                    samples["raw1"].append(len(singles) / await _raw_singles(producer, raw_singles, sizes.clients))
-                    one: Counter[int] = Counter()
-                    samples["http1"].append(len(singles) / await _post_singles(client, singles, sizes.clients, one))
-                    _accepted(one, len(singles), "single tickets")
-                    per_pass = await _raw_batches(producer, raw_batched, sizes.batch_size, sizes.raw_batch_passes)
-                    samples["rawb"].append(len(batched) / per_pass)
-                    many: Counter[int] = Counter()
-                    samples["httpb"].append(len(batched) / await _post_batches(client, batched, sizes.batch_size, many))
-                    _accepted(many, len(batched), "batched tickets")
-                    statuses.update(one)
-                    statuses.update(many)
+        await asyncio.to_thread(services.wait_ready, {"intake": intake_port})
+        await asyncio.to_thread(_ready, f"http://127.0.0.1:{floor_port}/docs")
+        single = {"floor": f"http://127.0.0.1:{floor_port}/v1/hotline/tickets",
+                  "intake": f"http://127.0.0.1:{intake_port}/v1/hotline/tickets"}
+        for name, url in single.items():
+            await asyncio.to_thread(wrk, url, bodies_file, f"BW{run_id}{name[0]}", sizes.warmup, sizes.connections)
+        for round_no in range(sizes.rounds):
+            for name, url in single.items():
+                samples[name].append(await asyncio.to_thread(
+                    wrk, url, bodies_file, f"B{run_id}{name[0]}{round_no}", sizes.seconds, sizes.connections))
+            bodies = [ticket_body(pool[i % len(pool)], f"BB{run_id}-{round_no}-{i:06d}")
+                      for i in range(sizes.batches * BATCH_LIMIT)]
+            records = [intake_record(b) for b in bodies]
+            began = time.perf_counter()
+            for start in range(0, len(records), BATCH_LIMIT):
+                await publish(producer, records[start:start + BATCH_LIMIT])
+            batch_rates["raw"].append(len(records) / (time.perf_counter() - began))
+            took, got = await _batches(f"http://127.0.0.1:{intake_port}/v1/hotline/tickets:batch",
+                                       [ticket_body(pool[i % len(pool)], f"BH{run_id}-{round_no}-{i:06d}")
+                                        for i in range(len(bodies))], sizes.callers)
+            batch_rates["http"].append(len(bodies) / took)
+            statuses.update(got)
     finally:
         await producer.stop()
-    n1, nb = sizes.singles, sizes.batches * sizes.batch_size
-    raw1 = Rate("raw produce, awaited per record", "records", tuple(samples["raw1"]), n1,
-                f"{sizes.clients} concurrent senders, acks=all, idempotent (baseline)")
-    http1 = Rate("intake POST /v1/hotline/tickets", "incidents", tuple(samples["http1"]), n1,
-                 f"{sizes.clients} concurrent clients, 202 = durable")
-    rawb = Rate(f"raw produce, batches of {sizes.batch_size}", "records", tuple(samples["rawb"]), nb,
-                f"one sender, each batch awaited; {sizes.raw_batch_passes} passes (baseline)")
-    httpb = Rate(f"intake POST …/tickets:batch ({sizes.batch_size}/call)", "incidents", tuple(samples["httpb"]), nb,
-                 "one caller, calls in sequence")
-    ratios = [
-        Ratio("intake single / raw per-record", http1, raw1, "fraction of raw produce speed"),
-        Ratio("intake batch / raw batched", httpb, rawb, "fraction of raw produce speed"),
-    ]
-    return [raw1, http1, rawb, httpb], ratios, {"statuses": {str(k): v for k, v in statuses.items()}}
+        services.stop()
+        floor.terminate()
+        floor.wait(timeout=15)
+        shutil.rmtree(tmp, ignore_errors=True)
+    if statuses[202] != sum(statuses.values()):
+        raise RuntimeError(f"batched tickets not all accepted: {dict(statuses)}")
+    rates = [_wrk_rate("floor (c): bare FastAPI + pydantic + awaited produce", samples["floor"], sizes),
+             _wrk_rate("intake POST /v1/hotline/tickets", samples["intake"], sizes)]
+    nb = sizes.batches * BATCH_LIMIT
+    raw_b = Rate(f"raw produce, batches of {BATCH_LIMIT}", "records", tuple(batch_rates["raw"]), nb,
+                 "in-process, one sender, each batch awaited (baseline)")
+    http_b = Rate(f"intake POST …/tickets:batch ({BATCH_LIMIT}/call)", "incidents", tuple(batch_rates["http"]), nb,
+                  f"over HTTP, {sizes.callers} concurrent callers; target ≥ 10,000/s")
+    floor_c, intake_1 = rates
+    p99 = {n: [s["p99_ms"] for s in samples[n]] for n in samples}
+    ratios = [Ratio("intake single / floor (c) req/s", intake_1, floor_c, "target ≥ 0.8"),
+              Ratio("intake batch / raw batched produce", http_b, raw_b, "target ≥ 0.6")]
+    facts = {"p99_ms": p99, "p99_ratio_intake_over_floor_c": round(
+        sorted(p99["intake"])[len(p99["intake"]) // 2] / sorted(p99["floor"])[len(p99["floor"]) // 2], 3),
+        "wrk": f"wrk -t1 -c{sizes.connections} -d{sizes.seconds}s", "non2xx": {
+            n: sum(s["non2xx"] + s["socket_errors"] for s in samples[n]) for n in samples},
+        "batch_statuses": {str(k): v for k, v in statuses.items()}}
+    return [*rates, raw_b, http_b], ratios, facts
+
+
+def _wrk_rate(name: str, runs: list[dict[str, Any]], sizes: IntakeSizes) -> Rate:
+    return Rate(name, "requests", tuple(r["per_second"] for r in runs), int(sum(r["requests"] for r in runs)),
+                f"wrk -t1 -c{sizes.connections}, {sizes.seconds} s per round, one uvicorn process",
+                {"p50_ms": [round(r["p50_ms"], 1) for r in runs], "p99_ms": [round(r["p99_ms"], 1) for r in runs]})

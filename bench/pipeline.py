@@ -1,9 +1,13 @@
 """The router end to end: records on intake.hotline.v1 → cases in PostgreSQL → events out of the outbox.
 
-Each round produces K fresh incidents (untimed), reads them with a bare consumer (the baseline), then
-starts the router in-process and times it from the moment its consumer holds partitions until every
-case exists and the outbox is drained. Router start-up (tables, migrations, group join) is reported
-apart, not counted in the rate.
+Each round produces K fresh incidents (untimed), reads them with a bare consumer, runs floors (a) and
+(b) over the same records (bench/floors.py), then starts the router in-process and times it from the
+moment its consumer holds partitions until every case exists and the outbox is drained. Router
+start-up (tables, migrations, group join) is reported apart, not counted in the rate.
+
+With `open_cases`, one more round runs after that many open cases were written to router.cases
+(spread over 30 days, a tenth of them inside the duplicate window): cost per incident as the open
+backlog grows. With `profile`, py-spy samples the last round's router (raw collapsed stacks).
 """
 
 from __future__ import annotations
@@ -19,8 +23,10 @@ from typing import Any
 import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from bench import floors
 from bench.data import hotline_record, synthetic, to_incident
 from bench.infra import wait_assigned
+from bench.profile import sampler, stop_sampler
 from bench.timing import Rate, Ratio
 from deploy.local.stack import Stack
 from runtime.kafka import make_producer, publish
@@ -30,14 +36,18 @@ from services.router.settings import RouterSettings
 
 POLL_SECONDS = 0.02
 ROUTER_RATE = "router: record → case + events out"
+FLOOR_A = "floor (a): consume → produce"
+FLOOR_B = "floor (b): consume → PostgreSQL batch → produce"
 
 
 @dataclass(frozen=True)
 class PipelineSizes:
-    incidents: int = 1500  # K per round
-    rounds: int = 2
+    incidents: int = 3000  # K per round
+    rounds: int = 3
     consume_passes: int = 20  # the bare consumer reads the round's records this many times
-    timeout: float = 120.0  # per round, for the router to route everything
+    timeout: float = 300.0  # per round, for the router to route everything
+    open_cases: int = 0  # 1,000,000 for the backlog round
+    profile: Path | None = None  # py-spy output for the last round's router
 
 
 async def _end_offsets(bootstrap: str) -> dict[TopicPartition, int]:
@@ -96,15 +106,17 @@ async def _routed(conn: asyncpg.Connection) -> tuple[int, int]:
     return int(cases), int(pending)
 
 
-async def route_all(stack: Stack, city_dir: Path, expect_cases: int) -> tuple[float, float]:
-    """(seconds, start-up seconds) of an in-process router until `expect_cases` exist and the outbox
-    is empty."""
+async def route_all(stack: Stack, city_dir: Path, expect_cases: int,
+                    profile: Path | None = None) -> tuple[float, float, float]:
+    """(seconds, start-up seconds, mean poll batch) of an in-process router until `expect_cases` exist
+    and the outbox is empty."""
     settings = RouterSettings(kafka_bootstrap=stack.bootstrap, database_url=stack.database_url, city_dir=city_dir,
                               log_level="WARNING")
     app = create_app(settings)
     booting = time.perf_counter()
     async with app.router.lifespan_context(app):
         await wait_assigned(app.state.router.consumer)
+        spy = sampler(profile)
         began = time.perf_counter()
         conn = await asyncpg.connect(stack.database_url)
         try:
@@ -115,36 +127,90 @@ async def route_all(stack: Stack, city_dir: Path, expect_cases: int) -> tuple[fl
             took = time.perf_counter() - began
         finally:
             await conn.close()
-    return took, began - booting
+            stop_sampler(spy)
+        loop = app.state.router.plumbing.consumer_loop
+        mean_batch = loop.processed / loop.batches if loop and loop.batches else 0.0
+    return took, began - booting, mean_batch
 
 
 async def run(stack: Stack, city_dir: Path, sizes: PipelineSizes) -> tuple[list[Rate], list[Ratio], dict[str, Any]]:
-    raw: list[float] = []
-    routed: list[float] = []
-    startup: list[float] = []
+    samples: dict[str, list[float]] = {"bare": [], "a": [], "b": [], "router": [], "startup": [], "batch": []}
     total = 0
-    for round_no in range(sizes.rounds):
+    start = await _end_offsets(stack.bootstrap)
+    await floors.prepare(stack, len(start))
+    big: dict[str, float] = {}
+    rounds = sizes.rounds + (1 if sizes.open_cases else 0)
+    for round_no in range(rounds):
+        backlog = sizes.open_cases and round_no == rounds - 1
+        if backlog:
+            big["seed_seconds"] = await seed_open_cases(stack.database_url, sizes.open_cases)
         start = await _end_offsets(stack.bootstrap)
         await _produce(stack.bootstrap, round_no, sizes.incidents)
         async with asyncio.timeout(sizes.timeout):
-            raw.append(await bare_consume(stack.bootstrap, start, sizes.incidents, sizes.consume_passes))
+            bare = await bare_consume(stack.bootstrap, start, sizes.incidents, sizes.consume_passes)
+            a = await floors.consume_produce(stack, start, sizes.incidents, database=False)
+            b = await floors.consume_produce(stack, start, sizes.incidents, database=True)
         total += sizes.incidents
         async with asyncio.timeout(sizes.timeout):
-            took, boot = await route_all(stack, city_dir, total)
-        routed.append(sizes.incidents / took)
-        startup.append(boot)
+            took, boot, batch = await route_all(stack, city_dir, total + (sizes.open_cases if backlog else 0),
+                                                sizes.profile if round_no == sizes.rounds - 1 else None)
+        if backlog:
+            big.update(router=sizes.incidents / took, floor_b=b)
+            continue
+        for name, value in (("bare", bare), ("a", a), ("b", b), ("router", sizes.incidents / took),
+                            ("startup", boot), ("batch", batch)):
+            samples[name].append(value)
     conn = await asyncpg.connect(stack.database_url)
     try:
         states = Counter({r["state"]: r["n"] for r in await conn.fetch(
-            "SELECT state, count(*) AS n FROM router.cases GROUP BY state")})
+            "SELECT state, count(*) AS n FROM router.cases WHERE case_id NOT LIKE 'C-OPEN-%' GROUP BY state")})
         events = await conn.fetchval("SELECT count(*) FROM router.outbox")
     finally:
         await conn.close()
     k = sizes.incidents
-    bare = Rate("bare consumer read", "records", tuple(raw), k,
-                f"aiokafka getmany, assigned, no group; median of {sizes.consume_passes} passes (baseline)")
-    router = Rate(ROUTER_RATE, "incidents", tuple(routed), k,
+    bare = Rate("bare consumer read", "records", tuple(samples["bare"]), k,
+                f"aiokafka getmany, assigned, no group; median of {sizes.consume_passes} passes")
+    floor_a = Rate(FLOOR_A, "records", tuple(samples["a"]), k,
+                   "poll batch → produce each (acks=all, idempotent) → await acks → commit offsets (floor a)")
+    floor_b = Rate(FLOOR_B, "records", tuple(samples["b"]), k,
+                   "(a) + one PostgreSQL transaction per batch: inbox, state upsert, outbox; mark sent (floor b)")
+    router = Rate(ROUTER_RATE, "incidents", tuple(samples["router"]), k,
                   "in-process router; clock starts once it holds partitions",
-                  {"startup_seconds": [round(s, 2) for s in startup]})
-    facts = {"cases_by_state": dict(states), "case_events_published": int(events), "incidents": total}
-    return [bare, router], [Ratio("router / bare consume", router, bare, "fraction of raw consume speed")], facts
+                  {"startup_seconds": [round(s, 2) for s in samples["startup"]],
+                   "mean_poll_batch": [round(s, 1) for s in samples["batch"]]})
+    ratios = [Ratio("router / floor (b)", router, floor_b, "target ≥ 0.6"),
+              Ratio("router / floor (a)", router, floor_a, "fraction of consume→produce"),
+              Ratio("floor (b) / floor (a)", floor_b, floor_a, "what the database transaction costs")]
+    facts: dict[str, Any] = {"cases_by_state": dict(states), "case_events_published": int(events),
+                             "incidents": total}
+    if big:
+        facts["open_cases_round"] = {
+            "open_cases": sizes.open_cases, "router_per_second": round(big["router"], 1),
+            "floor_b_per_second": round(big["floor_b"], 1), "seed_seconds": round(big["seed_seconds"], 1),
+            "router_vs_empty_database": round(big["router"] / router.median, 3),
+            "router_over_floor_b": round(big["router"] / big["floor_b"], 3)}
+    return [bare, floor_a, floor_b, router], ratios, facts
+
+
+async def seed_open_cases(url: str, n: int) -> float:
+    """`n` open cases copied from the dispatched ones, opened over the last 30 days; returns seconds."""
+    began = time.perf_counter()
+    conn = await asyncpg.connect(url)
+    try:
+        templates = await conn.fetchval("SELECT count(*) FROM router.cases WHERE state = 'dispatched'")
+        cols = [c for c in (await conn.fetchval(
+            "SELECT string_agg(column_name, ',' ORDER BY ordinal_position) FROM information_schema.columns "
+            "WHERE table_schema = 'router' AND table_name = 'cases'")).split(",")]
+        special = {"case_id": "'C-OPEN-' || g", "incident_id": "'OPEN-' || g",
+                   "opened_at": "now() - make_interval(hours => g % 720)", "closed_at": "NULL"}
+        select = ", ".join(special.get(c, f"t.{c}") for c in cols)
+        for lo in range(0, n, 200_000):
+            await conn.execute(
+                f"WITH t AS (SELECT *, row_number() OVER (ORDER BY case_id) - 1 AS rn FROM router.cases "
+                f"WHERE state = 'dispatched') INSERT INTO router.cases ({', '.join(cols)}) "
+                f"SELECT {select} FROM generate_series($1::int, $2::int) g JOIN t ON t.rn = g % {int(templates)}",
+                lo, min(n, lo + 200_000) - 1)
+        await conn.execute("ANALYZE router.cases")
+    finally:
+        await conn.close()
+    return time.perf_counter() - began

@@ -1,10 +1,14 @@
 """The intake use case: make an incoming item durable on Kafka exactly once per natural id.
 
-One PostgreSQL transaction per item holds the idempotency row while the event is produced with
-acks=all; the row commits only after the broker acknowledged. A concurrent duplicate blocks on the
-row's unique key and then sees it published; a retry after a crash between ack and commit re-publishes
-the same `ce_id`, which consumers de-duplicate. If the broker does not acknowledge in time the
-transaction rolls back and the caller gets 503 — never a 2xx for something that is not durable.
+Group commit: submissions that arrive while a group is being made durable wait for the next group, and
+a group shares one PostgreSQL transaction — one ledger insert for all its rows, one produce batch
+awaited with acks=all, one update marking them published — so concurrent requests cost the round trips
+of one. The ledger rows commit only after the broker acknowledged every record of the group. A
+concurrent duplicate blocks on the row's unique key and then sees it published; a retry after a crash
+between ack and commit re-publishes the same `ce_id`, which consumers de-duplicate. If the broker does
+not acknowledge in time the transaction rolls back and every caller of the group gets 503 — never a
+2xx for something that is not durable. Two copies of one natural id in the same group: the first goes
+in, the second waits for it and then meets its ledger row like any retry.
 
 A record the broker did not acknowledge in time may still land later (it is in the producer's
 in-flight request). Such a late delivery is tracked: when it lands, its ledger and vault rows are
@@ -27,9 +31,12 @@ from aiokafka import AIOKafkaProducer
 from cryptography.fernet import Fernet
 from pydantic import BaseModel
 
+from runtime.groupcommit import AGAIN as _AGAIN
+from runtime.groupcommit import Again as _Again
+from runtime.groupcommit import GroupCommit
 from runtime.kafka import publish
 from runtime.telemetry import inject_headers
-from schemas.cloudevents import encode
+from schemas.cloudevents import Outgoing, encode
 
 Builder = Callable[[str, str | None], BaseModel]  # (incident id, contact ref) → event payload
 log = structlog.get_logger("intake.gateway")
@@ -74,6 +81,42 @@ class _LateDelivery:
     delivery: asyncio.Future[None]
 
 
+@dataclass(frozen=True)
+class _Pending:
+    """A submission waiting for its group, with the trace context of the request that made it."""
+
+    sub: Submission
+    trace: list[tuple[str, bytes]]
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return self.sub.channel, self.sub.natural_id
+
+
+async def _claim(conn: asyncpg.Connection, group: list[_Pending]) -> dict[tuple[str, str], asyncpg.Record]:
+    """Insert the group's ledger rows (in key order: groups never deadlock); the rows that were there
+    already are returned, locked."""
+    subs = [p.sub for p in group]
+    inserted = await conn.fetch(
+        "INSERT INTO submissions (channel, natural_id, incident_id, body_hash, topic) "
+        "SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) "
+        "ON CONFLICT DO NOTHING RETURNING channel, natural_id",  # any of its unique keys
+        [s.channel for s in subs], [s.natural_id for s in subs], [s.incident_id for s in subs],
+        [s.body_hash for s in subs], [s.topic for s in subs],
+    )
+    new = {(r["channel"], r["natural_id"]) for r in inserted}
+    there = [p for p in group if p.key not in new]
+    if not there:
+        return {}
+    rows = await conn.fetch(
+        "SELECT s.channel, s.natural_id, s.incident_id, s.body_hash, s.published_at FROM submissions s "
+        "JOIN unnest($1::text[], $2::text[]) AS k(c, n) ON s.channel = k.c AND s.natural_id = k.n "
+        "ORDER BY s.channel, s.natural_id FOR UPDATE OF s",
+        [p.sub.channel for p in there], [p.sub.natural_id for p in there],
+    )
+    return {(r["channel"], r["natural_id"]): r for r in rows}
+
+
 class Gateway:
     def __init__(self, pool: asyncpg.Pool, producer: AIOKafkaProducer, contact_key: str, timeout: float) -> None:
         self.pool = pool
@@ -82,8 +125,70 @@ class Gateway:
         self.timeout = timeout
         self._late: dict[tuple[str, str], _LateDelivery] = {}
         self._background: set[asyncio.Task[None]] = set()
+        self._groups: GroupCommit[_Pending, Published | Conflict] = GroupCommit(self._commit_group)
 
     async def submit(self, sub: Submission) -> Published | Conflict:
+        """Durable (or a conflict) when it returns; raises BrokerUnavailable or a database outage."""
+        if (sub.channel, sub.natural_id) in self._late:
+            return await self._submit_alone(sub)  # an earlier attempt is still in flight: settle it first
+        return await self._groups.submit(_Pending(sub, inject_headers()))
+
+    async def _commit_group(self, group: list[_Pending]) -> list[Published | Conflict | _Again]:
+        """One transaction for the group: ledger rows in, records produced and acknowledged, rows marked."""
+        firsts: dict[tuple[str, str], _Pending] = {}
+        for p in group:
+            firsts.setdefault(p.key, p)
+        async with self.pool.acquire() as conn, conn.transaction():
+            ledger = await _claim(conn, sorted(firsts.values(), key=lambda p: p.key))
+            outcome: dict[tuple[str, str], Published | Conflict] = {}
+            to_publish: list[_Pending] = []
+            for key, p in firsts.items():
+                row = ledger.get(key)
+                if row is None or (row["published_at"] is None and row["body_hash"] == p.sub.body_hash):
+                    to_publish.append(p)  # new (or left unpublished): publish it in this group
+                elif row["body_hash"] != p.sub.body_hash:
+                    outcome[key] = Conflict(row["incident_id"])
+                else:
+                    outcome[key] = Published(row["incident_id"], duplicate=True, topic=p.sub.topic)
+            if to_publish:
+                refs = await self._keep_contacts(conn, [p.sub for p in to_publish])
+                records = [encode(p.sub.topic, p.sub.key, p.sub.build(p.sub.incident_id, ref),
+                                  type=p.sub.event_type, source=f"/gridline/intake/{p.sub.channel}",
+                                  subject=p.sub.incident_id, event_id=p.sub.incident_id, trace_headers=p.trace)
+                           for p, ref in zip(to_publish, refs, strict=True)]
+                await self._publish(records, [(p.sub, ref) for p, ref in zip(to_publish, refs, strict=True)])
+                await conn.execute(
+                    "UPDATE submissions SET published_at = now() FROM unnest($1::text[], $2::text[]) AS k(c, n) "
+                    "WHERE channel = k.c AND natural_id = k.n",
+                    [p.sub.channel for p in to_publish], [p.sub.natural_id for p in to_publish],
+                )
+                for p in to_publish:
+                    outcome[p.key] = Published(p.sub.incident_id, duplicate=False, topic=p.sub.topic)
+        return [outcome[p.key] if firsts[p.key] is p else _AGAIN for p in group]
+
+    async def _publish(self, records: list[Outgoing], subs: list[tuple[Submission, str | None]]) -> None:
+        """Produce and await every acknowledgement within the timeout (else BrokerUnavailable)."""
+        delivery = asyncio.ensure_future(publish(self.producer, records))
+        try:
+            await asyncio.wait_for(asyncio.shield(delivery), self.timeout)
+        except TimeoutError as exc:
+            for sub, ref in subs:
+                self._track(_LateDelivery(sub, ref, delivery))
+            raise BrokerUnavailable(f"no acknowledgement within {self.timeout:g} s") from exc
+        except Exception as exc:  # any failure to get an ack means "not durable"
+            raise BrokerUnavailable(str(exc) or type(exc).__name__) from exc
+
+    async def _keep_contacts(self, conn: asyncpg.Connection, subs: list[Submission]) -> list[str | None]:
+        refs = [f"ct_{secrets.token_urlsafe(12)}" if sub.contact else None for sub in subs]
+        rows = [(ref, sub.incident_id, self.vault.encrypt(sub.contact.encode()))
+                for ref, sub in zip(refs, subs, strict=True) if ref is not None and sub.contact]
+        if rows:
+            await conn.executemany(
+                "INSERT INTO contact_vault (contact_ref, incident_id, ciphertext) VALUES ($1, $2, $3)", rows)
+        return refs
+
+    async def _submit_alone(self, sub: Submission) -> Published | Conflict:
+        """The one-item path, for a natural id whose earlier attempt may still land."""
         async with self.pool.acquire() as conn, conn.transaction():
             inserted = await conn.fetchval(
                 "INSERT INTO submissions (channel, natural_id, incident_id, body_hash, topic) "
@@ -107,20 +212,13 @@ class Gateway:
                 if earlier.sub.body_hash != sub.body_hash:
                     return Conflict(earlier.sub.incident_id)
                 return Published(earlier.sub.incident_id, duplicate=False, topic=sub.topic)
-            contact_ref = await self._keep_contact(conn, sub) if sub.contact else None
+            [contact_ref] = await self._keep_contacts(conn, [sub])
             record = encode(
                 sub.topic, sub.key, sub.build(sub.incident_id, contact_ref),
                 type=sub.event_type, source=f"/gridline/intake/{sub.channel}", subject=sub.incident_id,
                 event_id=sub.incident_id, trace_headers=inject_headers(),
             )
-            delivery = asyncio.ensure_future(publish(self.producer, [record]))
-            try:
-                await asyncio.wait_for(asyncio.shield(delivery), self.timeout)
-            except TimeoutError as exc:
-                self._track(_LateDelivery(sub, contact_ref, delivery))
-                raise BrokerUnavailable(f"no acknowledgement within {self.timeout:g} s") from exc
-            except Exception as exc:  # any failure to get an ack means "not durable"
-                raise BrokerUnavailable(str(exc) or type(exc).__name__) from exc
+            await self._publish([record], [(sub, contact_ref)])
             await conn.execute(
                 "UPDATE submissions SET published_at = now() WHERE channel = $1 AND natural_id = $2",
                 sub.channel, sub.natural_id,
@@ -171,15 +269,6 @@ class Gateway:
                 "ON CONFLICT (contact_ref) DO NOTHING",
                 late.contact_ref, sub.incident_id, self.vault.encrypt(sub.contact.encode()),
             )
-
-    async def _keep_contact(self, conn: asyncpg.Connection, sub: Submission) -> str:
-        ref = f"ct_{secrets.token_urlsafe(12)}"
-        assert sub.contact is not None
-        await conn.execute(
-            "INSERT INTO contact_vault (contact_ref, incident_id, ciphertext) VALUES ($1, $2, $3)",
-            ref, sub.incident_id, self.vault.encrypt(sub.contact.encode()),
-        )
-        return ref
 
     async def reveal_contact(self, ref: str, accessor: str, purpose: Literal["callback"] = "callback") -> str | None:
         """The only way to read a full contact: for a callback (回访), and every read is logged."""

@@ -19,7 +19,6 @@ from services.intake.gateway import BrokerUnavailable, Gateway, Submission
 
 router = APIRouter(prefix="/v1/hotline", tags=["12345 hotline"])
 Source = Annotated[str, Depends(require_source("hotline"))]
-BATCH_CONCURRENCY = 16
 
 
 def _submission(ticket: HotlineTicket) -> Submission:
@@ -49,17 +48,16 @@ async def take_batch(
     batch: HotlineBatch, source: Source, request: Request, gw: Annotated[Gateway, Depends(gateway)]
 ) -> BatchResult:
     throttle(request, source, cost=len(batch.tickets) - 1)  # the dependency already took one token
-    gate = asyncio.Semaphore(BATCH_CONCURRENCY)
 
     async def one(index: int, ticket: HotlineTicket) -> ItemResult:
-        async with gate:
-            try:
-                done = await accept(gw, _submission(ticket))
-            except HTTPException as exc:
-                return ItemResult(index=index, status=exc.status_code, error=str(exc.detail))
-            except BrokerUnavailable as exc:
-                return ItemResult(index=index, status=503, error=f"not accepted: {exc}")
-            return ItemResult(index=index, status=202, incident_id=done.incident_id, duplicate=done.duplicate)
+        """All of the call's tickets are submitted at once: they share the gateway's next group commit."""
+        try:
+            done = await accept(gw, _submission(ticket))
+        except HTTPException as exc:
+            return ItemResult(index=index, status=exc.status_code, error=str(exc.detail))
+        except BrokerUnavailable as exc:
+            return ItemResult(index=index, status=503, error=f"not accepted: {exc}")
+        return ItemResult(index=index, status=202, incident_id=done.incident_id, duplicate=done.duplicate)
 
     results = await asyncio.gather(*(one(i, t) for i, t in enumerate(batch.tickets)))
     ok = sum(1 for r in results if r.status == 202)
