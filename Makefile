@@ -37,8 +37,9 @@ test: $(STAMP) jars browser ## unit + integration tests (with the console's brow
 unit: $(STAMP) ## unit tests only (no broker, no database)
 	$(PY) -m pytest -q tests/unit
 
-bench: $(STAMP) jars ## benchmarks, reported as ratios against a baseline measured in the same run
-	$(PY) -m bench
+bench: $(STAMP) jars ## benchmarks, reported as ratios against floors measured in the same run
+	@command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
+	$(PY) -m bench $(BENCH_ARGS)
 
 lint: $(STAMP) ## ruff and mypy --strict on service code
 	$(VENV)/bin/ruff check schemas services runtime simcity deploy tests bench

@@ -18,6 +18,7 @@ from pathlib import Path
 from bench import core, intake, pipeline
 from bench.data import write_city_dir
 from bench.infra import fresh_stack, warm_group_coordinator
+from bench.profile import hottest
 from bench.report import Section, machine, render, write_json
 from bench.timing import Ratio
 from deploy.local import stack as local_stack
@@ -35,11 +36,13 @@ def parse(argv: list[str]) -> argparse.Namespace:
     g = p.add_argument_group("sizes (override the defaults or --quick)")
     g.add_argument("--incidents", type=int, help="routing core: synthetic incidents per repetition")
     g.add_argument("--repetitions", type=int, help="routing core: timed repetitions")
-    g.add_argument("--singles", type=int, help="intake: single tickets per round")
-    g.add_argument("--clients", type=int, help="intake: concurrent clients (and raw senders)")
+    g.add_argument("--seconds", type=int, help="intake: seconds per wrk round")
+    g.add_argument("--connections", type=int, help="intake: wrk connections (intake and floor c alike)")
     g.add_argument("--batches", type=int, help="intake: batch calls per round")
     g.add_argument("--rounds", type=int, help="intake and pipeline: rounds")
     g.add_argument("--router-incidents", type=int, help="pipeline: incidents per round (K)")
+    g.add_argument("--open-cases", type=int, help="pipeline: one more round with this many open cases (1000000)")
+    p.add_argument("--no-profile", action="store_true", help="do not sample the router with py-spy")
     return p.parse_args(argv)
 
 
@@ -47,15 +50,18 @@ def sizes(args: argparse.Namespace) -> tuple[core.CoreSizes, intake.IntakeSizes,
     c, i, r = core.CoreSizes(), intake.IntakeSizes(), pipeline.PipelineSizes()
     if args.quick:
         c = core.CoreSizes(incidents=600, naive_points=100, repetitions=3, slices=10)
-        i = intake.IntakeSizes(singles=200, batches=1, rounds=1, warmup=20)
+        i = intake.IntakeSizes(seconds=3, batches=2, rounds=1, warmup=1)
         r = pipeline.PipelineSizes(incidents=200, rounds=1)
 
     def given(**fields: int | None) -> dict[str, int]:
         return {name: value for name, value in fields.items() if value is not None}
 
     c = replace(c, **given(incidents=args.incidents, repetitions=args.repetitions))
-    i = replace(i, **given(singles=args.singles, clients=args.clients, batches=args.batches, rounds=args.rounds))
-    r = replace(r, **given(incidents=args.router_incidents, rounds=args.rounds))
+    i = replace(i, **given(seconds=args.seconds, connections=args.connections, batches=args.batches,
+                           rounds=args.rounds))
+    r = replace(r, **given(incidents=args.router_incidents, rounds=args.rounds, open_cases=args.open_cases))
+    if not args.no_profile:
+        r = replace(r, profile=args.out.parent / "profile-router.txt")
     return c, i, r
 
 
@@ -70,17 +76,20 @@ def _cross(sections: list[Section]) -> None:
 
 
 async def _on_stack(stack: local_stack.Stack, city_dir: Path, suites: list[str],
-                    i: intake.IntakeSizes, r: pipeline.PipelineSizes) -> list[Section]:
+                    i: intake.IntakeSizes, r: pipeline.PipelineSizes, logs: Path) -> list[Section]:
     """Pipeline first: the router must meet an empty intake.hotline.v1, not the intake benchmark's tickets."""
     sections = []
     await warm_group_coordinator(stack.bootstrap)
     if "pipeline" in suites:
         rates, ratios, facts = await pipeline.run(stack, city_dir, r)
+        if r.profile is not None and r.profile.exists():
+            facts["profile"] = {"file": str(r.profile.relative_to(ROOT)) if r.profile.is_relative_to(ROOT)
+                                else str(r.profile), **hottest(r.profile)}
         sections.append(Section("3. Router pipeline (intake.hotline.v1 → router → cases + case.events.v1)",
                                 rates, ratios, facts))
     if "intake" in suites:
-        rates, ratios, facts = await intake.run(stack, i)
-        sections.append(Section("2. Intake end to end (HTTP over ASGI → PostgreSQL ledger → Kafka acks=all)",
+        rates, ratios, facts = await intake.run(stack, i, logs)
+        sections.append(Section("2. Intake over HTTP (wrk → uvicorn → PostgreSQL ledger → Kafka acks=all)",
                                 rates, ratios, facts))
     return sections
 
@@ -104,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  up in {took:.0f} s: kafka {stack.bootstrap}, {stack.database_url}", file=sys.stderr, flush=True)
             try:
                 print("router pipeline and intake …", file=sys.stderr, flush=True)
-                sections += asyncio.run(_on_stack(stack, city_dir, args.only, i, r))
+                sections += asyncio.run(_on_stack(stack, city_dir, args.only, i, r, args.out.parent / "logs"))
             finally:
                 if not args.keep_stack:
                     local_stack.down(stack)
