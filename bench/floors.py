@@ -65,7 +65,8 @@ async def consume_produce(stack: Stack, start: dict[TopicPartition, int], n: int
             if not records:
                 continue
             ids = await _transaction(pool, records) if pool is not None else None
-            futures = [await producer.send(OUT_TOPIC, value=r.value, key=r.key, headers=r.headers) for r in records]
+            futures = [await producer.send(OUT_TOPIC, value=r.value, key=r.key, headers=list(r.headers))
+                       for r in records]
             for fut in futures:
                 await fut
             if pool is not None and ids:
