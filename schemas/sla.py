@@ -38,6 +38,10 @@ class SlaEvent(Contract):
         default=None,
         description="escalation paperwork: risk_warning_letter | accountability_letter | supervision_order",
     )
+    document_id: str | None = Field(default=None, description="escalation_decided: the document issued, e.g. "
+                                                              "TJ-2026-DB-0007 (GET /v1/sla/documents/{id})")
+    document_no: str | None = Field(default=None, description="its printed number, e.g. 通江督〔2026〕7号")
+    document_text: str | None = Field(default=None, description="its plain text")
     reason: str | None = None
     calendar_version: str | None = None
     warn_share: float | None = Field(default=None, description="warned: the share of the stage's time used")

@@ -13,12 +13,19 @@ from runtime.plumbing import PlumbedService, Plumbing
 from schemas.topics import CASE_EVENTS
 from services.sla.adapters.calendar_files import load_calendar
 from services.sla.domain.deadlines import Rules
+from services.sla.domain.documents import Templates
 from services.sla.handlers.case_events import handle_case_events
-from services.sla.handlers.context import SlaContext
+from services.sla.handlers.context import Paperwork, SlaContext
 from services.sla.handlers.timers import fire_due, recompute_provisional, run_timer
 from services.sla.settings import SlaSettings
 
 SQL = Path(__file__).resolve().parent / "sql"
+
+
+def load_templates(directory: Path) -> Templates:
+    """The document templates (document.html, document.txt); a missing one fails the start."""
+    return Templates(html=(directory / "document.html").read_text(encoding="utf-8"),
+                     text=(directory / "document.txt").read_text(encoding="utf-8"))
 
 
 @dataclass
@@ -39,8 +46,10 @@ async def bootstrap(settings: SlaSettings, clock: Callable[[], datetime] | None 
     rules = Rules(load_calendar(settings.calendar_dir), settings.warn_shares, settings.rung_limits,
                   settings.verify_within)  # invalid calendar or limits: fail at start
     plumbing = await Plumbing.open("sla", settings, schema=settings.schema_name, sql=SQL)
+    paperwork = Paperwork(settings.district_code, settings.district_name, load_templates(settings.templates_dir))
     ctx = SlaContext(pool=plumbing.pool, rules=rules, relay=plumbing.relay,
-                     clock=clock or (lambda: datetime.now(UTC)), timer_batch=settings.timer_batch)
+                     clock=clock or (lambda: datetime.now(UTC)), timer_batch=settings.timer_batch,
+                     paperwork=paperwork)
     await recompute_provisional(ctx, ctx.clock())  # this calendar may have the data they were waiting for
     await plumbing.consume(handlers(ctx), group_id=settings.group_id)
     if settings.timer_enabled:

@@ -34,6 +34,7 @@ class SlaSettings(PlatformSettings):
     verify_within: str = "1d"  # 核查: the grid checks resolved work within this
     district_code: str = "TJ"  # numbers the documents (两函一单) per district and year
     district_name: str = "通江区"
+    templates_dir: Path = HERE / "templates"  # document.html (printable) and document.txt (on the event)
     timer_enabled: bool = True  # tests turn it off and call fire_due with their own clock
     timer_interval_seconds: float = 1.0
     timer_batch: int = 200

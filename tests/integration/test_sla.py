@@ -182,3 +182,104 @@ async def test_overdue_list_filters(stack: Stack, uid: str) -> None:
         assert listed["counts"]["department"] == {f"DB-{uid}": 1} and listed["counts"]["level"] == {"street": 1}
         assert row["overdue_by_seconds"] > 0 and datetime.fromisoformat(row["due"]) == T0 + timedelta(hours=2)
         assert (await client.get("/readyz")).status_code == 200
+
+
+def escalate_to(router: Router, level: Level, owner: str) -> None:
+    """What the router does on escalation_decided: the new holder at the next rung."""
+    router.assignment = router.assignment.model_copy(update={"level": level, "owner": owner})
+
+
+async def test_warnings_breach_each_rung_and_its_numbered_document(stack: Stack, topics: TopicReader,
+                                                                  uid: str) -> None:
+    router = Router(f"C-SLA-L-{uid}", f"G-{uid}")  # accept 2h natural, ladder community → street → district
+    async with running_sla(stack) as (sla, client), producer(stack) as p:
+        await send(p, router.event(CaseEventKind.DISPATCHED, T0))
+        await wait_seq(sla, router.case_id, 1)
+        await sla.fire_due(T0 + timedelta(hours=1))  # 50 %
+        await sla.fire_due(T0 + timedelta(minutes=100))  # 80 %
+        await sla.fire_due(T0 + timedelta(hours=2, minutes=1))  # breach → community, warning letter
+        escalate_to(router, Level.COMMUNITY, f"CM-{uid}")
+        await send(p, router.event(CaseEventKind.ESCALATED, T0 + timedelta(hours=2, minutes=2)))
+        await wait_seq(sla, router.case_id, 2)
+        listed = (await client.get("/v1/sla/overdue", params={"department": f"CM-{uid}"})).json()["items"]
+        assert [(o["case_id"], o["rung"], o["level"]) for o in listed] == [(router.case_id, 1, "community")]
+        await sla.fire_due(T0 + timedelta(hours=4, minutes=3))  # the new holder's accept breached → street
+        escalate_to(router, Level.STREET, f"ST-{uid}")
+        await send(p, router.event(CaseEventKind.ESCALATED, T0 + timedelta(hours=4, minutes=4)))
+        await wait_seq(sla, router.case_id, 3)
+        documents = (await client.get(f"/v1/sla/cases/{router.case_id}/documents")).json()
+        assert [d["kind"] for d in documents] == ["risk_warning_letter", "accountability_letter"]
+        first = (await client.get(documents[0]["url"])).json()
+        assert first["doc_no"].startswith("通江警示〔2025〕") and first["case_id"] == router.case_id
+        printable = await client.get(f"/v1/sla/documents/{first['doc_id']}.html")
+        assert printable.status_code == 200 and printable.headers["content-type"].startswith("text/html")
+        assert first["doc_no"] in printable.text and "信访风险警示函" in printable.text
+        assert (await client.get("/v1/sla/documents/TJ-1999-DB-9999")).status_code == 404
+    events = await sla_events(topics, router.case_id, 9)
+    kinds = [(e["kind"], e.get("warn_share")) for e in events]
+    assert kinds[:4] == [("deadline_set", None), ("warned", 0.5), ("warned", 0.8), ("overdue", None)]
+    decisions = [e for e in events if e["kind"] == "escalation_decided"]
+    assert [(d["to_level"], d["document_id"]) for d in decisions] == [
+        ("community", documents[0]["doc_id"]), ("street", documents[1]["doc_id"])]
+    assert decisions[0]["document_text"].startswith("信访风险警示函\n" + first["doc_no"])
+
+
+async def test_two_replicas_share_the_timer_and_fire_each_deadline_once(stack: Stack, uid: str) -> None:
+    routers = [Router(f"C-SLA-R{i}-{uid}", f"RP-{uid}", level=Level.DISTRICT, accept="1h") for i in range(40)]
+    async with running_sla(stack) as (one, client), running_sla(stack) as (two, _), producer(stack) as p:
+        one.context.timer_batch = two.context.timer_batch = 7  # several batches each, interleaved
+        early = T0 - timedelta(days=60)  # before every other test's clocks: only these 40 are due
+        await send(p, *[r.event(CaseEventKind.DISPATCHED, early) for r in routers])
+        for r in routers:
+            await wait_seq(one, r.case_id, 1)
+        now = early + timedelta(hours=2)
+        fired = await asyncio.gather(one.fire_due(now), two.fire_due(now))
+        assert sum(fired) == 40  # district level, ladder without supervision: overdue only, one per deadline
+        listed = (await client.get("/v1/sla/overdue", params={"department": f"RP-{uid}", "limit": 100})).json()
+        assert listed["total"] == 40 and len({o["case_id"] for o in listed["items"]}) == 40
+
+
+async def test_a_pending_extension_pauses_and_approval_moves_the_deadline(stack: Stack, topics: TopicReader,
+                                                                         uid: str) -> None:
+    router = Router(f"C-SLA-X-{uid}", "CG")
+    async with running_sla(stack) as (sla, client), producer(stack) as p:
+        await send(p, router.event(CaseEventKind.DISPATCHED, T0),
+                   router.event(CaseEventKind.ACCEPTED, T0 + timedelta(minutes=10)),  # handle due T0+1d+10m
+                   router.event(CaseEventKind.EXTENSION_REQUESTED, T0 + timedelta(hours=12, minutes=10)))
+        await wait_seq(sla, router.case_id, 3)
+        await sla.fire_due(T0 + timedelta(days=3))  # past the old deadline, but paused: not due
+        paused = (await client.get(f"/v1/sla/cases/{router.case_id}")).json()["deadlines"][1]
+        assert (paused["state"], paused["due"], paused["remaining_seconds"]) == ("paused", None, 12 * 3600)
+        await send(p, router.event(CaseEventKind.EXTENDED, T0 + timedelta(days=3), extension_hours=24))
+        await wait_seq(sla, router.case_id, 4)
+        case = (await client.get(f"/v1/sla/cases/{router.case_id}")).json()
+        handle = case["deadlines"][1]
+        assert handle["state"] == "running"
+        assert datetime.fromisoformat(handle["due"]) == T0 + timedelta(days=4, hours=12)  # 12 h left + 24 h
+
+
+async def test_reopen_restarts_handling_and_close_ends_the_clock(stack: Stack, topics: TopicReader, uid: str) -> None:
+    router = Router(f"C-SLA-O-{uid}", "CG")
+    async with running_sla(stack) as (sla, client), producer(stack) as p:
+        await send(p, router.event(CaseEventKind.DISPATCHED, T0),
+                   router.event(CaseEventKind.ACCEPTED, T0 + timedelta(minutes=5)),
+                   router.event(CaseEventKind.RESOLVED, T0 + timedelta(hours=1)),
+                   router.event(CaseEventKind.REOPENED, T0 + timedelta(hours=2)),
+                   router.event(CaseEventKind.RESOLVED, T0 + timedelta(hours=3)),
+                   router.event(CaseEventKind.CLOSED, T0 + timedelta(hours=4)))
+        await wait_seq(sla, router.case_id, 6)
+        await sla.fire_due(T0 + timedelta(days=5))  # nothing of this case is left running
+        case = (await client.get(f"/v1/sla/cases/{router.case_id}")).json()
+    assert [(d["stage"], d["state"]) for d in case["deadlines"]] == [
+        ("accept", "met"), ("handle", "met"), ("verify", "met"), ("handle", "met"), ("verify", "met")]
+
+
+async def test_a_restart_keeps_pending_deadlines_and_fires_them(stack: Stack, topics: TopicReader, uid: str) -> None:
+    router = Router(f"C-SLA-P-{uid}", f"PD-{uid}", level=Level.DISTRICT)
+    async with running_sla(stack) as (sla, _), producer(stack) as p:
+        await send(p, router.event(CaseEventKind.DISPATCHED, T0))
+        await wait_seq(sla, router.case_id, 1)
+    async with running_sla(stack) as (sla, client):  # a new process: the deadline is in PostgreSQL
+        assert await sla.fire_due(T0 + timedelta(hours=3)) >= 1
+        listed = (await client.get("/v1/sla/overdue", params={"department": f"PD-{uid}"})).json()
+        assert [o["case_id"] for o in listed["items"]] == [router.case_id]

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse
 
 from schemas.common import Level
 from services.sla.adapters import repository as repo
@@ -62,10 +63,44 @@ async def list_due_soon(request: Request, within: WithinQ = "1d",
 async def case_deadlines(case_id: str, request: Request) -> dict[str, Any]:
     async with request.app.state.sla.pool.acquire() as conn:
         rows = await repo.for_case(conn, case_id)
+        documents = await repo.documents_of(conn, case_id)
     if not rows:
         raise HTTPException(404, f"no deadlines for case {case_id}")
     return {"case_id": case_id, "calendar_version": request.app.state.sla.context.rules.calendar.version,
-            "deadlines": [_deadline(d) for d in rows]}
+            "deadlines": [_deadline(d) for d in rows], "documents": [_document_ref(x) for x in documents]}
+
+
+@router.get("/v1/sla/cases/{case_id}/documents", summary="The documents (两函一单) issued for a case, oldest first")
+async def case_documents(case_id: str, request: Request) -> list[dict[str, Any]]:
+    async with request.app.state.sla.pool.acquire() as conn:
+        return [_document_ref(x) for x in await repo.documents_of(conn, case_id)]
+
+
+@router.get("/v1/sla/documents/{doc_id}.html", summary="One document, printable (HTML with print styles)",
+            response_class=HTMLResponse)
+async def print_document(doc_id: str, request: Request) -> HTMLResponse:
+    return HTMLResponse((await _document(request, doc_id))["html"])
+
+
+@router.get("/v1/sla/documents/{doc_id}", summary="One document by its id (TJ-2026-DB-0007): number, addressee, text")
+async def get_document(doc_id: str, request: Request) -> dict[str, Any]:
+    found = await _document(request, doc_id)
+    return _document_ref(found) | {"district": found["district"], "case_id": found["case_id"],
+                                   "text": found["text_body"], "html_url": f"/v1/sla/documents/{doc_id}.html"}
+
+
+async def _document(request: Request, doc_id: str) -> dict[str, Any]:
+    async with request.app.state.sla.pool.acquire() as conn:
+        found = await repo.document(conn, doc_id)
+    if found is None:
+        raise HTTPException(404, f"no document {doc_id}")
+    return found
+
+
+def _document_ref(x: dict[str, Any]) -> dict[str, Any]:
+    return {"doc_id": x["doc_id"], "doc_no": x["doc_no"], "kind": x["kind"], "year": x["year"],
+            "serial": x["serial"], "addressee": x["addressee"], "issued_at": _iso(x["issued_at"]),
+            "decision": x["decision"], "url": f"/v1/sla/documents/{x['doc_id']}"}
 
 
 def _listed(d: Deadline, now: datetime) -> dict[str, Any]:

@@ -13,6 +13,7 @@ import asyncpg
 from schemas.common import Level
 from schemas.sla import SlaStage
 from services.sla.domain.deadlines import CaseClocks, Deadline, DeadlineState
+from services.sla.domain.documents import IssuedDocument
 
 _COLS = ("case_id, gen, rev, stage, state, limit_text, working, started_at, allowed_s, due_at, warn_at, warned, "
          "remaining_s, owner, owner_unit, level, street_id, ladder, ended_at, warnings, breached, rung, provisional, "
@@ -168,3 +169,34 @@ def _deadline(r: Any) -> Deadline:
         provisional=r["provisional"], community_id=r["community_id"], run_from=r["run_from"],
         run_for=timedelta(seconds=r["run_for_s"]) if r["run_for_s"] is not None else None,
     )
+
+
+async def next_serial(conn: asyncpg.Connection, district: str, year: int, kind: str) -> int:
+    """The next number for (district, year, kind); the row lock serialises issuers until commit."""
+    value: int = await conn.fetchval(
+        "INSERT INTO document_counters (district, year, kind, last_no) VALUES ($1, $2, $3, 1) "
+        "ON CONFLICT (district, year, kind) DO UPDATE SET last_no = document_counters.last_no + 1 RETURNING last_no",
+        district, year, kind)
+    return value
+
+
+async def save_document(conn: asyncpg.Connection, doc: IssuedDocument) -> None:
+    await conn.execute(
+        "INSERT INTO documents (doc_id, doc_no, district, year, kind, serial, case_id, decision, addressee, "
+        "issued_at, text_body, html) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        doc.doc_id, doc.doc_no, doc.district, doc.year, doc.kind.value, doc.serial, doc.case_id, doc.decision,
+        doc.addressee, doc.issued_at, doc.text, doc.html)
+
+
+async def documents_of(conn: asyncpg.Connection, case_id: str) -> list[dict[str, Any]]:
+    rows = await conn.fetch(
+        "SELECT doc_id, doc_no, kind, serial, year, addressee, issued_at, decision FROM documents "
+        "WHERE case_id = $1 ORDER BY issued_at, doc_id", case_id)
+    return [dict(r) for r in rows]
+
+
+async def document(conn: asyncpg.Connection, doc_id: str) -> dict[str, Any] | None:
+    row = await conn.fetchrow(
+        "SELECT doc_id, doc_no, district, year, kind, serial, case_id, decision, addressee, issued_at, text_body, "
+        "html FROM documents WHERE doc_id = $1", doc_id)
+    return dict(row) if row else None

@@ -13,8 +13,18 @@ from schemas.cloudevents import Outgoing
 from schemas.sla import SlaEvent
 from schemas.topics import SLA_EVENTS, sla_type
 from services.sla.domain.deadlines import Rules
+from services.sla.domain.documents import Templates
 
 SOURCE = "/gridline/sla"
+
+
+@dataclass(frozen=True)
+class Paperwork:
+    """How 两函一单 are numbered and printed."""
+
+    district_code: str
+    district_name: str
+    templates: Templates
 
 
 @dataclass
@@ -24,6 +34,7 @@ class SlaContext:
     relay: OutboxRelay | None
     clock: Callable[[], datetime]
     timer_batch: int = 200
+    paperwork: Paperwork | None = None  # None: documents are not issued (unit-level wiring only)
 
     def kick(self) -> None:
         if self.relay is not None:

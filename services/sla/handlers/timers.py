@@ -7,7 +7,13 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime
 
+import asyncpg
+
+from schemas.sla import SlaEvent, SlaEventKind
 from services.sla.adapters import repository as repo
+from services.sla.domain.deadlines import Deadline
+from services.sla.domain.documents import issue, year_of
+from services.sla.domain.escalation import Document
 from services.sla.domain.stages import recompute
 from services.sla.domain.timers import tick
 from services.sla.handlers.context import SlaContext, publish_later
@@ -23,13 +29,28 @@ async def fire_due(ctx: SlaContext, now: datetime) -> int:
             for case, deadline in batch:
                 change = tick(case, deadline, now, ctx.rules)
                 await repo.save_case(conn, case, change.touched)
-                await publish_later(conn, change.events)
-                written += len(change.events)
+                events = [await _with_document(ctx, conn, deadline, e) for e in change.events]
+                await publish_later(conn, events)
+                written += len(events)
         if len(batch) < ctx.timer_batch:
             break
     if written:
         ctx.kick()
     return written
+
+
+async def _with_document(ctx: SlaContext, conn: asyncpg.Connection, d: Deadline, event: SlaEvent) -> SlaEvent:
+    """An escalation decision issues its document (numbered, stored, its text on the event) in the
+    transaction that decides it: one document per decision, never two."""
+    if event.kind is not SlaEventKind.ESCALATION_DECIDED or not event.document or ctx.paperwork is None \
+            or event.to_level is None:
+        return event
+    paper, kind = ctx.paperwork, Document(event.document)
+    serial = await repo.next_serial(conn, paper.district_code, year_of(event.at), kind.value)
+    doc = issue(kind, serial, district_code=paper.district_code, district_name=paper.district_name, d=d,
+                decision=event.event_id, to_level=event.to_level, at=event.at, templates=paper.templates)
+    await repo.save_document(conn, doc)
+    return event.model_copy(update={"document_id": doc.doc_id, "document_no": doc.doc_no, "document_text": doc.text})
 
 
 async def recompute_provisional(ctx: SlaContext, now: datetime) -> int:
