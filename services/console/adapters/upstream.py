@@ -55,6 +55,16 @@ class Upstream:
     async def due_soon(self, params: dict[str, Any]) -> Answer:
         return await self.get(self.settings.sla_url, "/v1/sla/due-soon", params)
 
+    async def document(self, doc_id: str) -> Answer:
+        return await self.get(self.settings.sla_url, f"/v1/sla/documents/{doc_id}")
+
+    async def document_html(self, doc_id: str) -> tuple[int, str]:
+        try:
+            resp = await self.client.get(f"{self.settings.sla_url}/v1/sla/documents/{doc_id}.html")
+        except httpx.HTTPError as exc:
+            return 503, f"sla unreachable: {exc.__class__.__name__}"
+        return resp.status_code, resp.text
+
     async def scores(self, params: dict[str, Any]) -> Answer:
         return await self.get(self.settings.scoring_url, "/v1/scores", params)
 

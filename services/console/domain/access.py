@@ -1,4 +1,5 @@
-"""Who may see and act on which case: the centre on every case, a department on the cases it holds."""
+"""Who may see and act on which case: the centre on every case, a department on the cases it holds
+(as owner, owner unit, or assisting department 协办 of a lead department's case)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,9 @@ def owner_filter(user: User) -> str | None:
 def may_see(user: User, case: Mapping[str, Any]) -> bool:
     if user.role is Role.CENTRE:
         return True
-    return user.department is not None and user.department in (case.get("owner"), case.get("owner_unit"))
+    if user.department is None:
+        return False
+    return user.department in (case.get("owner"), case.get("owner_unit"), *(case.get("assisting") or ()))
 
 
 def may_act(user: User, case: Mapping[str, Any], kind: str) -> str | None:

@@ -49,6 +49,7 @@ def test_a_department_sees_and_acts_on_its_own_cases_only() -> None:
     assert may_act(URBAN, other, "accept") == "this case is not held by your department"
     assert may_act(URBAN, own, "dispatch") is not None
     assert may_act(CENTRE, other, "dispatch") is None
+    assert may_see(URBAN, {"owner": "WATER", "assisting": ["URBAN_MGMT"]})  # 协办 an assisting department
 
 
 def test_sessions_store_only_a_hash_and_csrf_must_match() -> None:
@@ -75,3 +76,13 @@ def test_users_file_errors_name_the_entry(tmp_path: Path) -> None:
         assert "users[0]" in str(exc)
     else:
         raise AssertionError("a bad user entry must stop the console")
+
+
+def test_the_top_candidate_also_shows_the_models_features_and_nearest_example() -> None:
+    case = {"explanation": {"classification": {
+        "candidates": [{"item_code": "A04.001", "score": 0.4, "matched_keywords": [], "conditions": []},
+                       {"item_code": "A04.002", "score": 0.2, "matched_keywords": ["井"], "conditions": []}],
+        "strongest_features": [{"feature": "井盖", "weight": 1.2}], "nearest_examples": [{"text": "井盖坏了"}]}}}
+    first, second = top_candidates(case, {})
+    assert first["why"] == "模型特征 model features: 井盖; 相似案例 nearest example: 井盖坏了"
+    assert second["why"] == "关键词 keywords: 井"

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
 from services.console.adapters import repository as repo
@@ -21,6 +22,7 @@ from services.console.domain.users import Role, User
 
 router = APIRouter(prefix="/api", tags=["console"])
 QUEUES = {"manual": ["manual"], "arbitration": ["arbitration"], "returned": ["returned"]}
+URGENCY_RANK = {"critical": 0, "urgent": 1, "normal": 2}
 UserDep = Annotated[User, Depends(current_user)]
 
 
@@ -75,6 +77,7 @@ async def queue(request: Request, user: UserDep, kind: str = Query("manual", pat
         place = {k: row.get(k) or located.get(k) for k in ("grid_id", "community_id", "street_id")}
         out.append(row | place | {"text": case.get("text"), "explanation": case.get("explanation"),
                           "candidates": top_candidates(case, known), "returns": case.get("returns", 0)})
+    out.sort(key=lambda c: (URGENCY_RANK.get(str(c.get("urgency")), 9), c["opened_at"]))  # most urgent first
     return {"kind": kind, "cases": out}
 
 
@@ -113,7 +116,8 @@ async def case(case_id: str, request: Request, user: UserDep) -> dict[str, Any]:
 def _holder(routed: dict[str, Any], row: dict[str, Any] | None) -> dict[str, Any]:
     assignment = routed.get("assignment") or {}
     if assignment:
-        return {"owner": assignment.get("owner"), "owner_unit": assignment.get("owner_unit")}
+        return {"owner": assignment.get("owner"), "owner_unit": assignment.get("owner_unit"),
+                "assisting": assignment.get("assisting") or []}
     return row or {}
 
 
@@ -154,9 +158,11 @@ async def board(request: Request, user: UserDep, street: str | None = None, leve
     out: dict[str, Any] = {"document_titles": DOCUMENTS}
     for name, answer in (("overdue", overdue), ("due_soon", due_soon)):
         rows = _rows(answer.body) if answer.ok else []
-        rows = [r | {"rung": (rungs.get(r.get("case_id", "")) or {}).get("rung") or r.get("rung"),
+        rows = [r | {"rung": r.get("rung") or (rungs.get(r.get("case_id", "")) or {}).get("rung"),
                      "item_name": (rungs.get(r.get("case_id", "")) or {}).get("item_name")} for r in rows]
-        out[name] = {"available": answer.ok, "status": answer.status, "rows": rows, "counts": counts(rows)}
+        total = answer.body.get("total") if answer.ok and isinstance(answer.body, dict) else None
+        out[name] = {"available": answer.ok, "status": answer.status, "rows": rows, "counts": counts(rows),
+                     "total": total if isinstance(total, int) else len(rows)}
     return out
 
 
@@ -169,6 +175,22 @@ def _rows(body: Any) -> list[dict[str, Any]]:
             if isinstance(body.get(key), list):
                 return list(body[key])
     return []
+
+
+@router.get("/documents/{doc_id}.html", response_class=HTMLResponse,
+            summary="A numbered 两函一单 document from sla, printable (for users who may see its case)")
+async def document_html(doc_id: str, request: Request, user: UserDep) -> HTMLResponse:
+    console = _console(request)
+    meta = await console.upstream.document(doc_id)
+    if not meta.ok:
+        raise HTTPException(404 if meta.status == 404 else 502, f"document {doc_id}: {meta.body}")
+    routed = await console.upstream.case(str(meta.body.get("case_id")))
+    if not may_see(user, _holder(routed.body if routed.ok else {}, None)):
+        raise HTTPException(403, "this case is not held by your department")
+    status, html = await console.upstream.document_html(doc_id)
+    if status != 200:
+        raise HTTPException(502, f"sla answered {status}")
+    return HTMLResponse(html)
 
 
 @router.get("/hotspots", summary="主动治理: the same item again and again within a radius over a window")

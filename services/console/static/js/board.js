@@ -11,15 +11,15 @@ function section(title, block, names, testid) {
   if (!block.available) return h("section", { class: "board-block", "data-testid": testid },
     h("h3", {}, title), h("p", { class: "muted" }, `sla 暂无此接口 not available from sla (${block.status})`));
   return h("section", { class: "board-block", "data-testid": testid },
-    h("h3", {}, title, ` · ${block.rows.length} 件`),
+    h("h3", {}, title, ` · ${block.total} 件`),
     h("div", { class: "tallies" }, tally("按街道 By street", block.counts.street, names),
       tally("按部门 By department", block.counts.department, names), tally("按层级 By rung", block.counts.rung, names)),
     h("table", {}, h("tr", {}, ...["案件", "事项", "阶段", "截止", "超期/剩余", "责任单位", "层级", "提级"].map((t) => h("th", {}, t))),
       ...block.rows.slice(0, 200).map((r) => h("tr", {},
         h("td", {}, h("a", { href: `#/case/${encodeURIComponent(r.case_id)}` }, r.case_id)),
         h("td", {}, r.item_name || ""), h("td", {}, r.stage), h("td", {}, when(r.due)),
-        h("td", {}, r.overdue_by_seconds != null ? `超 ${Math.round(r.overdue_by_seconds / 60)} 分钟`
-          : r.remaining_seconds != null ? `剩 ${Math.round(r.remaining_seconds / 60)} 分钟` : ""),
+        h("td", {}, r.overdue_by_seconds ? `超 ${Math.round(r.overdue_by_seconds / 60)} 分钟`
+          : (r.due_in_seconds ?? r.remaining_seconds) != null ? `剩 ${Math.round((r.due_in_seconds ?? r.remaining_seconds) / 60)} 分钟` : ""),
         h("td", {}, names[r.owner] || r.owner || ""), h("td", {}, LEVEL_NAMES[r.level] || r.level || ""),
         h("td", {}, LEVEL_NAMES[r.rung] || r.rung || "")))));
 }

@@ -34,6 +34,7 @@ function page(data, app, reload) {
         ["事项 Item", `${a.item_code || "—"} ${a.item_name || ""}`],
         ["责任单位 Owner", `${n(a.owner)}${a.owner_unit ? ` (${n(a.owner_unit)})` : ""}`],
         ["层级 Level", LEVEL_NAMES[a.level] || a.level || "—"],
+        ["协办 Assisting", (c.explanation?.dispatch?.assisting || []).map((x) => `${n(x.owner)} (${x.item_code})`).join("、") || "—"],
         ["位置 Place", `${n(a.street_id || row.street_id)} · ${n(a.community_id || row.community_id)} · ${n(a.grid_id || row.grid_id)}`],
         ["渠道 Channel", c.channel || row.channel || "—"],
         ["受理 Opened", when(c.opened_at || row.opened_at)],
@@ -88,6 +89,12 @@ function clocks(data) {
 }
 
 function documents(data, app) {
+  const numbered = data.clocks?.documents || [];
+  if (numbered.length) {  // sla numbers and renders them: print its own document
+    return h("ul", { class: "documents", "data-testid": "documents" }, ...numbered.map((d) => h("li", {},
+      h("b", {}, data.document_titles[d.kind] || d.kind), ` ${d.doc_no} · ${when(d.issued_at)} · ${d.addressee || ""} `,
+      h("a", { href: `/api/documents/${encodeURIComponent(d.doc_id)}.html`, target: "_blank", rel: "noopener" }, "打印 Print"))));
+  }
   if (!data.documents.length) return h("p", { class: "muted" }, "无 None (no escalation yet)");
   return h("ul", { class: "documents" }, ...data.documents.map((d, i) => h("li", {},
     h("b", {}, data.document_titles[d.document] || d.document), ` · ${when(d.at)} · → ${LEVEL_NAMES[d.to_level] || d.to_level} `,

@@ -54,6 +54,7 @@ function caseCard(c, kind, app, reload) {
     h("header", {},
       h("a", { href: `#/case/${encodeURIComponent(c.case_id)}`, class: "case-id" }, c.case_id), " ",
       badge("urgency", c.urgency, URGENCY_NAMES), " ",
+      c.explanation?.urgency?.urgent && c.urgency === "normal" ? [badge("urgency", "urgent", { urgent: "疑似紧急 flagged urgent" }), " "] : "",
       h("span", { class: "muted" }, `${age(c.opened_at)}前 · ${c.channel || ""}`)),
     h("p", { class: "text" }, c.text || "（无文本）"),
     h("p", { class: "place" }, h("span", { class: "muted" }, "位置 Place "), place(c, app.city.names)),
