@@ -54,7 +54,8 @@ def main() -> int:
     city_dir = ROOT / ".local" / "city"
     write_city(generate_city(), city_dir)
     names = available(offset=int(os.environ.get("GRIDLINE_PORT_OFFSET", "0")))
-    env = {**stack.env(), "ROUTER_CITY_DIR": str(city_dir), "CONSOLE_CITY_DIR": str(city_dir), **console_urls(names)}
+    env = {**stack.env(), "ROUTER_CITY_DIR": str(city_dir), "CONSOLE_CITY_DIR": str(city_dir),
+           "INTAKE_OPEN311_CITY_DIR": str(city_dir), **console_urls(names)}
     services = ServiceSet(env=env, logs=ROOT / ".local" / "run" / "logs")
     try:
         services.start(names)

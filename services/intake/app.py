@@ -13,7 +13,7 @@ from runtime.inputs import guard_inputs
 from runtime.logging import configure_logging
 from runtime.telemetry import TracingMiddleware, configure_tracing
 from services.intake import wechat_inbox
-from services.intake.adapters.http import actions, grid, hotline, miniprogram, open311, wechat
+from services.intake.adapters.http import actions, grid, hotline, miniprogram, open311, open311_list, wechat
 from services.intake.adapters.http.guards import BodyGuard
 from services.intake.adapters.http.responses import broker_unavailable, database_unavailable
 from services.intake.bootstrap import Intake, bootstrap
@@ -52,7 +52,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     app.add_exception_handler(BrokerUnavailable, broker_unavailable)
     for outage in DATABASE_OUTAGE:  # the ledger is away: nothing was accepted, retry later (not a 500)
         app.add_exception_handler(outage, database_unavailable)
-    for module in (hotline, grid, miniprogram, actions, wechat, open311):
+    for module in (hotline, grid, miniprogram, actions, wechat, open311, open311_list):
         app.include_router(module.router)
 
     async def db_ready() -> bool:

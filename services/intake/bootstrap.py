@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import asyncpg
@@ -10,6 +10,8 @@ from aiokafka import AIOKafkaProducer
 
 from runtime.db import create_pool, migrate
 from runtime.kafka import make_producer
+from services.intake.adapters.open311_store import load_names
+from services.intake.case_status import StatusFollower
 from services.intake.gateway import Gateway
 from services.intake.settings import IntakeSettings
 
@@ -22,8 +24,12 @@ class Intake:
     pool: asyncpg.Pool
     producer: AIOKafkaProducer
     gateway: Gateway
+    follower: StatusFollower | None = None
+    agency_names: dict[str, str] = field(default_factory=dict)
 
     async def close(self) -> None:
+        if self.follower is not None:
+            await self.follower.stop()
         await self.producer.stop()
         await self.pool.close()
 
@@ -34,4 +40,8 @@ async def bootstrap(settings: IntakeSettings) -> Intake:
     producer = make_producer(settings.kafka_bootstrap, client_id="gridline-intake")
     await producer.start()
     gateway = Gateway(pool, producer, settings.contact_key, settings.publish_timeout_seconds)
-    return Intake(settings, pool, producer, gateway)
+    follower = None
+    if settings.open311_status_enabled:
+        follower = StatusFollower(pool, producer, settings)
+        follower.start()
+    return Intake(settings, pool, producer, gateway, follower, load_names(settings.open311_city_dir))

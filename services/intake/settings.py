@@ -69,4 +69,9 @@ class IntakeSettings(PlatformSettings):
     publish_timeout_seconds: float = 10.0
     # Open311 services.json is the responsibility list (read as data; intake never imports the router)
     open311_services_dir: Path = Path(__file__).resolve().parents[2] / "services/router/data/responsibility_list"
+    # GET requests.json: the status of each request from intake's read model of case.events.v1/sla.events.v1
+    open311_status_enabled: bool = True
+    open311_status_group: str = "gridline-intake-open311"
+    # agency_responsible: names from the city directory (simcity export, the router's ROUTER_CITY_DIR)
+    open311_city_dir: Path = Path(__file__).resolve().parents[2] / ".local" / "city"
     open311_case_url: str = "http://127.0.0.1:8002/v1/cases/{case_id}"  # router's read-only case API

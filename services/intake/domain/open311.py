@@ -130,5 +130,14 @@ def to_incident(
     )
 
 
+def request_row(incident_id: str, req: ServiceRequest, service: Service, received_at: datetime) -> dict[str, Any]:
+    """What `GET requests.json` lists of a request: no phone, e-mail, name or device is kept."""
+    return {"service_request_id": incident_id, "case_id": f"C-{incident_id}", "service_code": service.service_code,
+            "service_name": service.service_name,
+            "description": scrub_text(req.description)[:4000] if req.description else None,
+            "lat": req.lat, "long": req.long, "address": req.address_string or req.address_id,
+            "media_url": str(req.media_url) if req.media_url else None, "requested_at": received_at}
+
+
 def error(code: int, description: str) -> dict[str, Any]:
     return {"code": code, "description": description}

@@ -19,6 +19,7 @@ from pydantic import BaseModel
 
 from schemas.common import Channel
 from schemas.topics import INCIDENT_REPORTED, INTAKE_HOTLINE
+from services.intake.adapters import open311_store as store
 from services.intake.adapters.http.guards import throttle
 from services.intake.adapters.http.responses import RETRY_AFTER_SECONDS
 from services.intake.domain.credentials import check_api_key
@@ -29,6 +30,7 @@ from services.intake.domain.open311 import (
     error,
     natural_id,
     parse_request,
+    request_row,
     services_from_list,
     to_incident,
 )
@@ -43,16 +45,6 @@ class CreatedRequest(BaseModel):
     service_request_id: str
     service_notice: str
     account_id: str | None = None
-
-
-class RequestStatus(BaseModel):
-    service_request_id: str
-    status: str
-    status_notes: str
-    requested_datetime: datetime
-    updated_datetime: datetime | None
-    case_id: str
-    case_url: str
 
 
 class GeoReportError(BaseModel):
@@ -167,6 +159,7 @@ async def _submit(
                                {"Retry-After": str(RETRY_AFTER_SECONDS)})
     if isinstance(result, Conflict):
         return georeport_error(409, f"{result.reason} (service request {result.incident_id})")
+    await store.record_request(gw.pool, request_row(result.incident_id, req, service, received))
     return [CreatedRequest(service_request_id=result.incident_id, service_notice=NOTICE,
                            account_id=req.account_id)]
 
@@ -183,24 +176,3 @@ async def _fields(request: Request) -> list[tuple[str, str]] | JSONResponse:
         return [(str(k), str(v)) for k, v in data.items() if isinstance(v, str | int | float)]
     form = await request.form()
     return [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
-
-
-@router.get("/requests/{service_request_id}.json", response_model=list[RequestStatus], responses=ERRORS,
-            summary="Status of a request: intake knows it was accepted; the case's progress is the router's")
-async def get_request(service_request_id: str, request: Request) -> Any:
-    if not INCIDENT_ID.match(service_request_id):
-        return georeport_error(404, f"no service request {service_request_id!r}")
-    row = await request.app.state.intake.pool.fetchrow(
-        "SELECT incident_id, created_at, published_at FROM submissions "
-        "WHERE channel = $1 AND incident_id = $2 AND published_at IS NOT NULL",
-        Channel.OPEN311.value, service_request_id,
-    )
-    if row is None:
-        return georeport_error(404, f"no service request {service_request_id!r}")
-    case_id = f"C-{row['incident_id']}"
-    return [RequestStatus(
-        service_request_id=row["incident_id"], status="open", case_id=case_id,
-        case_url=request.app.state.settings.open311_case_url.format(case_id=case_id),
-        status_notes="accepted by intake; the case's state, assignee and deadlines are at case_url",
-        requested_datetime=row["created_at"], updated_datetime=row["published_at"],
-    )]

@@ -1,0 +1,75 @@
+"""Open311 status: intake keeps its own read model of the cases its Open311 requests became, from
+case.events.v1 and sla.events.v1 (consumer group `gridline-intake-open311`).
+
+Why a read model rather than the router's and sla's HTTP APIs: `GET requests.json` lists up to 1,000
+requests filtered by status, which would be 2,000 calls per page, and a filter on status cannot be
+paged from outside. Events of other channels are skipped without touching the database."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from functools import partial
+
+import asyncpg
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from runtime.consumer import ConsumerLoop, Handler
+from runtime.kafka import make_consumer
+from runtime.service import Loops, start_consumer
+from schemas.case import CaseEvent
+from schemas.cloudevents import Envelope
+from schemas.common import Channel
+from schemas.sla import SlaEvent
+from schemas.topics import CASE_EVENTS, SLA_EVENTS
+from services.intake.adapters import open311_store as store
+from services.intake.domain.open311_status import apply_case_event, apply_sla_event
+from services.intake.settings import IntakeSettings
+
+OPEN311_CASE_PREFIX = "C-OS-"  # case ids of Open311 requests (C-<incident id>, incident ids OS-…)
+
+
+async def handle_case_event(pool: asyncpg.Pool, envelope: Envelope, topic: str) -> None:
+    event = envelope.payload(CaseEvent)
+    if event.channel is not Channel.OPEN311 and not event.case_id.startswith(OPEN311_CASE_PREFIX):
+        return
+    async with pool.acquire() as conn, conn.transaction():
+        updated = apply_case_event(await store.status(conn, event.case_id), event)
+        if updated is not None:
+            await store.save_status(conn, updated)
+
+
+async def handle_sla_event(pool: asyncpg.Pool, envelope: Envelope, topic: str) -> None:
+    event = envelope.payload(SlaEvent)
+    if not event.case_id.startswith(OPEN311_CASE_PREFIX):
+        return
+    async with pool.acquire() as conn, conn.transaction():
+        if await store.first_time(conn, envelope.id, topic):
+            await store.save_status(conn, apply_sla_event(await store.status(conn, event.case_id), event))
+
+
+@dataclass
+class StatusFollower:
+    """Joins the group in the background, so intake's HTTP side never waits for Kafka's group protocol."""
+
+    pool: asyncpg.Pool
+    producer: AIOKafkaProducer
+    settings: IntakeSettings
+    loops: Loops = field(default_factory=Loops)
+    consumer: AIOKafkaConsumer | None = None
+
+    def start(self) -> None:
+        self.loops.start("open311-status", self._run)
+
+    async def _run(self, stop: asyncio.Event) -> None:
+        handlers: dict[str, Handler] = {CASE_EVENTS: partial(handle_case_event, self.pool, topic=CASE_EVENTS),
+                                        SLA_EVENTS: partial(handle_sla_event, self.pool, topic=SLA_EVENTS)}
+        self.consumer = make_consumer(self.settings.kafka_bootstrap, *handlers,
+                                      group_id=self.settings.open311_status_group, client_id="gridline-intake")
+        await start_consumer(self.consumer)
+        await ConsumerLoop(self.consumer, self.producer, handlers, "intake").run(stop)
+
+    async def stop(self) -> None:
+        await self.loops.close()
+        if self.consumer is not None:
+            await self.consumer.stop()
