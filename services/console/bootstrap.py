@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 from typing import Any
 
-from runtime.batch import per_record
 from runtime.consumer import Handler
 from runtime.plumbing import PlumbedService, Plumbing
 from schemas.topics import CASE_EVENTS, SLA_EVENTS
@@ -15,7 +13,7 @@ from services.console.adapters.city import City, load_city, load_users
 from services.console.adapters.live import Hub
 from services.console.adapters.upstream import Upstream
 from services.console.domain.users import User
-from services.console.handlers.events import ConsoleContext, handle_case_event, handle_sla_event
+from services.console.handlers.events import handle_case_events, handle_sla_events
 from services.console.settings import ConsoleSettings
 
 SQL = Path(__file__).resolve().parent / "sql"
@@ -33,11 +31,12 @@ class Console(PlumbedService):
     async def close(self) -> None:
         await self.upstream.close()
         await super().close()
+        await self.hub.close()
+        await self.hub.close()
 
 
-def handlers(ctx: ConsoleContext) -> dict[str, Handler]:
-    return {CASE_EVENTS: per_record(partial(handle_case_event, ctx)),
-            SLA_EVENTS: per_record(partial(handle_sla_event, ctx))}
+def handlers() -> dict[str, Handler]:
+    return {CASE_EVENTS: handle_case_events, SLA_EVENTS: handle_sla_events}
 
 
 async def bootstrap(settings: ConsoleSettings) -> Console:
@@ -46,6 +45,7 @@ async def bootstrap(settings: ConsoleSettings) -> Console:
     city = load_city(settings.city_dir)
     plumbing = await Plumbing.open("console", settings, schema=settings.schema_name, sql=SQL, pool_size=5)
     hub = Hub()
-    await plumbing.consume(handlers(ConsoleContext(plumbing.pool, hub)), group_id=settings.group_id)
+    await hub.listen(settings.database_url)
+    await plumbing.consume(handlers(), group_id=settings.group_id)
     return Console(plumbing=plumbing, settings=settings, users=users, city=city, upstream=Upstream.open(settings),
                    hub=hub)

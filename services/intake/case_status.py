@@ -3,22 +3,22 @@ case.events.v1 and sla.events.v1 (consumer group `gridline-intake-open311`).
 
 Why a read model rather than the router's and sla's HTTP APIs: `GET requests.json` lists up to 1,000
 requests filtered by status, which would be 2,000 calls per page, and a filter on status cannot be
-paged from outside. Events of other channels are skipped without touching the database."""
+paged from outside. Events of other channels are skipped without a write (only the loop's inbox row)."""
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from functools import partial
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from runtime.batch import per_record
 from runtime.consumer import ConsumerLoop, Handler
 from runtime.kafka import make_consumer
 from runtime.service import Loops, start_consumer
 from schemas.case import CaseEvent
-from schemas.cloudevents import Envelope
+from schemas.cloudevents import Envelope, Outgoing
 from schemas.common import Channel
 from schemas.sla import SlaEvent
 from schemas.topics import CASE_EVENTS, SLA_EVENTS
@@ -29,23 +29,21 @@ from services.intake.settings import IntakeSettings
 OPEN311_CASE_PREFIX = "C-OS-"  # case ids of Open311 requests (C-<incident id>, incident ids OS-…)
 
 
-async def handle_case_event(pool: asyncpg.Pool, envelope: Envelope, topic: str) -> None:
+async def handle_case_event(conn: asyncpg.Connection, envelope: Envelope) -> list[Outgoing]:
+    """Inside the poll batch's transaction (runtime.consumer: the inbox already dropped redeliveries)."""
     event = envelope.payload(CaseEvent)
-    if event.channel is not Channel.OPEN311 and not event.case_id.startswith(OPEN311_CASE_PREFIX):
-        return
-    async with pool.acquire() as conn, conn.transaction():
+    if event.channel is Channel.OPEN311 or event.case_id.startswith(OPEN311_CASE_PREFIX):
         updated = apply_case_event(await store.status(conn, event.case_id), event)
         if updated is not None:
             await store.save_status(conn, updated)
+    return []
 
 
-async def handle_sla_event(pool: asyncpg.Pool, envelope: Envelope, topic: str) -> None:
+async def handle_sla_event(conn: asyncpg.Connection, envelope: Envelope) -> list[Outgoing]:
     event = envelope.payload(SlaEvent)
-    if not event.case_id.startswith(OPEN311_CASE_PREFIX):
-        return
-    async with pool.acquire() as conn, conn.transaction():
-        if await store.first_time(conn, envelope.id, topic):
-            await store.save_status(conn, apply_sla_event(await store.status(conn, event.case_id), event))
+    if event.case_id.startswith(OPEN311_CASE_PREFIX):
+        await store.save_status(conn, apply_sla_event(await store.status(conn, event.case_id), event))
+    return []
 
 
 @dataclass
@@ -62,12 +60,12 @@ class StatusFollower:
         self.loops.start("open311-status", self._run)
 
     async def _run(self, stop: asyncio.Event) -> None:
-        handlers: dict[str, Handler] = {CASE_EVENTS: partial(handle_case_event, self.pool, topic=CASE_EVENTS),
-                                        SLA_EVENTS: partial(handle_sla_event, self.pool, topic=SLA_EVENTS)}
+        handlers: dict[str, Handler] = {CASE_EVENTS: per_record(handle_case_event),
+                                        SLA_EVENTS: per_record(handle_sla_event)}
         self.consumer = make_consumer(self.settings.kafka_bootstrap, *handlers,
                                       group_id=self.settings.open311_status_group, client_id="gridline-intake")
         await start_consumer(self.consumer)
-        await ConsumerLoop(self.consumer, self.producer, handlers, "intake").run(stop)
+        await ConsumerLoop(self.consumer, self.producer, self.pool, handlers, "intake").run(stop)
 
     async def stop(self) -> None:
         await self.loops.close()

@@ -25,13 +25,6 @@ async def record_request(conn: asyncpg.Connection | asyncpg.Pool, row: dict[str,
     )
 
 
-async def first_time(conn: asyncpg.Connection, event_id: str, topic: str) -> bool:
-    row = await conn.fetchval(
-        "INSERT INTO inbox (event_id, topic) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1", event_id, topic
-    )
-    return row is not None
-
-
 async def status(conn: asyncpg.Connection, case_id: str) -> Status | None:
     row = await conn.fetchrow(f"SELECT {', '.join(_STATUS)} FROM open311_status WHERE case_id = $1 FOR UPDATE",
                               case_id)
