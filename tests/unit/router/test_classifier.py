@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time as clock
 from datetime import time
 
 import jieba
@@ -127,11 +126,3 @@ def test_confidence_follows_the_threshold(classifier: Classifier) -> None:
 def test_the_global_jieba_dictionary_is_left_alone() -> None:
     Classifier(small_list(item("A01.001", keywords={"网格专用怪词": 3.0})))
     assert "网格专用怪词" not in jieba.dt.FREQ
-
-
-def test_thousands_of_classifications_per_second(classifier: Classifier) -> None:
-    text = "来电人反映：幸福路与人民路交叉口东侧人行道上有一个井盖缺失，已经有人差点掉下去，请尽快处理。"
-    started = clock.perf_counter()
-    for n in range(1000):
-        classifier.classify(f"{text}{n}", None, HOTLINE)
-    assert clock.perf_counter() - started < 1.0
