@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
@@ -69,9 +70,12 @@ class Router:
                          deadlines=self.deadlines, **extra)
 
 
-async def send(p: AIOKafkaProducer, *events: CaseEvent, ce_id: str | None = None) -> None:
+async def send(p: AIOKafkaProducer, *events: CaseEvent, ce_id: str | None = None,
+               traceparent: str | None = None) -> None:
+    trace = [("traceparent", traceparent.encode())] if traceparent else []
     await publish(p, [encode(CASE_EVENTS, e.case_id, e, type=case_type(e.kind.value), source="/gridline/router",
-                             subject=e.case_id, event_id=ce_id or e.event_id, time=e.at) for e in events])
+                             subject=e.case_id, event_id=ce_id or e.event_id, time=e.at, trace_headers=trace)
+                      for e in events])
 
 
 async def sla_events(topics: TopicReader, case_id: str, expect: int, settle: float = 0.0) -> list[dict[str, Any]]:
@@ -283,3 +287,15 @@ async def test_a_restart_keeps_pending_deadlines_and_fires_them(stack: Stack, to
         assert await sla.fire_due(T0 + timedelta(hours=3)) >= 1
         listed = (await client.get("/v1/sla/overdue", params={"department": f"PD-{uid}"})).json()
         assert [o["case_id"] for o in listed["items"]] == [router.case_id]
+
+
+async def test_events_the_timer_fires_continue_the_cases_trace(stack: Stack, topics: TopicReader, uid: str) -> None:
+    router = Router(f"C-SLA-T-{uid}", f"TR-{uid}", level=Level.DISTRICT)
+    trace_id = uuid.uuid4().hex
+    async with running_sla(stack) as (sla, _), producer(stack) as p:
+        await send(p, router.event(CaseEventKind.DISPATCHED, T0), traceparent=f"00-{trace_id}-{'1' * 16}-01")
+        await wait_seq(sla, router.case_id, 1)
+        await sla.fire_due(T0 + timedelta(hours=3))  # long after the case event: fired by the timer
+    found = await topics.collect(SLA_EVENTS, lambda e: e.subject == router.case_id, expect=2, timeout=60)
+    assert [json.loads(e.data)["kind"] for e in found] == ["deadline_set", "overdue"]
+    assert all(e.traceparent and e.traceparent.split("-")[1] == trace_id for e in found)

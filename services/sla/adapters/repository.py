@@ -27,7 +27,8 @@ async def load_cases(conn: asyncpg.Connection, case_ids: Sequence[str]) -> dict[
     ids = sorted(set(case_ids))
     await conn.execute("INSERT INTO sla_cases (case_id) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING", ids)
     rows = await conn.fetch(
-        "SELECT case_id, last_seq, escalations, next_gen, suspended, extension_pending FROM sla_cases "
+        "SELECT case_id, last_seq, escalations, next_gen, suspended, extension_pending, traceparent, tracestate "
+        "FROM sla_cases "
         "WHERE case_id = ANY($1::text[]) ORDER BY case_id FOR UPDATE", ids)
     open_rows = await conn.fetch(
         f"SELECT {_COLS} FROM deadlines WHERE case_id = ANY($1::text[]) AND state IN {_OPEN}", ids)
@@ -38,7 +39,8 @@ async def load_cases(conn: asyncpg.Connection, case_ids: Sequence[str]) -> dict[
 def _clocks(case_id: str, row: Any, open_deadline: Deadline | None) -> CaseClocks:
     return CaseClocks(case_id=case_id, last_seq=row["last_seq"], escalations=row["escalations"],
                       next_gen=row["next_gen"], open=open_deadline, suspended=row["suspended"],
-                      extension_pending=row["extension_pending"])
+                      extension_pending=row["extension_pending"], traceparent=row["traceparent"],
+                      tracestate=row["tracestate"])
 
 
 async def save_case(conn: asyncpg.Connection, case: CaseClocks, touched: list[Deadline]) -> None:
@@ -50,8 +52,9 @@ async def save_cases(conn: asyncpg.Connection, cases: Sequence[CaseClocks], touc
     if cases:
         await conn.executemany(
             "UPDATE sla_cases SET last_seq = $2, escalations = $3, next_gen = $4, suspended = $5, "
-            "extension_pending = $6, updated_at = now() WHERE case_id = $1",
-            [(c.case_id, c.last_seq, c.escalations, c.next_gen, c.suspended, c.extension_pending) for c in cases])
+            "extension_pending = $6, traceparent = $7, tracestate = $8, updated_at = now() WHERE case_id = $1",
+            [(c.case_id, c.last_seq, c.escalations, c.next_gen, c.suspended, c.extension_pending, c.traceparent,
+              c.tracestate) for c in cases])
     latest = {(d.case_id, d.gen): d for d in touched}
     # closing rows first keeps the one-open-stage index true at every statement
     rows = sorted(latest.values(), key=lambda d: d.is_open)
@@ -87,7 +90,8 @@ async def _locked(conn: asyncpg.Connection, where: str, order: str, *args: Any) 
     argument is the row limit."""
     rows = await conn.fetch(
         f"SELECT {', '.join('d.' + c.strip() for c in _COLS.split(','))}, c.last_seq, c.escalations, c.next_gen, "
-        f"c.suspended, c.extension_pending FROM deadlines d JOIN sla_cases c USING (case_id) WHERE {where} "
+        "c.suspended, c.extension_pending, c.traceparent, c.tracestate "
+        f"FROM deadlines d JOIN sla_cases c USING (case_id) WHERE {where} "
         f"ORDER BY {order} LIMIT ${len(args)} FOR UPDATE OF d, c SKIP LOCKED", *args)
     out = []
     for r in rows:

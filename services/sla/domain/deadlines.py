@@ -113,6 +113,8 @@ class CaseClocks:
     open: Deadline | None = None
     suspended: bool = False  # 挂起: the clock is paused until resumed
     extension_pending: bool = False  # 申请延期 not yet approved: the clock is paused meanwhile
+    traceparent: str | None = None  # of the last case event applied: the timer's events continue its trace
+    tracestate: str | None = None
 
 
 @dataclass

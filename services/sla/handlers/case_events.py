@@ -34,6 +34,7 @@ async def handle_case_events(
         if change.stale:
             return  # the inbox row stays: this delivery is done
         changed[case.case_id] = case
+        case.traceparent, case.tracestate = delivery.envelope.traceparent, delivery.envelope.tracestate
         touched.extend(change.touched)
         outgoing.extend(sla_records(change.events))
 

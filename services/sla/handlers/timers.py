@@ -8,7 +8,9 @@ import asyncio
 from datetime import datetime
 
 import asyncpg
+from opentelemetry import trace
 
+from runtime.telemetry import context_from_traceparent
 from schemas.sla import SlaEvent, SlaEventKind
 from services.sla.adapters import repository as repo
 from services.sla.domain.deadlines import Deadline
@@ -17,6 +19,8 @@ from services.sla.domain.escalation import Document
 from services.sla.domain.stages import recompute
 from services.sla.domain.timers import tick
 from services.sla.handlers.context import SlaContext, publish_later
+
+tracer = trace.get_tracer("gridline.sla.timer")
 
 
 async def fire_due(ctx: SlaContext, now: datetime) -> int:
@@ -27,10 +31,13 @@ async def fire_due(ctx: SlaContext, now: datetime) -> int:
         async with ctx.pool.acquire() as conn, conn.transaction():
             batch = await repo.due(conn, now, ctx.timer_batch)
             for case, deadline in batch:
-                change = tick(case, deadline, now, ctx.rules)
-                await repo.save_case(conn, case, change.touched)
-                events = [await _with_document(ctx, conn, deadline, e) for e in change.events]
-                await publish_later(conn, events)
+                parent = context_from_traceparent(case.traceparent, case.tracestate)
+                with tracer.start_as_current_span("sla timer fire", context=parent,
+                                                  attributes={"case_id": case.case_id, "stage": deadline.stage}):
+                    change = tick(case, deadline, now, ctx.rules)  # its events continue the case's trace
+                    await repo.save_case(conn, case, change.touched)
+                    events = [await _with_document(ctx, conn, deadline, e) for e in change.events]
+                    await publish_later(conn, events)
                 written += len(events)
         if len(batch) < ctx.timer_batch:
             break
