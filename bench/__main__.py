@@ -1,4 +1,5 @@
-"""`python -m bench [--quick] [--only core|intake|pipeline ...]`: run, print the table, write results.json.
+"""`python -m bench [scoring] [--quick] [--only core|intake|pipeline|scoring ...] [--year]`: run, print the table,
+write results.json. `python -m bench scoring` runs only the scoring benchmark.
 
 The stack benchmarks bring up the `bench` profile (own ports and data, wiped first) and stop it at the
 end. Sizes have defaults that keep a full run within a few minutes on 2 cores; --quick is a smoke run.
@@ -15,7 +16,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from bench import core, intake, pipeline
+from bench import core, intake, pipeline, scoring
 from bench.data import write_city_dir
 from bench.infra import fresh_stack, warm_group_coordinator
 from bench.profile import hottest
@@ -24,7 +25,7 @@ from bench.timing import Ratio
 from deploy.local import stack as local_stack
 
 ROOT = Path(__file__).resolve().parents[1]
-SUITES = ("core", "pipeline", "intake")
+SUITES = ("core", "pipeline", "intake", "scoring")
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
@@ -43,7 +44,18 @@ def parse(argv: list[str]) -> argparse.Namespace:
     g.add_argument("--router-incidents", type=int, help="pipeline: incidents per round (K)")
     g.add_argument("--open-cases", type=int, help="pipeline: one more round with this many open cases (1000000)")
     p.add_argument("--no-profile", action="store_true", help="do not sample the router with py-spy")
+    g.add_argument("--scoring-cases", type=int, help="scoring: synthetic cases per round")
+    g.add_argument("--year", action="store_true", help="scoring: replay a synthetic year (~1,000,000 cases; hours)")
+    if argv and argv[0] in SUITES:  # `python -m bench scoring`
+        argv = ["--only", argv[0], *argv[1:]]
     return p.parse_args(argv)
+
+
+def scoring_sizes(args: argparse.Namespace) -> scoring.ScoringSizes:
+    s = scoring.ScoringSizes(cases=600, rounds=1) if args.quick else scoring.ScoringSizes()
+    if args.scoring_cases:
+        s = replace(s, cases=args.scoring_cases)
+    return replace(s, year=args.year)
 
 
 def sizes(args: argparse.Namespace) -> tuple[core.CoreSizes, intake.IntakeSizes, pipeline.PipelineSizes]:
@@ -76,7 +88,8 @@ def _cross(sections: list[Section]) -> None:
 
 
 async def _on_stack(stack: local_stack.Stack, city_dir: Path, suites: list[str],
-                    i: intake.IntakeSizes, r: pipeline.PipelineSizes, logs: Path) -> list[Section]:
+                    i: intake.IntakeSizes, r: pipeline.PipelineSizes, logs: Path,
+                    s: scoring.ScoringSizes) -> list[Section]:
     """Pipeline first: the router must meet an empty intake.hotline.v1, not the intake benchmark's tickets."""
     sections = []
     await warm_group_coordinator(stack.bootstrap)
@@ -86,6 +99,10 @@ async def _on_stack(stack: local_stack.Stack, city_dir: Path, suites: list[str],
             facts["profile"] = {"file": str(r.profile.relative_to(ROOT)) if r.profile.is_relative_to(ROOT)
                                 else str(r.profile), **hottest(r.profile)}
         sections.append(Section("3. Router pipeline (intake.hotline.v1 → router → cases + case.events.v1)",
+                                rates, ratios, facts))
+    if "scoring" in suites:
+        rates, ratios, facts = await scoring.run(stack, s)
+        sections.append(Section("4. Scoring (case.events.v1 + sla.events.v1 → facts → cards on scoring.v1)",
                                 rates, ratios, facts))
     if "intake" in suites:
         rates, ratios, facts = await intake.run(stack, i, logs)
@@ -107,13 +124,14 @@ def main(argv: list[str] | None = None) -> int:
             print("routing core …", file=sys.stderr, flush=True)
             rates, ratios, facts = core.run(city_dir, c)
             sections.append(Section("1. Routing core (pure, one process, no I/O)", rates, ratios, facts))
-        if {"intake", "pipeline"} & set(args.only):
+        if {"intake", "pipeline", "scoring"} & set(args.only):
             print("bench stack (fresh) …", file=sys.stderr, flush=True)
             stack, took = fresh_stack()
             print(f"  up in {took:.0f} s: kafka {stack.bootstrap}, {stack.database_url}", file=sys.stderr, flush=True)
             try:
                 print("router pipeline and intake …", file=sys.stderr, flush=True)
-                sections += asyncio.run(_on_stack(stack, city_dir, args.only, i, r, args.out.parent / "logs"))
+                sections += asyncio.run(_on_stack(stack, city_dir, args.only, i, r, args.out.parent / "logs",
+                                                  scoring_sizes(args)))
             finally:
                 if not args.keep_stack:
                     local_stack.down(stack)

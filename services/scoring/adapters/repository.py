@@ -113,12 +113,9 @@ async def case_periods(conn: asyncpg.Connection, case_id: str) -> list[str]:
 
 
 async def mark_dirty(conn: asyncpg.Connection, keys: Iterable[DirtyKey]) -> None:
-    """A new mark (sequence value) per key: the publisher clears only marks it has seen."""
-    await conn.executemany(
-        "INSERT INTO dirty (period, entity_type, entity_id) VALUES ($1, $2, $3) "
-        "ON CONFLICT (period, entity_type, entity_id) DO UPDATE SET mark = nextval('dirty_mark')",
-        sorted(set(keys)),
-    )
+    """A new mark (sequence value) per key, appended: the publisher clears only marks it has seen."""
+    await conn.executemany("INSERT INTO dirty (period, entity_type, entity_id) VALUES ($1, $2, $3)",
+                           sorted(set(keys)))
 
 
 async def dirty_groups(conn: asyncpg.Connection) -> list[tuple[str, EntityType]]:
@@ -183,15 +180,17 @@ async def published(conn: asyncpg.Connection, period: str, entity_type: EntityTy
     return {r["key"]: (r["event_id"], r["revision"]) for r in rows}
 
 
-async def save_card(conn: asyncpg.Connection, card: ScoreCard, digest: str, event_id: str, revision: int) -> None:
-    await conn.execute(
+async def save_cards(conn: asyncpg.Connection, cards: Sequence[tuple[ScoreCard, str, str, int]]) -> None:
+    """(card, content hash, ce_id, revision) of each card to publish, in one round trip."""
+    await conn.executemany(
         "INSERT INTO cards (key, period, entity_type, entity_id, ruler_version, content_hash, revision, rank, total, "
         "body, parent_id, event_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11, $12) "
         "ON CONFLICT (key) DO UPDATE SET ruler_version = EXCLUDED.ruler_version, "
         "content_hash = EXCLUDED.content_hash, revision = EXCLUDED.revision, rank = EXCLUDED.rank, "
         "total = EXCLUDED.total, body = EXCLUDED.body, parent_id = EXCLUDED.parent_id, event_id = EXCLUDED.event_id",
-        card.key, card.period, card.entity_type.value, card.entity_id, card.ruler_version, digest, revision,
-        card.rank, card.total, card.model_dump_json(), card.parent_id, event_id,
+        [(card.key, card.period, card.entity_type.value, card.entity_id, card.ruler_version, digest, revision,
+          card.rank, card.total, card.model_dump_json(), card.parent_id, event_id)
+         for card, digest, event_id, revision in cards],
     )
 
 

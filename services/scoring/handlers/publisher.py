@@ -115,10 +115,9 @@ class Publisher:
                     if event_id != old_id:  # new content, or new facts it reads: a new revision
                         changed.append((card, digest, event_id, revision + 1))
             traces = await repo.feeding_traces(conn, period, entity_type, LINKS_PER_CARD) if changed else {}
-            records: list[Outgoing] = []
-            for card, digest, event_id, revision in changed:
-                await repo.save_card(conn, card, digest, event_id, revision)
-                records.append(card_record(card, event_id, traces.get(card.entity_id, []), now))
+            await repo.save_cards(conn, changed)
+            records = [card_record(card, event_id, traces.get(card.entity_id, []), now)
+                       for card, _, event_id, _ in changed]
             await enqueue(conn, records)
             await repo.clear_dirty(conn, period, entity_type, mark)
         if records:

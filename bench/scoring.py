@@ -1,0 +1,249 @@
+"""Scoring: events scored per second beside a floor measured in the same run, and a replay of the topics.
+
+Synthetic cases (simcity's incident generator, spread over one year) are given a closed loop each —
+created, dispatched, accepted, resolved, verified, rated, closed, and SLA `met`/`overdue` for accept and
+handle — and produced to `case.events.v1` and `sla.events.v1` (untimed). Then, on the same records:
+
+- **floor** (the inbox passthrough): a bare consumer → one PostgreSQL transaction per batch that
+  upserts every event id into an inbox table → one record produced per batch (acks=all);
+- **scoring**: the service in-process, a fresh schema and group, from the moment its consumer holds
+  partitions until every record is committed, no card is dirty and the outbox is drained (every card
+  published). The same run is the replay of the topics into an empty database.
+
+`python -m bench scoring` runs it alone; `--year` replays ~1,000,000 cases (a synthetic year: hours on a
+shared 2-core machine — see docs/benchmarks.md), otherwise the replay time of a year is projected
+from the measured rate and labelled as such.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.structs import OffsetAndMetadata
+
+from bench.data import synthetic
+from bench.infra import wait_assigned
+from bench.timing import Rate, Ratio
+from deploy.local.stack import Stack
+from deploy.local.topics import TopicSpec, apply_topics
+from runtime.kafka import make_producer, publish
+from schemas.case import Assignment, CaseEvent, CaseEventKind, CaseState, ReporterRef
+from schemas.cloudevents import Outgoing, encode
+from schemas.common import Channel, Level
+from schemas.sla import SlaEvent, SlaEventKind, SlaStage
+from schemas.topics import CASE_EVENTS, SLA_EVENTS, case_type, sla_type
+from services.scoring.app import create_app
+from services.scoring.settings import ScoringSettings
+from simcity.generate import generate_city
+
+SCORED_RATE = "scoring: events → facts → cards published"
+FLOOR_RATE = "inbox passthrough (floor)"
+YEAR_CASES = 1_000_000
+YEAR = timedelta(days=365)
+DEPARTMENTS = tuple(f"DEPT{i:02d}" for i in range(24))
+FLOOR_TOPIC = "bench.scoring.floor.v1"
+
+
+@dataclass(frozen=True)
+class ScoringSizes:
+    cases: int = 800  # ≈ 7,000 events: a few minutes at today's rate (docs/benchmarks.md), more once it is faster
+    rounds: int = 1
+    year: bool = False  # replay ~1,000,000 cases (hours here): `--year`
+    timeout: float = 1800.0
+
+
+def case_events(n: int, seed: int, year_start: datetime) -> list[CaseEvent | SlaEvent]:
+    """`n` cases, their reported times spread evenly over one year, each through the closed loop."""
+    city = generate_city()
+    grids = {g.grid_id: g for g in city.grids}
+    out: list[CaseEvent | SlaEvent] = []
+    for i, inc in enumerate(synthetic(n, seed=seed)):
+        grid = grids[inc.true_grid_id]
+        case_id = f"C-BENCH-{seed}-{i:07d}"
+        owner = DEPARTMENTS[int(hashlib.blake2b(inc.true_kind.encode(), digest_size=2).hexdigest(), 16) % 24]
+        where = Assignment(owner=owner, level=Level.DISTRICT, item_code=inc.true_kind, grid_id=grid.grid_id,
+                           community_id=grid.community_id, street_id=grid.street_id)
+        at = year_start + YEAR * i / n
+        reporter = ReporterRef(kind="grid_worker", id=inc.worker_id) if inc.worker_id else None
+        steps: list[tuple[CaseEventKind, CaseState, timedelta, str, dict[str, Any]]] = [
+            (CaseEventKind.CREATED, CaseState.REPORTED, timedelta(0), "router", {"reporter": reporter}),
+            (CaseEventKind.DISPATCHED, CaseState.DISPATCHED, timedelta(0), "router", {}),
+            (CaseEventKind.ACCEPTED, CaseState.ACCEPTED, timedelta(hours=1), owner, {}),
+            (CaseEventKind.RESOLVED, CaseState.RESOLVED, timedelta(days=1), owner, {}),
+            (CaseEventKind.VERIFIED, CaseState.VERIFIED, timedelta(days=1, hours=3), grid.worker_id, {}),
+        ]
+        if inc.channel != "grid":
+            steps.append((CaseEventKind.RATED, CaseState.VERIFIED, timedelta(days=2), "CENTER:bench",
+                          {"satisfaction": 1 + i % 5}))
+        steps.append((CaseEventKind.CLOSED, CaseState.CLOSED, timedelta(days=2), "CENTER:bench", {}))
+        for seq, (kind, state, after, actor, extra) in enumerate(steps, start=1):
+            out.append(CaseEvent(event_id=f"CE-{case_id}-{seq}", case_id=case_id, kind=kind, state=state, seq=seq,
+                                 at=at + after, actor=actor, channel=Channel(inc.channel), assignment=where, **extra))
+        for stage, after, late in ((SlaStage.ACCEPT, timedelta(hours=1), i % 7 == 0),
+                                   (SlaStage.HANDLE, timedelta(days=1), i % 5 == 0)):
+            kind = SlaEventKind.OVERDUE if late else SlaEventKind.MET
+            out.append(SlaEvent(event_id=f"SLA-{case_id}-{stage.value}", case_id=case_id, kind=kind, stage=stage,
+                                at=at + after, owner=owner))
+    return out
+
+
+def _record(e: CaseEvent | SlaEvent) -> Outgoing:
+    if isinstance(e, CaseEvent):
+        return encode(CASE_EVENTS, e.case_id, e, type=case_type(e.kind.value), source="/gridline/router",
+                      subject=e.case_id, event_id=e.event_id, time=e.at)
+    return encode(SLA_EVENTS, e.case_id, e, type=sla_type(e.kind.value), source="/gridline/sla", subject=e.case_id,
+                  event_id=e.event_id, time=e.at)
+
+
+async def _offsets(bootstrap: str) -> dict[TopicPartition, int]:
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        await consumer._client.force_metadata_update()
+        tps = [TopicPartition(t, p) for t in (CASE_EVENTS, SLA_EVENTS) for p in consumer.partitions_for_topic(t) or ()]
+        ends: dict[TopicPartition, int] = await consumer.end_offsets(tps)
+        return ends
+    finally:
+        await consumer.stop()
+
+
+async def _produce(bootstrap: str, events: list[CaseEvent | SlaEvent]) -> None:
+    producer = make_producer(bootstrap, client_id="bench-scoring-feeder")
+    await producer.start()
+    try:
+        for start in range(0, len(events), 2000):
+            await publish(producer, [_record(e) for e in events[start:start + 2000]])
+    finally:
+        await producer.stop()
+
+
+async def floor(stack: Stack, start: dict[TopicPartition, int], n: int) -> float:
+    """Events/s of consume → one PostgreSQL upsert transaction per batch → one record produced per batch."""
+    await apply_topics(stack.bootstrap, [TopicSpec(FLOOR_TOPIC, 1, 1, {})])
+    conn = await asyncpg.connect(stack.database_url)
+    schema = f"bench_floor_{uuid.uuid4().hex[:8]}"
+    await conn.execute(f'CREATE SCHEMA "{schema}"; CREATE TABLE "{schema}".inbox (event_id text PRIMARY KEY, '
+                       "topic text NOT NULL, seen_at timestamptz NOT NULL DEFAULT now())")
+    consumer = AIOKafkaConsumer(bootstrap_servers=stack.bootstrap, enable_auto_commit=False,
+                                isolation_level="read_committed", max_poll_records=500)
+    producer = make_producer(stack.bootstrap, client_id="bench-scoring-floor")
+    await consumer.start()
+    await producer.start()
+    try:
+        consumer.assign(list(start))
+        for tp, offset in start.items():
+            consumer.seek(tp, offset)
+        seen, began = 0, time.perf_counter()
+        while seen < n:
+            batch = await consumer.getmany(timeout_ms=200, max_records=500)
+            rows = [(dict(r.headers)["ce_id"].decode(), r.topic) for records in batch.values() for r in records]
+            if not rows:
+                continue
+            async with conn.transaction():
+                await conn.executemany(f'INSERT INTO "{schema}".inbox (event_id, topic) VALUES ($1, $2) '
+                                       "ON CONFLICT DO NOTHING", rows)
+            await producer.send_and_wait(FLOOR_TOPIC, key=b"floor", value=str(len(rows)).encode())
+            seen += len(rows)
+        return seen / (time.perf_counter() - began)
+    finally:
+        await consumer.stop()
+        await producer.stop()
+        await conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+        await conn.close()
+
+
+async def _settled(pool: asyncpg.Pool, consumer: AIOKafkaConsumer, end: dict[TopicPartition, int]) -> bool:
+    for tp, offset in end.items():
+        if (await consumer.committed(tp) or 0) < offset:
+            return False
+    pending = await pool.fetchval("SELECT (SELECT count(*) FROM dirty) + (SELECT count(*) FROM outbox "
+                                  "WHERE sent_at IS NULL)")
+    return not pending
+
+
+async def score_all(stack: Stack, start: dict[TopicPartition, int], end: dict[TopicPartition, int],
+                    ) -> tuple[float, float, dict[str, int]]:
+    """(seconds, start-up seconds, what was stored) of an in-process scoring into an EMPTY schema, from
+    the moment it holds partitions until every record is consumed and every card published."""
+    tag = uuid.uuid4().hex[:8]
+    group = f"bench-scoring-{tag}"
+    committer = AIOKafkaConsumer(bootstrap_servers=stack.bootstrap, group_id=group, enable_auto_commit=False)
+    await committer.start()
+    try:
+        committer.assign(list(start))
+        await committer.commit({tp: OffsetAndMetadata(o, "") for tp, o in start.items()})
+    finally:
+        await committer.stop()
+    settings = ScoringSettings(kafka_bootstrap=stack.bootstrap, database_url=stack.database_url,
+                               schema_name=f"bench_scoring_{tag}", group_id=group, publish_interval_seconds=2.0,
+                               log_level="WARNING")
+    app = create_app(settings)
+    booting = time.perf_counter()
+    async with app.router.lifespan_context(app):
+        service = app.state.scoring
+        consumer = service.plumbing.consumer
+        await wait_assigned(consumer)
+        began = time.perf_counter()
+        while not await _settled(service.pool, consumer, end):  # noqa: ASYNC110 — polls the database and offsets
+            await asyncio.sleep(0.5)
+        took = time.perf_counter() - began
+        stored = {name: int(await service.pool.fetchval(f"SELECT count(*) FROM {name}"))
+                  for name in ("facts", "cards", "cases")}
+    return took, began - booting, stored
+
+
+async def run(stack: Stack, sizes: ScoringSizes) -> tuple[list[Rate], list[Ratio], dict[str, Any]]:
+    floors: list[float] = []
+    scored: list[float] = []
+    startup: list[float] = []
+    facts: dict[str, Any] = {}
+    rounds = 1 if sizes.year else sizes.rounds
+    cases = YEAR_CASES if sizes.year else sizes.cases
+    events_per_round = 0
+    for round_no in range(rounds):
+        events = case_events(cases, seed=2000 + round_no, year_start=datetime(2030 + round_no, 1, 1, tzinfo=UTC))
+        events_per_round = len(events)
+        start = await _offsets(stack.bootstrap)
+        await _produce(stack.bootstrap, events)
+        end = await _offsets(stack.bootstrap)
+        async with asyncio.timeout(sizes.timeout):
+            floors.append(await floor(stack, start, len(events)))
+            took, boot, stored = await score_all(stack, start, end)
+        scored.append(len(events) / took)
+        startup.append(boot)
+        facts[f"round_{round_no}"] = {"cases": cases, "events": len(events), "replay_seconds": round(took, 1),
+                                      **stored}
+    rate = Rate(SCORED_RATE, "events", tuple(scored), events_per_round,
+                "in-process scoring into an empty schema; clock from partitions held to every card published "
+                "(target ≥ 5,000/s)", {"startup_seconds": [round(s, 2) for s in startup]})
+    base = Rate(FLOOR_RATE, "events", tuple(floors), events_per_round,
+                "bare consumer → one PostgreSQL upsert transaction per 500 → one record produced per batch")
+    if sizes.year:
+        facts["year_replay_seconds"] = facts["round_0"]["replay_seconds"]
+    else:
+        per_case = events_per_round / cases
+        facts["year_replay_projected_seconds (not measured; --year measures it)"] = round(
+            YEAR_CASES * per_case / rate.median)
+    facts["year_replay_target_seconds"] = 300
+    return [base, rate], [Ratio("scoring / inbox passthrough", rate, base, "fraction of the floor's speed")], facts
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m bench.scoring` = `python -m bench scoring`."""
+    from bench.__main__ import main as bench_main
+
+    return bench_main(["--only", "scoring", *(argv or [])])
+
+
+if __name__ == "__main__":
+    import sys
+
+    raise SystemExit(main(sys.argv[1:]))
