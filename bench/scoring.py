@@ -4,8 +4,8 @@ Synthetic cases (simcity's incident generator, spread over one year) are given a
 created, dispatched, accepted, resolved, verified, rated, closed, and SLA `met`/`overdue` for accept and
 handle — and produced to `case.events.v1` and `sla.events.v1` (untimed). Then, on the same records:
 
-- **floor** (the inbox passthrough): a bare consumer → one PostgreSQL transaction per batch that
-  upserts every event id into an inbox table → one record produced per batch (acks=all);
+- **floor** (the inbox passthrough, bench/floors.py (b)): consume → one PostgreSQL transaction per
+  batch (inbox ids, a state upsert and an outbox row per record) → produce every record → commit;
 - **scoring**: the service in-process, a fresh schema and group, from the moment its consumer holds
   partitions until every record is committed, no card is dirty and the outbox is drained (every card
   published). The same run is the replay of the topics into an empty database.
@@ -29,11 +29,11 @@ import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.structs import OffsetAndMetadata
 
+from bench import floors
 from bench.data import synthetic
 from bench.infra import wait_assigned
 from bench.timing import Rate, Ratio
 from deploy.local.stack import Stack
-from deploy.local.topics import TopicSpec, apply_topics
 from runtime.kafka import make_producer, publish
 from schemas.case import Assignment, CaseEvent, CaseEventKind, CaseState, ReporterRef
 from schemas.cloudevents import Outgoing, encode
@@ -49,7 +49,6 @@ FLOOR_RATE = "inbox passthrough (floor)"
 YEAR_CASES = 1_000_000
 YEAR = timedelta(days=365)
 DEPARTMENTS = tuple(f"DEPT{i:02d}" for i in range(24))
-FLOOR_TOPIC = "bench.scoring.floor.v1"
 
 
 @dataclass(frozen=True)
@@ -126,38 +125,10 @@ async def _produce(bootstrap: str, events: list[CaseEvent | SlaEvent]) -> None:
 
 
 async def floor(stack: Stack, start: dict[TopicPartition, int], n: int) -> float:
-    """Events/s of consume → one PostgreSQL upsert transaction per batch → one record produced per batch."""
-    await apply_topics(stack.bootstrap, [TopicSpec(FLOOR_TOPIC, 1, 1, {})])
-    conn = await asyncpg.connect(stack.database_url)
-    schema = f"bench_floor_{uuid.uuid4().hex[:8]}"
-    await conn.execute(f'CREATE SCHEMA "{schema}"; CREATE TABLE "{schema}".inbox (event_id text PRIMARY KEY, '
-                       "topic text NOT NULL, seen_at timestamptz NOT NULL DEFAULT now())")
-    consumer = AIOKafkaConsumer(bootstrap_servers=stack.bootstrap, enable_auto_commit=False,
-                                isolation_level="read_committed", max_poll_records=500)
-    producer = make_producer(stack.bootstrap, client_id="bench-scoring-floor")
-    await consumer.start()
-    await producer.start()
-    try:
-        consumer.assign(list(start))
-        for tp, offset in start.items():
-            consumer.seek(tp, offset)
-        seen, began = 0, time.perf_counter()
-        while seen < n:
-            batch = await consumer.getmany(timeout_ms=200, max_records=500)
-            rows = [(dict(r.headers)["ce_id"].decode(), r.topic) for records in batch.values() for r in records]
-            if not rows:
-                continue
-            async with conn.transaction():
-                await conn.executemany(f'INSERT INTO "{schema}".inbox (event_id, topic) VALUES ($1, $2) '
-                                       "ON CONFLICT DO NOTHING", rows)
-            await producer.send_and_wait(FLOOR_TOPIC, key=b"floor", value=str(len(rows)).encode())
-            seen += len(rows)
-        return seen / (time.perf_counter() - began)
-    finally:
-        await consumer.stop()
-        await producer.stop()
-        await conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
-        await conn.close()
+    """Events/s of the router's floor (b) over the same records (bench/floors.py): consume → one
+    PostgreSQL transaction per batch (inbox, state upsert, outbox) → produce every record → commit."""
+    await floors.prepare(stack, partitions=max(1, len(start)))
+    return await floors.consume_produce(stack, start, n, database=True)
 
 
 async def _settled(pool: asyncpg.Pool, consumer: AIOKafkaConsumer, end: dict[TopicPartition, int]) -> bool:
@@ -225,7 +196,7 @@ async def run(stack: Stack, sizes: ScoringSizes) -> tuple[list[Rate], list[Ratio
                 "in-process scoring into an empty schema; clock from partitions held to every card published "
                 "(target ≥ 5,000/s)", {"startup_seconds": [round(s, 2) for s in startup]})
     base = Rate(FLOOR_RATE, "events", tuple(floors), events_per_round,
-                "bare consumer → one PostgreSQL upsert transaction per 500 → one record produced per batch")
+                "consume → one PostgreSQL transaction per batch (inbox, state, outbox) → produce → commit")
     if sizes.year:
         facts["year_replay_seconds"] = facts["round_0"]["replay_seconds"]
     else:
