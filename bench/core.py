@@ -96,6 +96,15 @@ def run(city_dir: Path, sizes: CoreSizes) -> tuple[list[Rate], list[Ratio], dict
             classifier.decide(inc.text, inc.category_hint or inc.category_code, ctx, threshold)
         return len(part)
 
+    engine = tables.engine
+
+    def ensemble(i: int, k: int) -> int:
+        part = share(pairs, i, k)
+        assert engine is not None
+        for inc, ctx in part:
+            engine.ensemble.assess(inc.text, inc.category_hint or inc.category_code, ctx, threshold)
+        return len(part)
+
     def strtree(i: int, k: int) -> int:
         part = share(points, i, k)
         for lon, lat in part:
@@ -108,21 +117,25 @@ def run(city_dir: Path, sizes: CoreSizes) -> tuple[list[Rate], list[Ratio], dict
             naive.grid_at(lon, lat)
         return len(part)
 
-    s_parse, s_route, s_classify, s_tree, s_scan = interleaved(
-        [parse, decide, classify, strtree, scan], repetitions=sizes.repetitions, slices=sizes.slices
+    s_parse, s_route, s_classify, s_ensemble, s_tree, s_scan = interleaved(
+        [parse, decide, classify, ensemble, strtree, scan], repetitions=sizes.repetitions, slices=sizes.slices
     )
     n = len(incidents)
     parsed = Rate("parse IncidentReported JSON", "incidents", s_parse, n, "model_validate_json (baseline)")
-    routed = Rate(ROUTE_RATE, "decisions", s_route, n, "locate + classify + dispatch, pure")
-    classified = Rate("classifier.decide", "classifications", s_classify, n, "free text → item, pure")
+    routed = Rate(ROUTE_RATE, "decisions", s_route, n,
+                  f"locate + model ensemble + urgency + knowledge + dispatch, pure (model {tables.model_version})")
+    classified = Rate("keyword classifier.decide", "classifications", s_classify, n, "free text → item, keywords only")
+    combined = Rate("model + keywords ensemble", "classifications", s_ensemble, n,
+                    "features, linear model, keywords, conditions, calibration")
     tree = Rate("locate point: STRtree", "points", s_tree, len(points), "Gazetteer.at_point")
     scanned = Rate("locate point: naive scan", "points", s_scan, len(sample),
                    f"{len(naive.polygons)} polygons, shapely contains (baseline)")
     ratios = [
         Ratio("route / parse", routed, parsed, "fraction of parse speed; 1/ratio = route costs that many parses"),
-        Ratio("classify / parse", classified, parsed, "fraction of parse speed"),
+        Ratio("keyword classify / parse", classified, parsed, "fraction of parse speed"),
+        Ratio("model ensemble / parse", combined, parsed, "fraction of parse speed"),
         Ratio("STRtree / naive scan", tree, scanned, "speed-up of the spatial index"),
     ]
-    facts = {"incidents": n, "points": len(points), "outcomes": dict(outcomes),
+    facts = {"incidents": n, "points": len(points), "outcomes": dict(outcomes), "model_version": tables.model_version,
              "naive_vs_strtree_mismatches": mismatches, "naive_sample": len(sample)}
-    return [parsed, routed, classified, tree, scanned], ratios, facts
+    return [parsed, routed, classified, combined, tree, scanned], ratios, facts

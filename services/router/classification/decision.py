@@ -51,9 +51,13 @@ def decide_text(engine: Engine, text: str, hint: str | None, context: ClassifyCo
                 appeal_type: str | None, reported_urgent: bool, day: date) -> TextDecision:
     settings = engine.ensemble.model.settings if engine.ensemble.model else {}
     assessment = engine.ensemble.assess(text, hint, context, engine.thresholds.dispatch)
-    urgency = assess(text, assessment.urgent_probability, settings.get("urgent_probability", 0.5), reported_urgent)
-    judged = verdict(assessment.classification, urgency, engine.thresholds)
     top = assessment.classification.top
+    model = engine.ensemble.model
+    urgent_item = top.item_code if top is not None and model is not None and top.item_code in model.urgent_items \
+        else None
+    urgency = assess(text, assessment.urgent_probability, settings.get("urgent_probability", 0.5), reported_urgent,
+                     urgent_item)
+    judged = verdict(assessment.classification, urgency, engine.thresholds)
     by_code = engine.responsibility_list.by_code
     item = by_code[top.item_code] if top is not None else None
     if not urgency.urgent and _enquiry(text, appeal_type, assessment, settings.get("enquiry_probability", 0.5)):
@@ -63,7 +67,7 @@ def decide_text(engine: Engine, text: str, hint: str | None, context: ClassifyCo
             return TextDecision("answered", assessment, urgency, judged, item, (), entry)
     if not judged.dispatch or item is None:
         return TextDecision("manual", assessment, urgency, judged, item, (), None)
-    helpers = assisting(assessment.classification, item, by_code, engine.thresholds.assist)
+    helpers = assisting(engine.ensemble.clause_items(assessment.vector), item, by_code, engine.thresholds.assist)
     return TextDecision("dispatch", assessment, urgency, judged, item, helpers, None)
 
 

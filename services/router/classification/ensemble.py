@@ -8,6 +8,7 @@ score is a calibrated probability (README: reliability table).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,6 +21,9 @@ from services.router.domain.responsibility import ResponsibilityList
 
 _FLOOR = 1e-6  # model probability of an item it was never trained on
 _LIMIT = 5
+_CLAUSE = re.compile(r"[，。；！？,.;!?\n]|还有|另外|同时|而且|并且|此外|以及")
+_CLAUSE_MIN = 4
+_CLAUSES = 6
 
 
 @dataclass(frozen=True)
@@ -128,6 +132,32 @@ class EnsembleClassifier:
     @property
     def codes(self) -> list[str]:
         return self._codes
+
+    def clause_items(self, vector: Vector | None) -> list[tuple[str, float]]:
+        """Each clause of a text naming several problems, on its own: (top item, model probability).
+
+        Texts of one clause give nothing; only the learned model judges (code-only items never)."""
+        if self.model is None or vector is None:
+            return []
+        clean = vector.clean
+        cuts = [0, *(i for m in _CLAUSE.finditer(clean) for i in m.span()), len(clean)]
+        spans = [(a, b) for a, b in zip(cuts[::2], cuts[1::2], strict=True) if b - a >= _CLAUSE_MIN]
+        if len(spans) < 2:
+            return []
+        head = self.model.heads["item"]
+        out = []
+        for start, end in spans[:_CLAUSES]:
+            part = self.model.span_vector(vector, start, end)
+            logits = head.logits(part.indices, part.values)
+            p = np.exp(logits - logits.max())
+            p /= p.sum()
+            for k in np.argsort(-p, kind="stable")[:2]:
+                code = head.classes[int(k)]
+                position = self._position.get(code)
+                if position is not None and not self._code_only[position]:
+                    out.append((code, float(p[k])))
+                    break
+        return out
 
     def explain(self, assessment: Assessment) -> dict[str, object]:
         """Strongest features and nearest labelled examples of the top candidate."""

@@ -30,24 +30,43 @@ class Featuriser:
         self._tokenizer = jieba.Tokenizer()
         self._tokenizer.initialize()
 
-    def terms(self, text: str) -> Counter[str]:
-        clean = normalise(text)
-        terms: Counter[str] = Counter()
-        for n in range(1, NGRAM_MAX + 1):
-            for start in range(len(clean) - n + 1):
-                gram = clean[start:start + n]
-                if " " not in gram:
-                    terms[gram] += 1
+    def words(self, clean: str) -> list[tuple[int, str]]:
+        """jieba words of a normalised text (longer than one character), with their offsets."""
+        out: list[tuple[int, str]] = []
+        position = 0
         for word in self._tokenizer.cut(clean, HMM=False):
             if len(word) > 1 and not word.isspace():
-                terms["w:" + word] += 1
-        return terms
+                out.append((position, word))
+            position += len(word)
+        return out
+
+    def terms(self, text: str) -> Counter[str]:
+        clean = normalise(text)
+        return span_terms(clean, self.words(clean), 0, len(clean))
+
+
+def span_terms(clean: str, words: Sequence[tuple[int, str]], start: int, end: int) -> Counter[str]:
+    """The features of `clean[start:end]`: its n-grams and the words of the whole text that lie inside it
+    (a clause is judged without segmenting it again)."""
+    part = clean[start:end]
+    grams = [part[i:i + n] for n in range(1, NGRAM_MAX + 1) for i in range(len(part) - n + 1)]
+    if " " in part:
+        grams = [g for g in grams if " " not in g]
+    grams.extend(["w:" + word for position, word in words if start <= position and position + len(word) <= end])
+    return Counter(grams)
 
 
 def vectorise(terms: Mapping[str, int], vocabulary: Mapping[str, int],
               idf: Sequence[float]) -> tuple[list[int], list[float]]:
     """Indices (ascending) and L2-normalised (1 + log tf) × idf values of the known terms."""
-    pairs = sorted((vocabulary[t], (1.0 + math.log(c)) * idf[vocabulary[t]])
-                   for t, c in terms.items() if t in vocabulary)
+    pairs = []
+    for term, count in terms.items():
+        index = vocabulary.get(term)
+        if index is not None:
+            pairs.append((index, (1.0 + _LOG[count] if count < len(_LOG) else 1.0 + math.log(count)) * idf[index]))
+    pairs.sort()
     norm = math.sqrt(sum(v * v for _, v in pairs)) or 1.0
     return [i for i, _ in pairs], [v / norm for _, v in pairs]
+
+
+_LOG = [0.0, *(math.log(c) for c in range(1, 64))]

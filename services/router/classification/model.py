@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from services.router.classification.features import Featuriser, vectorise
+from services.router.classification.features import Featuriser, normalise, span_terms, vectorise
 
 FORMAT = "gridline-linear-v1"
 Floats = npt.NDArray[np.float64]
@@ -56,6 +56,8 @@ class Vector:
     terms: dict[str, int]
     indices: list[int]
     values: list[float]
+    clean: str = ""  # the normalised text
+    words: tuple[tuple[int, str], ...] = ()  # its jieba words with offsets (clauses reuse them)
 
 
 class LinearModel:
@@ -73,10 +75,19 @@ class LinearModel:
         self.heads = {name: _head(spec, len(self.vocabulary_list)) for name, spec in document["heads"].items()}
         self.settings: dict[str, float] = document["settings"]
         self.corpus: dict[str, Any] = document.get("corpus", {})
+        self.urgent_items: frozenset[str] = frozenset(document.get("urgent_items", ()))
         self._featuriser = featuriser or Featuriser()
 
     def vector(self, text: str) -> Vector:
-        terms = self._featuriser.terms(text)
+        clean = normalise(text)
+        words = tuple(self._featuriser.words(clean))
+        terms = span_terms(clean, words, 0, len(clean))
+        indices, values = vectorise(terms, self.vocabulary, self.idf)
+        return Vector(dict(terms), indices, values, clean, words)
+
+    def span_vector(self, vector: Vector, start: int, end: int) -> Vector:
+        """The vector of a part of an already featurised text."""
+        terms = span_terms(vector.clean, vector.words, start, end)
         indices, values = vectorise(terms, self.vocabulary, self.idf)
         return Vector(dict(terms), indices, values)
 

@@ -7,7 +7,7 @@ goes to the centre at once, flagged, never to a guess.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from services.router.classification.urgency import Urgency
@@ -51,16 +51,16 @@ def verdict(classification: Classification, urgency: Urgency, thresholds: Thresh
                                      f"({top.score:.2f} < {threshold:.2f})")
 
 
-def assisting(classification: Classification, lead: ResponsibilityItem,
+def assisting(clause_items: Sequence[tuple[str, float]], lead: ResponsibilityItem,
               items: Mapping[str, ResponsibilityItem], threshold: float) -> tuple[ResponsibilityItem, ...]:
-    """协办: other named problems owned by other departments — a candidate at or above `threshold` whose own
-    keywords are in the text, owned by a department (not a place) other than the lead's."""
+    """协办: a clause of the text that on its own names, with probability ≥ `threshold`, an item owned by
+    a department (not a place) other than the lead's; one assisting item per department."""
     chosen: list[ResponsibilityItem] = []
     owners = {lead.owner}
-    for candidate in classification.candidates[1:]:
-        item = items[candidate.item_code]
-        if (candidate.score >= threshold and candidate.matched_keywords and item.owner not in owners
-                and item.owner not in LOCATIONAL):
-            chosen.append(item)
-            owners.add(item.owner)
+    for code, probability in clause_items:
+        item = items.get(code)
+        if item is None or probability < threshold or item.owner in owners or item.owner in LOCATIONAL:
+            continue
+        chosen.append(item)
+        owners.add(item.owner)
     return tuple(chosen)

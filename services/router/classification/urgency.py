@@ -1,7 +1,8 @@
 """Urgency as its own decision: danger to life or property now (火情, 燃气泄漏, 电梯困人, 塌陷, 溺水, 群体聚集…).
 
-Two signals: a lexicon of danger phrases (a phrase right after 万一/担心/以防… is a feared event and does
-not count, nor one right after 没有/不是) and the model's urgency head. Either one makes the text urgent;
+Three signals: the top candidate is an item whose labelled texts are mostly urgent (电梯困人, 火情…), a
+lexicon of danger phrases (a phrase right after 万一/担心/以防… is a feared event and does
+not count, nor one right after 没有/不是) and the model's urgency head. Any one makes the text urgent;
 the router then never dispatches it on a guess (README: urgent texts need the stricter threshold).
 """
 
@@ -36,9 +37,11 @@ class Urgency:
     phrases: tuple[str, ...]  # danger phrases found (not feared, not negated)
     model_probability: float | None
     reported: bool  # the reporter or intake already marked it urgent/critical
+    item: str | None = None  # the top candidate is an item whose labelled texts are mostly urgent
 
     def explain(self) -> dict[str, object]:
         return {"urgent": self.urgent, "phrases": list(self.phrases), "reported_urgent": self.reported,
+                "urgent_item": self.item,
                 "model_probability": None if self.model_probability is None else round(self.model_probability, 4)}
 
 
@@ -56,7 +59,10 @@ def danger_phrases(text: str) -> tuple[str, ...]:
     return tuple(found)
 
 
-def assess(text: str, model_probability: float | None, threshold: float, reported: bool) -> Urgency:
+def assess(text: str, model_probability: float | None, threshold: float, reported: bool,
+           urgent_item: str | None = None) -> Urgency:
+    """`urgent_item`: the top candidate when it is an item whose labelled texts are mostly urgent."""
     phrases = danger_phrases(text)
     by_model = model_probability is not None and model_probability >= threshold
-    return Urgency(bool(phrases) or by_model or reported, phrases, model_probability, reported)
+    return Urgency(bool(phrases) or by_model or reported or urgent_item is not None, phrases, model_probability,
+                   reported, urgent_item)

@@ -14,7 +14,7 @@ from services.router.classification.evaluate import build_engine, context_for, d
 from services.router.classification.knowledge import KnowledgeBase
 from services.router.classification.metrics import summary
 from services.router.classification.model import LinearModel
-from services.router.classification.policy import Thresholds, assisting
+from services.router.classification.policy import LOCATIONAL, Thresholds, assisting
 from services.router.classification.training import config
 from services.router.classification.urgency import danger_phrases
 from services.router.domain.classify import Classifier
@@ -39,15 +39,17 @@ def tune(model: LinearModel, resp_list: ResponsibilityList, dev: Sequence[Labell
     _, weight, temperature = best
     q = _softmax(np.where(allowed, (log_p + weight * keyword) / temperature, -np.inf))
     top, score = q.argmax(axis=1), q.max(axis=1)
-    right = top == truth
+    owners = np.array([resp_list.by_code[c].owner for c in ensemble.codes])
+    right = owners[top] == owners[truth]  # dispatched to the right department (the measure)
     settings: dict[str, float] = {"keyword_weight": weight, "temperature": temperature,
                                   "dispatch_threshold": _dispatch_threshold(score, right),
                                   "enquiry_probability": 0.5}
     settings["urgent_probability"] = _urgency_threshold(model, dev)
-    urgent = np.array([_urgent(model, r.text, settings["urgent_probability"]) or bool(r.urgent) for r in dev])
-    wrong_urgent = score[urgent & ~right]
+    urgent = np.array([_urgent(model, r.text, settings["urgent_probability"]) or bool(r.urgent)
+                       or ensemble.codes[int(k)] in model.urgent_items for r, k in zip(dev, top, strict=True)])
+    wrong_urgent = score[urgent & (top != truth)]
     highest_wrong = float(wrong_urgent.max()) if len(wrong_urgent) else 0.0
-    settings["urgent_threshold"] = round(min(0.99, max(settings["dispatch_threshold"] + 0.1, highest_wrong + 0.05)), 2)
+    settings["urgent_threshold"] = round(min(1.01, max(settings["dispatch_threshold"] + 0.1, highest_wrong + 0.02)), 2)
     ensemble.keyword_weight, ensemble.temperature = weight, temperature
     settings["assist_threshold"] = _assist_threshold(ensemble, resp_list, dev, settings)
     model.settings.update(settings)
@@ -105,15 +107,15 @@ def _assist_threshold(ensemble: EnsembleClassifier, resp_list: ResponsibilityLis
         if top is None:
             continue
         lead = by_code[top.item_code]
-        wanted = {by_code[c].owner for c in r.also if c in by_code} - {lead.owner}
-        cases.append((assessed.classification, lead, wanted))
+        wanted = {by_code[c].owner for c in r.also if c in by_code} - {lead.owner} - LOCATIONAL
+        cases.append((ensemble.clause_items(assessed.vector), lead, wanted))
     if not any(w for _, _, w in cases):
-        return 0.2
-    best = (-1.0, 0.2)
+        return 0.5
+    best = (-1.0, 0.5)
     for t in config.ASSIST_THRESHOLDS:
         tp = fp = fn = 0
-        for classification, lead, wanted in cases:
-            got = {i.owner for i in assisting(classification, lead, by_code, t)}
+        for clauses, lead, wanted in cases:
+            got = {i.owner for i in assisting(clauses, lead, by_code, t)}
             tp, fp, fn = tp + len(got & wanted), fp + len(got - wanted), fn + len(wanted - got)
         f1 = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
         if f1 > best[0] + 1e-12:

@@ -57,6 +57,7 @@ def build(paths: list[Path], list_dir: Path = LIST_DIR) -> tuple[dict[str, Any],
             _, w, b = fit(x[index], ["yes" if v else "no" for _, v in labelled], config.C_BINARY)
             heads[name] = encode(["yes"], w, b, prune=config.PRUNE)
     document: dict[str, Any] = {
+        "urgent_items": _urgent_items(train),
         "format": FORMAT, "list_version": resp_list.version, "vocabulary": vocabulary_list, "idf": idf_q,
         "heads": heads, "settings": {"keyword_weight": 1.0, "temperature": 1.0},
         "corpus": {"files": {corpus._relative(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in paths},
@@ -70,6 +71,15 @@ def build(paths: list[Path], list_dir: Path = LIST_DIR) -> tuple[dict[str, Any],
     body = json.dumps(document, ensure_ascii=False, sort_keys=True)
     document["version"] = f"{resp_list.version}+m{hashlib.sha256(body.encode()).hexdigest()[:10]}"
     return document, report
+
+
+def _urgent_items(train: list[corpus.LabelledText]) -> list[str]:
+    """Items whose labelled training texts are mostly urgent (at least 5 labelled, over half urgent)."""
+    labelled: dict[str, list[bool]] = {}
+    for r in train:
+        if r.urgent is not None:
+            labelled.setdefault(r.item_code, []).append(r.urgent)
+    return sorted(code for code, flags in labelled.items() if len(flags) >= 5 and sum(flags) / len(flags) > 0.5)
 
 
 def dump(document: dict[str, Any]) -> bytes:

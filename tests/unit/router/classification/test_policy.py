@@ -31,21 +31,20 @@ def test_no_candidate_means_the_manual_queue() -> None:
     assert not verdict(Classification.of([], 0.6), CALM, LIMITS).dispatch
 
 
-def test_other_named_problems_of_other_departments_assist_the_lead(repo_list: ResponsibilityList) -> None:
+def test_a_clause_naming_another_departments_problem_makes_it_assist(repo_list: ResponsibilityList) -> None:
     by_code = repo_list.by_code
-    lead_code = next(i.code for i in repo_list.items if i.owner not in {"GRID", "COMMUNITY", "STREET"})
-    lead = by_code[lead_code]
-    other = next(i for i in repo_list.items if i.owner not in {lead.owner, "GRID", "COMMUNITY", "STREET"})
+    places = {"GRID", "COMMUNITY", "STREET"}
+    lead = next(i for i in repo_list.items if i.owner not in places)
+    other = next(i for i in repo_list.items if i.owner not in {lead.owner, *places})
     same = next(i for i in repo_list.items if i.owner == lead.owner and i.code != lead.code)
     grid = next(i for i in repo_list.items if i.owner == "GRID")
-    result = ranked((lead.code, 0.6, ("x",)), (other.code, 0.3, ("y",)), (same.code, 0.3, ("z",)),
-                    (grid.code, 0.3, ("w",)))
-    assert assisting(result, lead, by_code, 0.2) == (other,)
+    clauses = [(lead.code, 0.9), (other.code, 0.8), (same.code, 0.9), (grid.code, 0.9), (other.code, 0.95)]
+    assert assisting(clauses, lead, by_code, 0.5) == (other,)
 
 
-def test_a_weak_or_keywordless_candidate_does_not_assist(repo_list: ResponsibilityList) -> None:
+def test_a_weakly_named_problem_does_not_assist(repo_list: ResponsibilityList) -> None:
     by_code = repo_list.by_code
     depts = [i for i in repo_list.items if i.owner not in {"GRID", "COMMUNITY", "STREET"}]
     lead, other = depts[0], next(i for i in depts if i.owner != depts[0].owner)
-    assert assisting(ranked((lead.code, 0.8, ("x",)), (other.code, 0.1, ("y",))), lead, by_code, 0.2) == ()
-    assert assisting(ranked((lead.code, 0.6, ("x",)), (other.code, 0.3, ())), lead, by_code, 0.2) == ()
+    assert assisting([(lead.code, 0.9), (other.code, 0.4)], lead, by_code, 0.5) == ()
+    assert assisting([("Z99.999", 0.9)], lead, by_code, 0.5) == ()
