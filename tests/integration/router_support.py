@@ -21,9 +21,6 @@ from tests.integration.intake_support import intake_settings
 
 
 def router_settings(stack: Stack, city_dir: Path, **overrides: Any) -> RouterSettings:
-    """The session's texts were written for the list's keywords: the dispatch threshold is pinned so they
-    do not depend on each retrain (the model's own threshold is measured by classification.evaluate)."""
-    overrides.setdefault("confidence_threshold", 0.55)
     return RouterSettings(kafka_bootstrap=stack.bootstrap, database_url=stack.database_url, city_dir=city_dir,
                           reload_interval_seconds=0.5, **overrides)
 

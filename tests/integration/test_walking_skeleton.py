@@ -19,7 +19,7 @@ async def test_hotline_ticket_becomes_a_dispatched_case(
     places: Places,
 ) -> None:
     grid = places.take()
-    body = ticket(f"W-{uid}", text="门口井盖破损了，晚上很危险，请尽快处理", address=None,
+    body = ticket(f"W-{uid}", text="楼下垃圾堆了好几天没人清理，乱堆乱放，臭气熏天", address=None,
                   point={"lon": grid["centroid_lon"], "lat": grid["centroid_lat"]})
     accepted = await intake_client.post("/v1/hotline/tickets", json=body, headers=HOTLINE_KEY)
     assert accepted.status_code == 202, accepted.text
