@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import asyncio
+from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
@@ -25,7 +26,13 @@ class Intake:
     producer: AIOKafkaProducer
     gateway: Gateway
     follower: StatusFollower | None = None
-    agency_names: dict[str, str] = field(default_factory=dict)
+    _agency_names: dict[str, str] | None = None
+
+    async def agency_names(self) -> dict[str, str]:
+        """Names of the agencies, read from the city directory on first use (not at start-up)."""
+        if self._agency_names is None:
+            self._agency_names = await asyncio.to_thread(load_names, self.settings.open311_city_dir)
+        return self._agency_names
 
     async def close(self) -> None:
         if self.follower is not None:
@@ -44,4 +51,4 @@ async def bootstrap(settings: IntakeSettings) -> Intake:
     if settings.open311_status_enabled:
         follower = StatusFollower(pool, producer, settings)
         follower.start()
-    return Intake(settings, pool, producer, gateway, follower, load_names(settings.open311_city_dir))
+    return Intake(settings, pool, producer, gateway, follower)

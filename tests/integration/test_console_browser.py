@@ -27,7 +27,8 @@ from tests.integration.conftest import own_stack
 
 pytestmark = pytest.mark.integration
 OFFSET = int(os.environ.get("GRIDLINE_PORT_OFFSET", "0"))
-PORTS = {name: 47000 + port % 100 + OFFSET for name, port in SERVICES.items()}  # 47001 … 47005
+PORTS = {name: 17000 + port % 100 + OFFSET for name, port in SERVICES.items()}  # 17001 … 17005: below
+# the ephemeral range (32768+), where a client connection could take the port first
 SHOTS = ROOT / ".local" / "test" / "screenshots"
 WAIT_MS = 120_000
 MANUAL_TEXT = "小区门口停车收费很乱，保安态度也很差，希望有人管管"  # no item is confident: 人工分拨

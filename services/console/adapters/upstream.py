@@ -68,6 +68,14 @@ class Upstream:
     async def scores(self, params: dict[str, Any]) -> Answer:
         return await self.get(self.settings.scoring_url, "/v1/scores", params)
 
+    async def scores_csv(self, params: dict[str, Any]) -> tuple[int, str]:
+        clean = {k: v for k, v in params.items() if v not in (None, "")}
+        try:
+            resp = await self.client.get(f"{self.settings.scoring_url}/v1/scores.csv", params=clean)
+        except httpx.HTTPError as exc:
+            return 503, f"scoring unreachable: {exc.__class__.__name__}"
+        return resp.status_code, resp.text
+
     async def services(self) -> Answer:
         """The responsibility list's items as intake publishes them (Open311 services.json)."""
         return await self.get(self.settings.intake_url, "/open311/v2/services.json")

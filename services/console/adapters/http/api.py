@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field
 
 from services.console.adapters import repository as repo
@@ -209,11 +209,22 @@ async def hotspots(request: Request, user: UserDep) -> dict[str, Any]:
 
 @router.get("/scores", summary="The ranking of a month per entity type, with each card's breakdown")
 async def scores(request: Request, _: UserDep, period: str = Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$"),
-                 entity_type: str | None = None) -> Any:
-    answer = await _console(request).upstream.scores({"period": period, "entity_type": entity_type})
+                 entity_type: str | None = None, ruler: str | None = None) -> Any:
+    answer = await _console(request).upstream.scores({"period": period, "entity_type": entity_type, "ruler": ruler})
     if not answer.ok:
         raise HTTPException(answer.status if 400 <= answer.status < 500 else 502, answer.body)
     return answer.body
+
+
+@router.get("/scores.csv", summary="The same cards as scoring's CSV (one row per indicator)")
+async def scores_csv(request: Request, _: UserDep, period: str = Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$"),
+                     entity_type: str | None = None, ruler: str | None = None) -> Response:
+    status, body = await _console(request).upstream.scores_csv(
+        {"period": period, "entity_type": entity_type, "ruler": ruler})
+    if status != 200:
+        raise HTTPException(status if 400 <= status < 500 else 502, body[:500])
+    return Response(body, media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="scores-{period}.csv"'})
 
 
 @router.get("/audit", summary="The console's audit trail (centre only)")

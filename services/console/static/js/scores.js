@@ -12,13 +12,20 @@ export async function renderScores(main, { app }) {
     h("label", {}, "月份 Period ", h("input", { name: "period", type: "month", value: month() })),
     h("label", {}, "对象 Entity ", h("select", { name: "entity_type" },
       ...[["department", "部门"], ["street", "街道"], ["community", "社区"], ["grid_worker", "网格员"]]
-        .map(([v, t]) => h("option", { value: v }, `${t} ${v}`)))));
+        .map(([v, t]) => h("option", { value: v }, `${t} ${v}`)))),
+    h("label", {}, "标尺 Ruler ", h("select", { name: "ruler" }, h("option", { value: "" }, "当期 in effect"))),
+    h("a", { class: "csv", href: "#" }, "下载 CSV"));
   const out = h("div", { "data-testid": "scores" });
   main.replaceChildren(h("h2", {}, "考核排名 Scores"), form, out);
   async function load() {
-    const params = Object.fromEntries(new FormData(form));
+    const params = Object.fromEntries([...new FormData(form)].filter(([, v]) => v));
+    form.querySelector("a.csv").href = `/api/scores.csv?${new URLSearchParams(params)}`;
     try {
       const data = await api.get("/api/scores", params);
+      const rulers = form.querySelector("select[name=ruler]");
+      for (const version of data.rulers_in_effect || []) {
+        if (![...rulers.options].some((o) => o.value === version)) rulers.append(h("option", { value: version }, version));
+      }
       out.replaceChildren(h("p", { class: "muted" }, `标尺 Ruler ${data.ruler_version || "—"} · ${data.cards.length} 张`),
         h("table", {}, h("tr", {}, ...["名次", "对象", "得分", "明细 Breakdown"].map((t) => h("th", {}, t))),
           ...data.cards.map((c, i) => h("tr", {}, h("td", {}, c.rank ?? i + 1),

@@ -69,4 +69,5 @@ async def _ledger_only(request: Request, service_request_id: str) -> list[dict[s
 async def requests_for(request: Request, query: RequestQuery) -> list[dict[str, Any]]:
     intake = request.app.state.intake
     rows = await store.search(intake.pool, query)
-    return [render(r, intake.agency_names) for r in rows]
+    names = await intake.agency_names()
+    return [render(r, names) for r in rows]
