@@ -1,5 +1,5 @@
-"""`python -m bench [scoring] [--quick] [--only core|intake|pipeline|scoring ...] [--year]`: run, print the table,
-write results.json. `python -m bench scoring` runs only the scoring benchmark.
+"""`python -m bench [scoring|sla] [--quick] [--only core|intake|pipeline|scoring|sla ...] [--year]`: run, print the
+table, write results.json. `python -m bench scoring` (or `sla`) runs only that benchmark.
 
 The stack benchmarks bring up the `bench` profile (own ports and data, wiped first) and stop it at the
 end. Sizes have defaults that keep a full run within a few minutes on 2 cores; --quick is a smoke run.
@@ -16,7 +16,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from bench import core, intake, pipeline, scoring
+from bench import core, intake, pipeline, scoring, sla
 from bench.data import write_city_dir
 from bench.infra import fresh_stack, warm_group_coordinator
 from bench.profile import hottest
@@ -25,7 +25,7 @@ from bench.timing import Ratio
 from deploy.local import stack as local_stack
 
 ROOT = Path(__file__).resolve().parents[1]
-SUITES = ("core", "pipeline", "intake", "scoring")
+SUITES = ("core", "pipeline", "intake", "scoring", "sla")
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
@@ -43,6 +43,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     g.add_argument("--rounds", type=int, help="intake and pipeline: rounds")
     g.add_argument("--router-incidents", type=int, help="pipeline: incidents per round (K)")
     g.add_argument("--open-cases", type=int, help="pipeline: one more round with this many open cases (1000000)")
+    g.add_argument("--deadlines", type=int, help="sla: open deadlines in the table (1000000)")
     p.add_argument("--no-profile", action="store_true", help="do not sample the router with py-spy")
     g.add_argument("--scoring-cases", type=int, help="scoring: synthetic cases per round")
     g.add_argument("--year", action="store_true", help="scoring: replay a synthetic year (~1,000,000 cases; hours)")
@@ -56,6 +57,11 @@ def scoring_sizes(args: argparse.Namespace) -> scoring.ScoringSizes:
     if args.scoring_cases:
         s = replace(s, cases=args.scoring_cases)
     return replace(s, year=args.year)
+
+
+def sla_sizes(args: argparse.Namespace) -> sla.SlaSizes:
+    s = sla.SlaSizes(deadlines=50_000, burst=2_000, rounds=1, lateness=3_000) if args.quick else sla.SlaSizes()
+    return replace(s, deadlines=args.deadlines) if args.deadlines else s
 
 
 def sizes(args: argparse.Namespace) -> tuple[core.CoreSizes, intake.IntakeSizes, pipeline.PipelineSizes]:
@@ -124,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
             print("routing core …", file=sys.stderr, flush=True)
             rates, ratios, facts = core.run(city_dir, c)
             sections.append(Section("1. Routing core (pure, one process, no I/O)", rates, ratios, facts))
-        if {"intake", "pipeline", "scoring"} & set(args.only):
+        if {"intake", "pipeline", "scoring", "sla"} & set(args.only):
             print("bench stack (fresh) …", file=sys.stderr, flush=True)
             stack, took = fresh_stack()
             print(f"  up in {took:.0f} s: kafka {stack.bootstrap}, {stack.database_url}", file=sys.stderr, flush=True)
@@ -132,6 +138,12 @@ def main(argv: list[str] | None = None) -> int:
                 print("router pipeline and intake …", file=sys.stderr, flush=True)
                 sections += asyncio.run(_on_stack(stack, city_dir, args.only, i, r, args.out.parent / "logs",
                                                   scoring_sizes(args)))
+                if "sla" in args.only:
+                    print("sla timer …", file=sys.stderr, flush=True)
+                    size = sla_sizes(args)
+                    rates, ratios, facts = asyncio.run(sla.run(stack.database_url, size))
+                    sections.append(Section(f"5. SLA timer ({size.deadlines:,} open deadlines in PostgreSQL)",
+                                            rates, ratios, facts))
             finally:
                 if not args.keep_stack:
                     local_stack.down(stack)

@@ -36,7 +36,7 @@ class SlaSettings(PlatformSettings):
     district_name: str = "通江区"
     templates_dir: Path = HERE / "templates"  # document.html (printable) and document.txt (on the event)
     timer_enabled: bool = True  # tests turn it off and call fire_due with their own clock
-    timer_interval_seconds: float = 1.0
+    timer_interval_seconds: float = 0.25  # how often the timer looks: firing lateness is at most about this
     timer_batch: int = 200
 
     @field_validator("warn_shares")

@@ -10,7 +10,9 @@ from datetime import datetime
 import asyncpg
 from opentelemetry import trace
 
+from runtime.outbox import enqueue
 from runtime.telemetry import context_from_traceparent
+from schemas.cloudevents import Outgoing
 from schemas.sla import SlaEvent, SlaEventKind
 from services.sla.adapters import repository as repo
 from services.sla.domain.deadlines import Deadline
@@ -18,7 +20,7 @@ from services.sla.domain.documents import issue, year_of
 from services.sla.domain.escalation import Document
 from services.sla.domain.stages import recompute
 from services.sla.domain.timers import tick
-from services.sla.handlers.context import SlaContext, publish_later
+from services.sla.handlers.context import SlaContext, publish_later, sla_records
 
 tracer = trace.get_tracer("gridline.sla.timer")
 
@@ -30,15 +32,19 @@ async def fire_due(ctx: SlaContext, now: datetime) -> int:
     while True:
         async with ctx.pool.acquire() as conn, conn.transaction():
             batch = await repo.due(conn, now, ctx.timer_batch)
+            touched: list[Deadline] = []
+            records: list[Outgoing] = []
             for case, deadline in batch:
                 parent = context_from_traceparent(case.traceparent, case.tracestate)
                 with tracer.start_as_current_span("sla timer fire", context=parent,
                                                   attributes={"case_id": case.case_id, "stage": deadline.stage}):
-                    change = tick(case, deadline, now, ctx.rules)  # its events continue the case's trace
-                    await repo.save_case(conn, case, change.touched)
+                    change = tick(case, deadline, now, ctx.rules)
                     events = [await _with_document(ctx, conn, deadline, e) for e in change.events]
-                    await publish_later(conn, events)
+                    records += sla_records(events)  # under the span: they continue the case's trace
+                touched += change.touched
                 written += len(events)
+            await repo.save_cases(conn, [case for case, _ in batch], touched)  # the batch in two statements
+            await enqueue(conn, records)
         if len(batch) < ctx.timer_batch:
             break
     if written:
