@@ -7,6 +7,7 @@ Jars are resolved by Maven (deploy/local/kafka/pom.xml) into `.local/kafka-libs`
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
 import shutil
 import signal
@@ -107,12 +108,40 @@ def _java(node: KafkaNode, *args: str) -> list[str]:
 
 
 def _running_pid(node: KafkaNode) -> int | None:
+    """The broker's pid while it runs. A broker killed but not yet reaped (a zombie: our own child after
+    a SIGKILL) is not running — it is reaped here, so a restart right after a crash starts at once."""
     try:
         pid = int(node.pid_file.read_text())
         os.kill(pid, 0)
     except (FileNotFoundError, ValueError, ProcessLookupError):
         return None
-    return pid
+    return None if is_zombie(pid) else pid
+
+
+def is_zombie(pid: int) -> bool:
+    """True for a process that has exited but not been reaped (reaping it when it is our child)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, IndexError):
+        return False
+    if state not in ("Z", "X"):
+        return False
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)
+    return True
+
+
+def crash(node: KafkaNode, timeout: float = 30) -> None:
+    """SIGKILL the broker (a crash: no controlled shutdown) and wait until it is gone."""
+    pid = _running_pid(node)
+    if pid is None:
+        return
+    os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + timeout
+    while _running_pid(node) is not None:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"broker {pid} survived SIGKILL")
+        time.sleep(0.1)
 
 
 def _port_open(port: int) -> bool:

@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
+import signal
 import stat
 import subprocess
 import time
@@ -100,6 +102,58 @@ def stop(node: PostgresNode) -> None:
         [_bin("pg_ctl"), "-D", str(node.pgdata), "-m", "fast", "-w", "stop"],
         check=False, stdout=subprocess.DEVNULL, **_run_as(),  # type: ignore[arg-type]
     )
+
+
+def postmaster_pid(node: PostgresNode) -> int | None:
+    try:
+        pid = int((node.pgdata / "postmaster.pid").read_text().split()[0])
+        os.kill(pid, 0)
+    except (FileNotFoundError, ValueError, IndexError, ProcessLookupError):
+        return None
+    return pid
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat_file in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat_file.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(stat_file.parent.name))
+        except (OSError, IndexError, ValueError):
+            continue
+    return found
+
+
+def crash(node: PostgresNode, timeout: float = 30) -> None:
+    """SIGKILL the server and every backend (a power cut, for the fault tests); `start` then runs
+    PostgreSQL's crash recovery from the WAL."""
+    pid = postmaster_pid(node)
+    if pid is None:
+        return
+    doomed = [pid, *_children(pid)]
+    for p in doomed:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(p, signal.SIGKILL)
+    deadline = time.monotonic() + timeout
+    while any(_alive(p) for p in doomed):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"PostgreSQL processes survived SIGKILL: {doomed}")
+        time.sleep(0.1)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def restart(node: PostgresNode) -> None:
+    """A crashed server comes back (after recovery); a running one is stopped and started."""
+    if is_running(node):
+        stop(node)
+    start(node)
 
 
 def create_database(node_url: str, name: str) -> None:

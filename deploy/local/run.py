@@ -47,7 +47,12 @@ async def _demo(bootstrap: str, intake: str, rate: float) -> None:
         t.cancel()
 
 
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt  # SIGTERM stops everything the way Ctrl-C does
+
+
 def main() -> int:
+    signal.signal(signal.SIGTERM, _interrupt)
     _say("starting Kafka (KRaft) and PostgreSQL …")
     stack = local_stack.up(local_stack.stack_for("run"))
     _say(f"kafka {stack.bootstrap}  postgres {stack.database_url}")
@@ -68,9 +73,14 @@ def main() -> int:
     except KeyboardInterrupt:
         pass
     finally:
+        # A second Ctrl-C while stopping used to interrupt the teardown half-way (after the services,
+        # before PostgreSQL): teardown ignores it and always reaches PostgreSQL.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         _say("stopping services, Kafka and PostgreSQL …")
-        services.stop()
-        local_stack.down(stack)
+        try:
+            services.stop()
+        finally:
+            local_stack.down(stack)
     return 0
 
 

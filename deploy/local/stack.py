@@ -85,9 +85,12 @@ async def _apply_topics_with_retry(bootstrap: str, attempts: int = 30) -> None:
 
 
 def down(stack: Stack) -> None:
-    kafka.stop(stack.kafka)
-    if stack.postgres is not None:
-        postgres.stop(stack.postgres)
+    """Stop both servers: PostgreSQL is stopped even when stopping Kafka fails."""
+    try:
+        kafka.stop(stack.kafka)
+    finally:
+        if stack.postgres is not None:
+            postgres.stop(stack.postgres)
 
 
 def main(argv: list[str] | None = None) -> int:
