@@ -16,6 +16,7 @@ from fastapi import APIRouter, FastAPI
 from runtime.health import health_router
 from runtime.inputs import guard_inputs
 from runtime.logging import configure_logging
+from runtime.metrics import HttpMetrics, metrics_router
 from runtime.service import Loops
 from runtime.settings import PlatformSettings
 from runtime.telemetry import TracingMiddleware, configure_tracing
@@ -83,7 +84,9 @@ def service_app(
         return consumer is not None and bool(consumer.assignment())
 
     guard_inputs(app)
+    app.add_middleware(HttpMetrics, service=name)
     app.add_middleware(TracingMiddleware, service=name)
+    app.include_router(metrics_router())
     app.include_router(health_router(name, {"database": db_ready, "kafka": broker_ready,
                                             "assignment": partitions_assigned, "loops": loops_alive}))
     return app

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 import asyncpg
+import structlog
 from aiokafka import ConsumerRecord
 from aiokafka.errors import KafkaError
 from opentelemetry import context as otel_context
@@ -22,6 +23,7 @@ from opentelemetry import trace
 from runtime.db import DATABASE_OUTAGE
 from runtime.telemetry import context_from_traceparent
 from schemas.cloudevents import Envelope, Outgoing
+from schemas.topics import CASE_KEYED
 
 tracer = trace.get_tracer("gridline.consumer")
 T = TypeVar("T")
@@ -85,7 +87,7 @@ async def each(deliveries: Sequence[Delivery], step: Callable[[Delivery], Awaita
                 f"{delivery.topic} process", kind=trace.SpanKind.CONSUMER,
                 attributes={"messaging.system": "kafka", "messaging.destination.name": delivery.topic,
                             "cloudevents.event_id": env.id, "cloudevents.event_type": env.type},
-            ):
+            ), structlog.contextvars.bound_contextvars(**log_ids(delivery.topic, env)):
                 results.append(await step(delivery))
         except RecordFailed:
             raise
@@ -96,6 +98,15 @@ async def each(deliveries: Sequence[Delivery], step: Callable[[Delivery], Awaita
         finally:
             otel_context.detach(token)
     return results
+
+
+def log_ids(topic: str, envelope: Envelope) -> dict[str, str]:
+    """What a log line written while handling a record names: the event, and the case it is about
+    (case-keyed topics carry the case id as subject; intake topics the incident id)."""
+    ids = {"event_id": envelope.id}
+    if envelope.subject:
+        ids["case_id" if topic in CASE_KEYED else "incident_id"] = envelope.subject
+    return ids
 
 
 def per_record(

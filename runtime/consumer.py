@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 import traceback
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -28,6 +30,7 @@ from tenacity import AsyncRetrying, retry_if_exception, wait_exponential
 
 from runtime.batch import TRANSIENT, BatchHandler, Delivery, RecordFailed, Rejected, first_seen, is_transient
 from runtime.logging import get_logger
+from runtime.metrics import DEAD_LETTERS, HANDLING, LAG, RECORDS_IN
 from runtime.outbox import enqueue
 from schemas.cloudevents import Envelope, EnvelopeError, Outgoing, decode
 from schemas.topics import dlq
@@ -62,8 +65,15 @@ class ConsumerLoop:
             batch = await self.consumer.getmany(timeout_ms=200, max_records=self.max_records)
             if not batch:
                 continue
+            started = time.perf_counter()
             await self.handle([r for records in batch.values() for r in records])
-            await self.consumer.commit({tp: records[-1].offset + 1 for tp, records in batch.items()})
+            done = {tp: records[-1].offset + 1 for tp, records in batch.items()}
+            await self.consumer.commit(done)
+            elapsed = time.perf_counter() - started
+            for tp, offset in done.items():
+                HANDLING.labels(self.service, tp.topic).observe(elapsed)
+                LAG.labels(self.service, tp.topic, str(tp.partition)).set(
+                    max(0, (self.consumer.highwater(tp) or offset) - offset))
 
     async def handle(self, records: Sequence[ConsumerRecord[bytes, bytes]]) -> None:
         """Make the records' effects durable (or dead-letter them); returns when offsets may be committed."""
@@ -101,6 +111,8 @@ class ConsumerLoop:
                 continue
             self.processed += len(pending)
             self.batches += 1
+            for topic, n in Counter(d.topic for d in pending).items():
+                RECORDS_IN.labels(self.service, topic, "handled").inc(n)
             if written:
                 self.wake()
             return
@@ -170,6 +182,8 @@ class ConsumerLoop:
                                                headers=headers)
                 await fut
         self.dead_lettered += 1
+        RECORDS_IN.labels(self.service, record.topic, "dead_lettered").inc()
+        DEAD_LETTERS.labels(self.service, record.topic, kind).inc()
         log.warning("dead_lettered", topic=record.topic, offset=record.offset, kind=kind, reason=reason[:300],
                     event_id=envelope.id if envelope else None)
 

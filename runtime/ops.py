@@ -30,10 +30,9 @@ from aiokafka.structs import OffsetAndMetadata
 
 from runtime.dlq import read as read_dead_letters
 from runtime.kafka import make_producer
-from schemas.topics import CASE_EVENTS, INTAKE_ACTIONS, SLA_EVENTS
+from schemas.topics import CASE_KEYED
 
 DLQ_HEADERS = ("dlq_reason", "dlq_kind", "dlq_origin", "dlq_time")
-CASE_KEYED = (CASE_EVENTS, SLA_EVENTS, INTAKE_ACTIONS)  # topics keyed by case id
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from aiokafka import AIOKafkaProducer
 
 from runtime.db import DATABASE_OUTAGE
 from runtime.logging import get_logger
+from runtime.metrics import RECORDS_OUT
 from runtime.telemetry import inject_headers
 from schemas.cloudevents import Outgoing, encode
 
@@ -70,9 +71,10 @@ async def enqueue(conn: asyncpg.Connection, records: Sequence[Outgoing]) -> None
 
 class OutboxRelay:
     def __init__(self, pool: asyncpg.Pool, producer: AIOKafkaProducer, schema: str, batch: int = 500,
-                 chaos: Callable[[str, int], None] = lambda stage, size: None) -> None:
+                 chaos: Callable[[str, int], None] = lambda stage, size: None, service: str | None = None) -> None:
         self.pool = pool
         self.chaos = chaos
+        self.service = service or schema
         self.producer = producer
         self.batch = batch
         self.lock_id = int.from_bytes(hashlib.sha256(f"outbox:{schema}".encode()).digest()[:8], "big", signed=True)
@@ -119,4 +121,10 @@ class OutboxRelay:
         await self.pool.execute("UPDATE outbox SET sent_at = now() WHERE id = ANY($1::bigint[])",
                                 [r["id"] for r in rows])
         self.published += len(rows)
+        for row in rows:
+            RECORDS_OUT.labels(self.service, row["topic"], _ce_type(row["headers"])).inc()
         return len(rows)
+
+
+def _ce_type(headers: str) -> str:
+    return next((v for k, v in json.loads(headers) if k == "ce_type"), "")

@@ -37,8 +37,8 @@ class Plumbing:
         pool = await create_pool(settings.database_url, schema, max_size=pool_size)
         producer = make_producer(settings.kafka_bootstrap, client_id=f"gridline-{service}")
         await producer.start()
-        relay = OutboxRelay(pool, producer, schema, chaos=chaos.from_env())
-        return cls(service, settings, pool, producer, relay)
+        relay = OutboxRelay(pool, producer, schema, chaos=chaos.from_env(), service=service)
+        return cls(service, settings, pool, producer, relay, loops=Loops(service=service))
 
     async def consume(self, handlers: dict[str, Handler], *, group_id: str) -> None:
         """Join the group and start the consumer loop (one transaction per poll batch) and the outbox relay."""

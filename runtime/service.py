@@ -15,6 +15,7 @@ from aiokafka import AIOKafkaConsumer
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, wait_exponential
 
 from runtime.logging import get_logger
+from runtime.metrics import LOOP_RESTARTS
 
 log = get_logger(__name__)
 
@@ -36,6 +37,7 @@ class Loops:
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     tasks: dict[str, asyncio.Task[None]] = field(default_factory=dict)
     states: dict[str, LoopState] = field(default_factory=dict)
+    service: str = ""
     backoff_initial: float = 0.2
     backoff_max: float = 10.0
     settle: float = 2.0
@@ -46,6 +48,7 @@ class Loops:
         def died(retry: RetryCallState) -> None:
             exc = retry.outcome.exception() if retry.outcome else None
             state.failing, state.last_error, state.restarts = True, repr(exc), state.restarts + 1
+            LOOP_RESTARTS.labels(self.service, name).inc()
             log.error("loop_died", loop=name, error=repr(exc), restarts=state.restarts,
                       retry_in=round(retry.upcoming_sleep, 2))
 

@@ -19,6 +19,8 @@ CASE_EVENTS: Final = "case.events.v1"
 SLA_EVENTS: Final = "sla.events.v1"
 SCORING: Final = "scoring.v1"
 
+CASE_KEYED: Final = (CASE_EVENTS, SLA_EVENTS, INTAKE_ACTIONS)  # key and subject: the case id
+
 INCIDENT_REPORTED: Final = "gov.gridline.incident.reported.v1"
 ACTION_TAKEN: Final = "gov.gridline.action.taken.v1"
 SCORE_CARD: Final = "gov.gridline.score.card_computed.v1"

@@ -11,6 +11,7 @@ from runtime.db import DATABASE_OUTAGE
 from runtime.health import health_router
 from runtime.inputs import guard_inputs
 from runtime.logging import configure_logging
+from runtime.metrics import HttpMetrics, metrics_router
 from runtime.telemetry import TracingMiddleware, configure_tracing
 from services.intake import wechat_inbox
 from services.intake.adapters.http import actions, grid, hotline, miniprogram, open311, open311_list, wechat
@@ -65,6 +66,8 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         return True
 
     guard_inputs(app)
+    app.add_middleware(HttpMetrics, service="intake")
     app.add_middleware(TracingMiddleware, service="intake")
+    app.include_router(metrics_router())
     app.include_router(health_router("intake", {"database": db_ready, "kafka": kafka_ready}))
     return app

@@ -35,6 +35,7 @@ from runtime.groupcommit import AGAIN as _AGAIN
 from runtime.groupcommit import Again as _Again
 from runtime.groupcommit import GroupCommit
 from runtime.kafka import publish
+from runtime.metrics import RECORDS_OUT
 from runtime.telemetry import inject_headers
 from schemas.cloudevents import Outgoing, encode
 
@@ -177,6 +178,8 @@ class Gateway:
             raise BrokerUnavailable(f"no acknowledgement within {self.timeout:g} s") from exc
         except Exception as exc:  # any failure to get an ack means "not durable"
             raise BrokerUnavailable(str(exc) or type(exc).__name__) from exc
+        for record in records:
+            RECORDS_OUT.labels("intake", record.topic, dict(record.headers)["ce_type"].decode()).inc()
 
     async def _keep_contacts(self, conn: asyncpg.Connection, subs: list[Submission]) -> list[str | None]:
         refs = [f"ct_{secrets.token_urlsafe(12)}" if sub.contact else None for sub in subs]

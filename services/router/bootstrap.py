@@ -15,6 +15,7 @@ from services.router.domain.duplicates import DuplicatePolicy
 from services.router.handlers.actions import handle_actions
 from services.router.handlers.context import RouterContext, TablesHolder
 from services.router.handlers.escalations import handle_sla_events
+from services.router.handlers.gauges import count_cases
 from services.router.handlers.incidents import handle_incidents
 from services.router.settings import RouterSettings
 from services.router.tables import load_gazetteer, load_tables, watch
@@ -50,4 +51,5 @@ async def bootstrap(settings: RouterSettings, clock: Callable[[], datetime] | No
     )
     await plumbing.consume(handlers(ctx), group_id=settings.group_id)
     plumbing.loops.start("reload", partial(watch, settings, tables))
+    plumbing.loops.start("gauges", partial(count_cases, plumbing.pool))
     return Router(plumbing=plumbing, settings=settings, context=ctx)
