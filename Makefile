@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help run test unit integration bench lint schemas train stack-up stack-down clean browser
+.PHONY: help run test test-chaos unit integration bench lint schemas train stack-up stack-down clean browser
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -32,7 +32,10 @@ browser: ## install Debian's chromium and a CJK font for the console's browser t
 	fi
 
 test: $(STAMP) jars browser ## unit + integration tests (with the console's browser test) against the real Kafka and PostgreSQL
-	$(PY) -m pytest -q -p no:cacheprovider tests
+	$(PY) -m pytest -q -p no:cacheprovider tests --ignore=tests/chaos
+
+test-chaos: $(STAMP) jars ## the fault suite: kill -9 services, broker and database under load; poison; fuzz
+	$(PY) -m pytest -q -p no:cacheprovider -s tests/chaos
 
 unit: $(STAMP) ## unit tests only (no broker, no database)
 	$(PY) -m pytest -q tests/unit
@@ -59,6 +62,7 @@ stack-down: ## stop the local Kafka + PostgreSQL of every profile
 	-$(PY) -m deploy.local.stack down --profile test
 	-$(PY) -m deploy.local.stack down --profile bench
 	-$(PY) -m deploy.local.stack down --profile browser
+	-$(PY) -m deploy.local.stack down --profile chaos
 
 clean: stack-down ## remove local data (.local) — the venv stays
-	rm -rf .local/run .local/test .local/bench .local/browser .local/city
+	rm -rf .local/run .local/test .local/bench .local/browser .local/chaos .local/city

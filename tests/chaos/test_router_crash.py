@@ -4,7 +4,7 @@ but before the offsets did, after the outbox relay published but before it marke
 restarts the whole case.events.v1 log is a consistent ledger: every incident has exactly one case, no
 transition is lost or doubled, per-case sequence numbers are gapless.
 
-This test owns a separate stack (profile `chaos`) so that its killing cannot disturb other tests."""
+Part of the fault suite (tests/chaos, `make test-chaos`): it owns the chaos stack."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ import os
 import random
 import signal
 from collections import Counter, defaultdict
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -31,18 +30,13 @@ from schemas.incident import IncidentReported, Location, Reporter
 from schemas.topics import CASE_EVENTS, INCIDENT_REPORTED, INTAKE_HOTLINE
 from simcity.generate import generate_city
 from simcity.incidents import generate_incidents
-from tests.integration.conftest import TopicReader, own_stack
+from tests.integration.conftest import TopicReader
 
 pytestmark = pytest.mark.integration
 INCIDENTS = 400
 ROUTER_PORT = 18002 + int(os.environ.get("GRIDLINE_PORT_OFFSET", "0"))  # side-by-side checkouts
 KILLS = 5
 SELF_KILL_STAGES = ("in_transaction", "after_db_commit", "after_publish")  # runtime.chaos
-
-
-@pytest.fixture(scope="module")
-def chaos_stack() -> Iterator[local_stack.Stack]:
-    yield from own_stack("chaos")
 
 
 def _incidents(seed: int) -> list[Outgoing]:
