@@ -19,7 +19,7 @@ from runtime.logging import configure_logging
 from runtime.metrics import HttpMetrics, metrics_router
 from runtime.service import Loops
 from runtime.settings import PlatformSettings
-from runtime.telemetry import TracingMiddleware, configure_tracing
+from runtime.telemetry import configure_tracing, instrument_app
 
 
 class RunningService(Protocol):
@@ -36,6 +36,14 @@ class RunningService(Protocol):
     def consumer(self) -> AIOKafkaConsumer | None: ...
 
     async def close(self) -> None: ...
+
+
+def equip(app: FastAPI, service: str) -> None:
+    """What every service's app has: 4xx for bad input, HTTP metrics, `/metrics`, request traces."""
+    guard_inputs(app)
+    app.add_middleware(HttpMetrics, service=service)
+    app.include_router(metrics_router())
+    instrument_app(app)
 
 
 async def broker_reachable(producer: AIOKafkaProducer) -> bool:
@@ -83,10 +91,7 @@ def service_app(
         consumer = running().consumer
         return consumer is not None and bool(consumer.assignment())
 
-    guard_inputs(app)
-    app.add_middleware(HttpMetrics, service=name)
-    app.add_middleware(TracingMiddleware, service=name)
-    app.include_router(metrics_router())
+    equip(app, name)
     app.include_router(health_router(name, {"database": db_ready, "kafka": broker_ready,
                                             "assignment": partitions_assigned, "loops": loops_alive}))
     return app

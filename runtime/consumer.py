@@ -29,6 +29,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 from tenacity import AsyncRetrying, retry_if_exception, wait_exponential
 
 from runtime.batch import TRANSIENT, BatchHandler, Delivery, RecordFailed, Rejected, first_seen, is_transient
+from runtime.kafka import send
 from runtime.logging import get_logger
 from runtime.metrics import DEAD_LETTERS, HANDLING, LAG, RECORDS_IN
 from runtime.outbox import enqueue
@@ -178,9 +179,8 @@ class ConsumerLoop:
         async for attempt in AsyncRetrying(retry=retry_if_exception(is_transient),
                                            wait=wait_exponential(multiplier=0.2, max=10), reraise=True):
             with attempt:
-                fut = await self.producer.send(dlq(record.topic), value=record.value, key=record.key,
-                                               headers=headers)
-                await fut
+                await (await send(self.producer, dlq(record.topic), value=record.value, key=record.key,
+                                  headers=headers))
         self.dead_lettered += 1
         RECORDS_IN.labels(self.service, record.topic, "dead_lettered").inc()
         DEAD_LETTERS.labels(self.service, record.topic, kind).inc()

@@ -41,11 +41,12 @@ SHARED_SQL = Path(__file__).resolve().parent / "sql"
 async def migrate(url: str, schema: str, directory: Path, *, messaging: bool = True) -> list[str]:
     """Apply `NNN_*.sql` files in order, each once, in its own transaction. Returns those applied now.
 
-    With `messaging`, the shared inbox/outbox tables (runtime/sql/messaging.sql) come first as `000_messaging`.
+    With `messaging`, the shared inbox/outbox migrations (runtime/sql/messaging*.sql) come first, as
+    `000_messaging`, `000_messaging_<name>`, ….
     """
     files = sorted(directory.glob("*.sql"))  # noqa: ASYNC240 — a few small files, once at start-up
     if messaging:
-        files.insert(0, SHARED_SQL / "messaging.sql")
+        files[:0] = sorted(SHARED_SQL.glob("messaging*.sql"))
     conn: asyncpg.Connection = await asyncpg.connect(url)
     applied: list[str] = []
     try:
@@ -57,7 +58,7 @@ async def migrate(url: str, schema: str, directory: Path, *, messaging: bool = T
         )
         done = {r["version"] for r in await conn.fetch(f'SELECT version FROM "{schema}".schema_migrations')}
         for path in files:
-            version = "000_messaging" if path.parent == SHARED_SQL else path.stem
+            version = f"000_{path.stem}" if path.parent == SHARED_SQL else path.stem
             if version in done:
                 continue
             async with conn.transaction():

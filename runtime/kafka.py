@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+import asyncio
+from collections.abc import Sequence
 
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.structs import RecordMetadata
+from opentelemetry import context as otel_context
+
+from runtime.telemetry import under
 from schemas.cloudevents import Outgoing
 
 
@@ -36,10 +42,20 @@ def make_consumer(bootstrap: str, *topics: str, group_id: str, client_id: str) -
     )
 
 
+async def send(producer: AIOKafkaProducer, topic: str, *, value: bytes | None, key: bytes | None,
+               headers: Sequence[tuple[str, bytes]]) -> asyncio.Future[RecordMetadata]:
+    """Queue one record, inside the trace context its headers carry (see runtime.telemetry.under)."""
+    kept, ctx = under(headers)
+    token = otel_context.attach(ctx)
+    try:
+        queued: asyncio.Future[RecordMetadata] = await producer.send(topic, value=value, key=key, headers=kept)
+        return queued
+    finally:
+        otel_context.detach(token)
+
+
 async def publish(producer: AIOKafkaProducer, records: list[Outgoing]) -> None:
     """Send a batch and wait until every record is acknowledged (raises on the first failure)."""
-    futures = [
-        await producer.send(r.topic, value=r.value, key=r.key, headers=r.headers) for r in records
-    ]
+    futures = [await send(producer, r.topic, value=r.value, key=r.key, headers=r.headers) for r in records]
     for fut in futures:
         await fut

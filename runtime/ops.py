@@ -29,7 +29,7 @@ from aiokafka.partitioner import DefaultPartitioner
 from aiokafka.structs import OffsetAndMetadata
 
 from runtime.dlq import read as read_dead_letters
-from runtime.kafka import make_producer
+from runtime.kafka import make_producer, send
 from schemas.topics import CASE_KEYED
 
 DLQ_HEADERS = ("dlq_reason", "dlq_kind", "dlq_origin", "dlq_time")
@@ -102,7 +102,7 @@ async def replay(bootstrap: str, dlq_topic: str, offsets: Sequence[int] | None =
             topic = origin.get("topic") or dlq_topic.removesuffix(".dlq")
             kept = [(k, v) for k, v in record.headers if k not in DLQ_HEADERS]
             kept.append(("dlq_replayed_from", f"{dlq_topic}:{record.offset}".encode()))
-            await (await producer.send(topic, value=record.value, key=record.key, headers=kept))
+            await (await send(producer, topic, value=record.value, key=record.key, headers=kept))
             replayed.append({"dlq_offset": record.offset, "topic": topic,
                              "ce_id": headers.get("ce_id", b"").decode(errors="replace") or None})
         return replayed

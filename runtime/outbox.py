@@ -21,6 +21,7 @@ import asyncpg
 from aiokafka import AIOKafkaProducer
 
 from runtime.db import DATABASE_OUTAGE
+from runtime.kafka import send
 from runtime.logging import get_logger
 from runtime.metrics import RECORDS_OUT
 from runtime.telemetry import inject_headers
@@ -56,17 +57,46 @@ def case_records(
 
 
 async def enqueue(conn: asyncpg.Connection, records: Sequence[Outgoing]) -> None:
-    """Add records to the outbox inside the caller's transaction (duplicates by event id are ignored)."""
+    """Add records to the outbox inside the caller's transaction (duplicates by event id are ignored).
+
+    A record written outside any trace (sla's timer firing a deadline hours later) continues the trace
+    of the last record with the same key: a case's warnings and breaches join its incident's trace."""
     if not records:
         return
+    inherited = await _traces_of(conn, {r.key for r in records if not _traced(r.headers)})
     await conn.executemany(
         "INSERT INTO outbox (event_id, topic, key, value, headers) VALUES ($1, $2, $3, $4, $5::jsonb) "
         "ON CONFLICT (event_id) DO NOTHING",
         [
-            (r.event_id, r.topic, r.key, r.value, json.dumps([[k, v.decode()] for k, v in r.headers]))
+            (r.event_id, r.topic, r.key, r.value,
+             json.dumps([[k, v.decode()] for k, v in [*r.headers, *([] if _traced(r.headers) else
+                                                                  inherited.get(r.key, []))]]))
             for r in records
         ],
     )
+
+
+TRACE_HEADERS = ("traceparent", "tracestate")
+
+
+def _traced(headers: Sequence[tuple[str, bytes]]) -> bool:
+    return any(k == "traceparent" for k, _ in headers)
+
+
+async def _traces_of(conn: asyncpg.Connection, keys: set[bytes]) -> dict[bytes, list[tuple[str, bytes]]]:
+    if not keys:
+        return {}
+    rows = await conn.fetch(
+        "SELECT DISTINCT ON (key) key, headers FROM outbox WHERE key = ANY($1::bytea[]) "
+        "AND headers @> '[[\"traceparent\"]]'::jsonb ORDER BY key, id DESC",
+        list(keys),
+    )
+    found = {}
+    for row in rows:
+        trace_headers = [(k, v.encode()) for k, v in json.loads(row["headers"]) if k in TRACE_HEADERS]
+        if trace_headers:
+            found[bytes(row["key"])] = trace_headers
+    return found
 
 
 class OutboxRelay:
@@ -112,9 +142,8 @@ class OutboxRelay:
         futures = []
         for row in rows:
             headers = [(k, v.encode()) for k, v in json.loads(row["headers"])]
-            futures.append(
-                await self.producer.send(row["topic"], value=row["value"], key=row["key"], headers=headers)
-            )
+            futures.append(await send(self.producer, row["topic"], value=row["value"], key=row["key"],
+                                      headers=headers))
         for fut in futures:
             await fut
         self.chaos("after_publish", len(rows))

@@ -1,4 +1,17 @@
-"""OpenTelemetry set-up and W3C trace-context propagation through Kafka headers."""
+"""OpenTelemetry set-up from the maintained instrumentation packages, and W3C trace context through
+Kafka headers and the outbox.
+
+- HTTP: opentelemetry-instrumentation-fastapi (one SERVER span per request, continuing the caller's
+  `traceparent`; the response carries `traceparent` so callers can find their request).
+- PostgreSQL: opentelemetry-instrumentation-asyncpg (a span per query).
+- Kafka: opentelemetry-instrumentation-aiokafka (a PRODUCER span per send, injecting its context into
+  the record; a receive span per consumed record). The consumer loop adds the processing span.
+- Outbox records keep the context they were written in; the relay sends each one inside it, so a trace
+  runs from intake's request through router, sla and scoring.
+
+Configured by the standard variables: OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES,
+OTEL_EXPORTER_OTLP_ENDPOINT / _TRACES_ENDPOINT (OTLP/HTTP), OTEL_TRACES_SAMPLER(_ARG), and
+OTEL_SDK_DISABLED; `OTEL_CONSOLE=1` prints spans."""
 
 from __future__ import annotations
 
@@ -6,7 +19,11 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
+from fastapi import FastAPI
 from opentelemetry import context, propagate, trace
+from opentelemetry.instrumentation.aiokafka import AIOKafkaInstrumentor
+from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SimpleSpanProcessor
@@ -15,12 +32,14 @@ _configured = False
 
 
 def configure_tracing(service: str, console: bool = False) -> None:
-    """Install a tracer provider once per process. Exporters are opt-in: `OTEL_CONSOLE=1` prints spans,
-    `OTEL_EXPORTER_OTLP_ENDPOINT` sends them to a collector over OTLP/HTTP."""
+    """Install a tracer provider and the asyncpg and aiokafka instrumentation once per process.
+    Exporters are opt-in: `OTEL_CONSOLE=1` prints spans, `OTEL_EXPORTER_OTLP_ENDPOINT` sends them to a
+    collector over OTLP/HTTP."""
     global _configured
     if _configured:
         return
-    provider = TracerProvider(resource=Resource.create({"service.name": f"gridline-{service}"}))
+    named = {} if os.environ.get("OTEL_SERVICE_NAME") else {"service.name": f"gridline-{service}"}
+    provider = TracerProvider(resource=Resource.create(named))
     if console:
         provider.add_span_processor(SimpleSpanProcessor(ConsoleSpanExporter()))
     if os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"):
@@ -29,7 +48,34 @@ def configure_tracing(service: str, console: bool = False) -> None:
 
         provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
     trace.set_tracer_provider(provider)
+    AsyncPGInstrumentor().instrument(tracer_provider=provider)  # type: ignore[no-untyped-call]
+    AIOKafkaInstrumentor().instrument(tracer_provider=provider)
     _configured = True
+
+
+def instrument_app(app: FastAPI) -> None:
+    """Server spans for every request (not for probes and scrapes), and `traceparent` on responses."""
+    app.add_middleware(TraceparentResponse)
+    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
+
+
+def under(headers: Sequence[tuple[str, bytes]]) -> tuple[list[tuple[str, bytes]], context.Context]:
+    """A stored record's headers without its trace headers, and the context they describe: sent inside
+    that context, the instrumented producer injects its own span's context (a child of the stored one)."""
+    kept = [(k, v) for k, v in headers if k not in ("traceparent", "tracestate")]
+    if len(kept) == len(headers) or not AIOKafkaInstrumentor().is_instrumented_by_opentelemetry:
+        return list(headers), context.get_current()
+    return kept, extract_context(headers)
+
+
+def links(traceparents: Sequence[str | None]) -> list[trace.Link]:
+    """Span links to the traces of many events (one score card fed by many cases)."""
+    found = []
+    for traceparent in traceparents:
+        span = trace.get_current_span(context_from_traceparent(traceparent))
+        if span.get_span_context().is_valid:
+            found.append(trace.Link(span.get_span_context()))
+    return found
 
 
 def inject_headers() -> list[tuple[str, bytes]]:
@@ -51,29 +97,21 @@ def context_from_traceparent(traceparent: str | None, tracestate: str | None = N
     return propagate.extract(carrier)
 
 
-class TracingMiddleware:
-    """ASGI: one SERVER span per request, continuing the caller's `traceparent` when it sends one;
-    the response carries `traceparent` so callers can find their request in the traces."""
+class TraceparentResponse:
+    """ASGI (inside the instrumented app): the response names the request's span in `traceparent`."""
 
-    def __init__(self, app: Any, service: str) -> None:
+    def __init__(self, app: Any) -> None:
         self.app = app
-        self.tracer = trace.get_tracer(f"gridline.{service}.http")
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = [(k.decode().lower(), v) for k, v in scope.get("headers", [])]
-        parent = extract_context(headers)
-        name = f"{scope['method']} {scope.get('route').path if scope.get('route') else scope['path']}"
-        with self.tracer.start_as_current_span(name, context=parent, kind=trace.SpanKind.SERVER) as span:
-            outgoing = inject_headers()
 
-            async def send_with_trace(message: Any) -> None:
-                if message["type"] == "http.response.start":
-                    span.set_attribute("http.response.status_code", message["status"])
-                    message.setdefault("headers", [])
-                    message["headers"] = [*message["headers"], *((k.encode(), v) for k, v in outgoing)]
-                await send(message)
+        async def send_with_trace(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []),
+                                      *((k.encode(), v) for k, v in inject_headers())]
+            await send(message)
 
-            await self.app(scope, receive, send_with_trace)
+        await self.app(scope, receive, send_with_trace)

@@ -7,12 +7,11 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from runtime.app import equip
 from runtime.db import DATABASE_OUTAGE
 from runtime.health import health_router
-from runtime.inputs import guard_inputs
 from runtime.logging import configure_logging
-from runtime.metrics import HttpMetrics, metrics_router
-from runtime.telemetry import TracingMiddleware, configure_tracing
+from runtime.telemetry import configure_tracing
 from services.intake import wechat_inbox
 from services.intake.adapters.http import actions, grid, hotline, miniprogram, open311, open311_list, wechat
 from services.intake.adapters.http.guards import BodyGuard
@@ -65,9 +64,6 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         await intake.producer.client.fetch_all_metadata()
         return True
 
-    guard_inputs(app)
-    app.add_middleware(HttpMetrics, service="intake")
-    app.add_middleware(TracingMiddleware, service="intake")
-    app.include_router(metrics_router())
+    equip(app, "intake")
     app.include_router(health_router("intake", {"database": db_ready, "kafka": kafka_ready}))
     return app
