@@ -62,7 +62,8 @@ def asyncapi() -> dict[str, Any]:
         }
         channels[cid] = {
             "address": topic,
-            "description": f"Written by {writer}. CloudEvents types: {', '.join(_TYPES[topic])}. Key: {key}.",
+            "description": f"Written by {writer}. CloudEvents types: {', '.join(_TYPES[topic])}. Key: {key}."
+                           + (AT_LEAST_ONCE if writer != "intake" else ""),
             "messages": {model.__name__: {"$ref": f"#/components/messages/{model.__name__}"}},
         }
         channels[cid + "_dlq"] = {
@@ -80,6 +81,11 @@ def asyncapi() -> dict[str, Any]:
         "operations": operations,
         "components": {"messages": messages},
     }
+
+
+AT_LEAST_ONCE = (" Delivery is at least once: after a crash of the writer between the broker's acknowledgement"
+                 " and its outbox marking the record sent, the same record is published again with the same"
+                 " ce_id. Direct consumers must de-duplicate by ce_id (Gridline's services keep an inbox).")
 
 
 def render() -> dict[Path, str]:
