@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 
-from runtime.telemetry import extract_context, inject_headers
+from runtime.telemetry import extract_context, inject_headers, links
 
 SCRIPT = """
 from opentelemetry import trace
@@ -54,3 +54,13 @@ def test_trace_context_survives_kafka_headers() -> None:
     assert dict(headers)["traceparent"].decode().split("-")[1] == format(span.get_span_context().trace_id, "032x")
     ctx = extract_context(headers)
     assert trace.get_current_span(ctx).get_span_context().trace_id == span.get_span_context().trace_id
+
+
+def test_links_point_at_the_traces_of_many_events() -> None:
+    tracer = TracerProvider().get_tracer("test")
+    parents = []
+    for name in ("case A", "case B"):
+        with tracer.start_as_current_span(name):
+            parents.append(dict(inject_headers())["traceparent"].decode())
+    found = links([*parents, None, "not a traceparent"])
+    assert [format(link.context.trace_id, "032x") for link in found] == [p.split("-")[1] for p in parents]
