@@ -31,8 +31,10 @@ async def test_new_list_version_routes_new_cases_without_restart_and_invalid_lis
         items.write_text(original_items.replace(
             "    owner: GREENERY\n    level: district\n    deadlines: {accept: 1h, handle: 1d, clock: natural}",
             "    owner: PROPERTY\n    level: district\n    deadlines: {accept: 1h, handle: 1d, clock: natural}", 1))
-        # the version is bumped last, as an editor publishing a list does: once it shows, all of it is in
-        header.write_text(original_header.replace('version: "2026.11-1"', 'version: "2026.11-2"'))
+        # GREENERY's default item moves with it (a department's default must be its own); the version is
+        # bumped last, as an editor publishing a list does: once it shows, all of it is in
+        header.write_text(original_header.replace("  GREENERY: A07.001", "  GREENERY: A07.002")
+                          .replace('version: "2026.11-1"', 'version: "2026.11-2"'))
         await _until_version(router_client, "2026.11-2")
         after = await report(intake_client, places.take(), TREE)
         case = await wait_for_case(router_client, after, lambda c: c["state"] == "dispatched")
