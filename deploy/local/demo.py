@@ -29,7 +29,7 @@ WORKER_SECRET = "dev-worker-token-secret"
 RUN = uuid.uuid4().hex[:6]  # natural ids differ per demo run: the run stack keeps earlier runs' ledger
 
 
-def _body(inc: SyntheticIncident, codes: dict[str, str]) -> tuple[str, dict[str, Any], dict[str, str]]:
+def request_for(inc: SyntheticIncident, codes: dict[str, str]) -> tuple[str, dict[str, Any], dict[str, str]]:
     point = {"lon": inc.lon, "lat": inc.lat} if inc.lon is not None and inc.lat is not None else None
     at = inc.reported_at.isoformat()
     channel = str(getattr(inc.channel, "value", inc.channel))
@@ -65,7 +65,7 @@ async def feed(intake: str, rate: float, stats: Counter[str], codes: dict[str, s
     seed = random.randrange(1_000_000)
     async with httpx.AsyncClient(base_url=intake, timeout=15) as client:
         for inc in generate_incidents(city, seed, 100_000, start):
-            path, body, headers = _body(inc, codes)
+            path, body, headers = request_for(inc, codes)
             resp = await client.post(path, json=body, headers=headers)
             stats[f"intake {resp.status_code}"] += 1
             await asyncio.sleep(1 / rate)

@@ -131,17 +131,9 @@ def is_zombie(pid: int) -> bool:
     return True
 
 
-def crash(node: KafkaNode, timeout: float = 30) -> None:
-    """SIGKILL the broker (a crash: no controlled shutdown) and wait until it is gone."""
-    pid = _running_pid(node)
-    if pid is None:
-        return
-    os.kill(pid, signal.SIGKILL)
-    deadline = time.monotonic() + timeout
-    while _running_pid(node) is not None:
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"broker {pid} survived SIGKILL")
-        time.sleep(0.1)
+def crash(node: KafkaNode) -> None:
+    """SIGKILL the broker (a crash: no controlled shutdown) and wait until it is gone (and reaped)."""
+    stop(node, sig=signal.SIGKILL)
 
 
 def _port_open(port: int) -> bool:
@@ -178,11 +170,11 @@ def start(node: KafkaNode, timeout: float = 90) -> None:
         time.sleep(0.3)
 
 
-def stop(node: KafkaNode, timeout: float = 30) -> None:
+def stop(node: KafkaNode, timeout: float = 30, sig: int = signal.SIGTERM) -> None:
     pid = _running_pid(node)
     if pid is None:
         return
-    os.kill(pid, signal.SIGTERM)
+    os.kill(pid, sig)
     deadline = time.monotonic() + timeout
     while _running_pid(node) is not None and time.monotonic() < deadline:
         time.sleep(0.2)

@@ -1,5 +1,8 @@
-"""Every fault, under a steady stream of hotline tickets through intake's HTTP API:
+"""Every fault, under a steady stream of the demo's requests (hotline, grid app, WeChat mini-program)
+through intake's HTTP API:
 
+0. a graceful stop (SIGTERM, as in a rolling update) of each service in turn: it exits 0, having
+   finished or handed back its in-flight work (the ledger below shows nothing lost or doubled);
 1. kill -9 of each service in turn (the test restarts only the killed process, as Kubernetes would);
 2. SIGKILL of the broker, then its restart (the services are not restarted: they recover by themselves);
 3. a crash of PostgreSQL (server and backends SIGKILLed), then its restart with crash recovery.
@@ -27,10 +30,13 @@ from typing import Any
 
 import httpx
 import pytest
+import yaml
 
 from deploy.local import kafka, postgres
 from deploy.local import stack as local_stack
+from deploy.local.demo import request_for
 from deploy.local.processes import ServiceSet, available, console_urls
+from deploy.local.run import CODES
 from runtime.kafka import make_producer
 from schemas.case import Assignment, CaseEvent, CaseEventKind, CaseState, Deadlines
 from schemas.cloudevents import encode
@@ -42,7 +48,6 @@ from tests.chaos.ledger import CaseLog, fetch, read_topic, until_no_lag
 
 pytestmark = pytest.mark.integration
 OFFSET = int(os.environ.get("GRIDLINE_PORT_OFFSET", "0"))
-HOTLINE_KEY = {"X-Api-Key": "dev-hotline-key"}
 GROUPS = {"router": "gridline-router", "sla": "gridline-sla", "scoring": "gridline-scoring",
           "console": "gridline-console"}
 # What callers type (and what must never leave intake unmasked)
@@ -50,62 +55,70 @@ ID_NUMBER, BANK_CARD, PHONE = "320602198703151234", "6222020200112233446", "1391
 POISON_SECRET = "身份证110105194912310028"
 
 
+Request = tuple[str, dict[str, Any], dict[str, str]]  # path, body, headers
+
+
 @dataclass
 class Stream:
-    """Hotline tickets at a steady pace; each is retried (same ticket number) until intake answers 2xx,
-    as the hotline system does. `acknowledged`: ticket → incident id of its first 2xx."""
+    """The demo's requests (hotline tickets, grid workers' reports, mini-program submissions) at a steady
+    pace; each is retried (same natural id) until intake answers 2xx, as the sending systems do.
+    `acknowledged`: natural id → incident id of its first 2xx."""
 
     url: str
-    tickets: list[dict[str, Any]]
+    requests: list[Request]
     acknowledged: dict[str, str] = field(default_factory=dict)
     refusals: Counter[str] = field(default_factory=Counter)
     errors: list[str] = field(default_factory=list)
     sent: int = 0
 
     async def run(self, stop: asyncio.Event, workers: int = 2, pause: float = 0.1) -> None:
-        queue = iter(self.tickets)
+        queue = iter(self.requests)
         async with httpx.AsyncClient(base_url=self.url, timeout=10) as client:
             async def worker() -> None:
-                for ticket in queue:
+                for request in queue:
                     if stop.is_set():
                         return
-                    await self._until_accepted(client, ticket)
+                    await self._until_accepted(client, request)
                     self.sent += 1
                     await asyncio.sleep(pause)
 
             await asyncio.gather(*(worker() for _ in range(workers)))
 
-    async def _until_accepted(self, client: httpx.AsyncClient, ticket: dict[str, Any]) -> None:
+    async def _until_accepted(self, client: httpx.AsyncClient, request: Request) -> None:
+        path, body, headers = request
+        natural_id = str(body.get("ticket_no") or body.get("report_id") or body.get("request_id"))
         for _ in range(600):
             try:
-                answer = await client.post("/v1/hotline/tickets", json=ticket, headers=HOTLINE_KEY)
+                answer = await client.post(path, json=body, headers=headers)
             except httpx.HTTPError as exc:
                 self.refusals[type(exc).__name__] += 1
                 await asyncio.sleep(0.5)
                 continue
             if answer.status_code == 202:
-                self.acknowledged.setdefault(ticket["ticket_no"], answer.json()["incident_id"])
+                self.acknowledged.setdefault(natural_id, answer.json()["incident_id"])
                 return
             if answer.status_code == 503 and int(answer.headers.get("Retry-After", "0")) > 0:
                 self.refusals["503"] += 1
                 await asyncio.sleep(0.5)
                 continue
-            self.errors.append(f"{answer.status_code} {answer.text[:200]}")
+            self.errors.append(f"{path} {answer.status_code} {answer.text[:200]}")
             return
-        self.errors.append(f"never accepted: {ticket['ticket_no']}")
+        self.errors.append(f"never accepted: {natural_id}")
 
 
-def tickets(n: int) -> list[dict[str, Any]]:
-    city, run = generate_city(), uuid.uuid4().hex[:6].upper()
+def demo_requests(n: int) -> list[Request]:
+    """What `make run` feeds, with personal data typed into every text and address."""
+    codes = yaml.safe_load(CODES.read_text()) if CODES.exists() else {}
+    typed = f"。我的身份证{ID_NUMBER}，退款请打到卡号{BANK_CARD}，电话{PHONE}"
     out = []
-    for i, inc in enumerate(generate_incidents(city, 7, n, datetime.now(UTC))):
-        place = ({"point": {"lon": inc.lon, "lat": inc.lat}} if inc.lon is not None and inc.lat is not None
-                 else {"address": inc.address or "通江区人民东路128号"})
-        out.append({
-            "ticket_no": f"CH-{run}-{i:05d}", "call_time": datetime.now(UTC).isoformat(), "caller_name": "王建国",
-            "caller_phone": PHONE, "appeal_type": "投诉", "urgency": "normal", "operator_id": "OP-0231",
-            "text": f"{inc.text}。我的身份证{ID_NUMBER}，退款请打到卡号{BANK_CARD}，电话{PHONE}", **place,
-        })
+    for inc in generate_incidents(generate_city(), 7, n, datetime.now(UTC)):
+        path, body, headers = request_for(inc, codes)
+        body["text"] = (body["text"] + typed)[:4000]
+        if body.get("address"):
+            body["address"] += f"（联系{PHONE}）"
+        if path == "/v1/hotline/tickets":
+            body["caller_phone"] = PHONE
+        out.append((path, body, headers))
     return out
 
 
@@ -134,6 +147,13 @@ class Platform:
         self.services.kill(name, signal.SIGKILL)
         await self.start({name: self.ports[name]})
 
+    async def stop_gracefully_and_restart(self, name: str) -> None:
+        """SIGTERM (a rolling update): the service finishes or hands back what it holds, and exits 0."""
+        proc = self.services.procs[name]
+        os.killpg(proc.pid, signal.SIGTERM)
+        assert await asyncio.to_thread(proc.wait, 60) == 0, f"{name} did not shut down cleanly"
+        await self.start({name: self.ports[name]})
+
     def stop(self) -> None:
         self.services.stop()
 
@@ -143,7 +163,7 @@ async def test_the_platform_survives_every_fault_without_losing_or_doubling_anyt
 ) -> None:
     stack, platform = chaos_stack, Platform(chaos_stack, city_dir, tmp_path / "logs")
     assert stack.postgres is not None
-    stream = Stream(f"http://127.0.0.1:{platform.ports['intake']}", tickets(3000))
+    stream = Stream(f"http://127.0.0.1:{platform.ports['intake']}", demo_requests(3000))
     stop = asyncio.Event()
     try:
         await platform.start()
@@ -156,6 +176,9 @@ async def test_the_platform_survives_every_fault_without_losing_or_doubling_anyt
                     return
                 await asyncio.sleep(0.1)
 
+        for name in platform.ports:
+            await progress(30)
+            await platform.stop_gracefully_and_restart(name)
         for name in platform.ports:
             await progress(40)
             await platform.kill_and_restart(name)
@@ -183,7 +206,7 @@ async def test_the_platform_survives_every_fault_without_losing_or_doubling_anyt
     finally:
         stop.set()
         platform.stop()
-    print(f"\nchaos: {stream.sent} tickets, refused and retried: {dict(stream.refusals)}")
+    print(f"\nchaos: {stream.sent} requests, refused and retried: {dict(stream.refusals)}")
 
 
 async def check_ledger(stack: local_stack.Stack, stream: Stream) -> None:
