@@ -60,8 +60,7 @@ def consumed_topics() -> dict[str, set[str]]:
     from services.scoring.bootstrap import handlers as scoring
     from services.sla.bootstrap import handlers as sla
 
-    return {name: set(table(None)) for name, table in  # type: ignore[arg-type]
-            (("router", router), ("sla", sla), ("scoring", scoring))}
+    return {"router": set(router(None)), "sla": set(sla(None)), "scoring": set(scoring())}  # type: ignore[arg-type]
 
 
 def test_autoscalers_target_real_deployments_and_never_outgrow_the_partitions() -> None:
