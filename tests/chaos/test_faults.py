@@ -48,8 +48,8 @@ from tests.chaos.ledger import CaseLog, fetch, read_topic, until_no_lag
 
 pytestmark = pytest.mark.integration
 OFFSET = int(os.environ.get("GRIDLINE_PORT_OFFSET", "0"))
-GROUPS = {"router": "gridline-router", "sla": "gridline-sla", "scoring": "gridline-scoring",
-          "console": "gridline-console"}
+GROUPS = {"intake": "gridline-intake-open311", "router": "gridline-router", "sla": "gridline-sla",
+          "scoring": "gridline-scoring", "console": "gridline-console"}
 # What callers type (and what must never leave intake unmasked)
 ID_NUMBER, BANK_CARD, PHONE = "320602198703151234", "6222020200112233446", "13912345678"
 POISON_SECRET = "身份证110105194912310028"
@@ -148,10 +148,13 @@ class Platform:
         await self.start({name: self.ports[name]})
 
     async def stop_gracefully_and_restart(self, name: str) -> None:
-        """SIGTERM (a rolling update): the service finishes or hands back what it holds, and exits 0."""
+        """SIGTERM (a rolling update): the service finishes or hands back what it holds, and shuts down
+        completely (uvicorn then exits with the signal it got)."""
         proc = self.services.procs[name]
         os.killpg(proc.pid, signal.SIGTERM)
-        assert await asyncio.to_thread(proc.wait, 60) == 0, f"{name} did not shut down cleanly"
+        assert await asyncio.to_thread(proc.wait, 60) in (0, -signal.SIGTERM), f"{name} was killed"
+        run = (self.logs / f"{name}.log").read_text(errors="replace").split(f"Started server process [{proc.pid}]")[-1]
+        assert "Application shutdown complete." in run and f"Finished server process [{proc.pid}]" in run, name
         await self.start({name: self.ports[name]})
 
     def stop(self) -> None:
