@@ -47,7 +47,10 @@ async def list_due_soon(request: Request, within: WithinQ = "1d",
                         level: LevelQ = None, department: DepartmentQ = None, street: StreetQ = None,
                         community: CommunityQ = None, limit: LimitQ = 500) -> dict[str, Any]:
     now = datetime.now(UTC)
-    span = parse_duration(within)
+    try:
+        span = parse_duration(within)
+    except ValueError as exc:  # '0d', '5x': a field error, not a 500 (found by the schema-driven fuzz)
+        raise HTTPException(422, f"within: {exc}") from exc
     if span.minutes > 60 * 24 * 90:
         raise HTTPException(422, "within: at most 90 days")
     until = now + timedelta(minutes=span.minutes)
