@@ -1,0 +1,56 @@
+"""Regression floors on the held-out texts (tests/data/heldout/README.md: written apart, never tuned on).
+
+The floors sit a little below what the frozen artefact 2026.11-1+mc04b87fe61 measured (README, "Held-out
+results"): a change that routes worse than that on unseen texts fails here, whatever the dev split says.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from services.router.classification.evaluate import decided
+from services.router.classification.metrics import summary
+from services.router.settings import RouterSettings
+from services.router.tables import load_engine
+
+HELDOUT = Path(__file__).resolve().parents[2] / "data" / "heldout" / "classification_heldout_2026-12.jsonl"
+
+
+@pytest.fixture(scope="module")
+def metrics() -> dict[str, Any]:
+    engine = load_engine(RouterSettings(), nearest=False)
+    rows = [json.loads(line) for line in HELDOUT.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return summary([decided(engine, r["text"], r["channel"], r["expected"], r["urgent"]) for r in rows])
+
+
+def test_the_held_out_set_is_the_one_documented(metrics: dict[str, Any]) -> None:
+    assert metrics["n"] == 640
+
+
+def test_department_accuracy_on_unseen_texts_holds(metrics: dict[str, Any]) -> None:
+    assert metrics["top1_department"] >= 0.90  # measured 0.916; target 0.90
+    assert metrics["top3_department"] >= 0.96  # measured 0.973; target 0.97
+
+
+def test_what_is_dispatched_without_a_person_stays_right(metrics: dict[str, Any]) -> None:
+    assert metrics["precision_dispatched_department"] >= 0.95  # measured 0.980; target 0.95
+    assert metrics["dispatched_share"] >= 0.65  # measured 0.688; target 0.75 (not met)
+
+
+@pytest.mark.parametrize("channel", ["hotline", "wechat", "grid"])
+def test_every_register_holds_its_floor(metrics: dict[str, Any], channel: str) -> None:
+    assert metrics["by_channel"][channel]["top1_department"] >= 0.88  # measured 0.906-0.933
+
+
+def test_urgent_texts_dispatched_wrong_without_a_person_do_not_grow(metrics: dict[str, Any]) -> None:
+    # Target 0; the frozen artefact measured 2 of 86 (a stampede risk and a hit-and-run with bleeding, which
+    # the urgency detector missed). Not tuned away on this set: fix the detector on other data, then lower this.
+    assert metrics["urgent"]["dispatched_wrong_without_a_person"] <= 2
+
+
+def test_confidence_stays_calibrated(metrics: dict[str, Any]) -> None:
+    assert metrics["calibration"]["ece"] <= 0.08  # measured 0.053
