@@ -180,6 +180,14 @@ async def published(conn: asyncpg.Connection, period: str, entity_type: EntityTy
     return {r["key"]: (r["event_id"], r["revision"]) for r in rows}
 
 
+async def used_event_ids(conn: asyncpg.Connection, event_ids: Sequence[str]) -> set[str]:
+    """Which of these ce_ids were already published (their outbox rows)."""
+    if not event_ids:
+        return set()
+    rows = await conn.fetch("SELECT event_id FROM outbox WHERE event_id = ANY($1::text[])", list(event_ids))
+    return {r["event_id"] for r in rows}
+
+
 async def save_cards(conn: asyncpg.Connection, cards: Sequence[tuple[ScoreCard, str, str, int]]) -> None:
     """(card, content hash, ce_id, revision) of each card to publish, in one round trip."""
     await conn.executemany(

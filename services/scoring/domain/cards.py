@@ -83,3 +83,11 @@ def card_event_id(key: str, digest: str, own_facts: int) -> str:
     rank moving back) reuses its earlier id — a consumer that upserts the compacted topic by key is
     unaffected; one that drops repeated ce_ids must key on (ce_id, offset) for score cards."""
     return "SC-" + hashlib.blake2b(f"{key}#{own_facts}#{digest}".encode(), digest_size=12).hexdigest()
+
+
+def unused_event_id(event_id: str, revision: int, taken: set[str]) -> str:
+    """The card's ce_id, unless this key already published it (a card back to an earlier content and
+    the same facts through other entities' changes alone): then one salted by the revision, so the
+    outbox (unique event ids) and consumers that de-duplicate on ce_id never swallow the new revision.
+    Only that rare card's id then differs from a replay's."""
+    return event_id if event_id not in taken else f"{event_id}-r{revision}"

@@ -24,7 +24,7 @@ from schemas.cloudevents import Outgoing, encode
 from schemas.score import EntityType, ScoreCard
 from schemas.topics import SCORE_CARD, SCORING
 from services.scoring.adapters import repository as repo
-from services.scoring.domain.cards import card_event_id, compute_cards, content_hash
+from services.scoring.domain.cards import card_event_id, compute_cards, content_hash, unused_event_id
 from services.scoring.domain.ruler import RulerBook
 
 log = get_logger(__name__)
@@ -114,6 +114,9 @@ class Publisher:
                     old_id, revision = before.get(card.key, ("", 0))
                     if event_id != old_id:  # new content, or new facts it reads: a new revision
                         changed.append((card, digest, event_id, revision + 1))
+            taken = await repo.used_event_ids(conn, [event_id for _, _, event_id, _ in changed])
+            changed = [(card, digest, unused_event_id(event_id, revision, taken), revision)
+                       for card, digest, event_id, revision in changed]
             traces = await repo.feeding_traces(conn, period, entity_type, LINKS_PER_CARD) if changed else {}
             await repo.save_cards(conn, changed)
             records = [card_record(card, event_id, traces.get(card.entity_id, []), now)

@@ -7,7 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from schemas.score import EntityType
-from services.scoring.domain.cards import card_event_id, compute_cards, content_hash
+from services.scoring.domain.cards import card_event_id, compute_cards, content_hash, unused_event_id
 from services.scoring.domain.facts import EntityFacts, FactName, Tally
 from services.scoring.domain.ruler import Ruler
 from services.scoring.domain.ruler_files import load_rulers
@@ -98,3 +98,9 @@ def test_event_id_is_a_function_of_the_facts_and_new_when_a_card_changes_back() 
     key, digest = "2026-11:department:D1@2026.12-1", "abc"
     assert card_event_id(key, digest, 41) == card_event_id(key, digest, 41)  # a replay, a retry: the same id
     assert card_event_id(key, digest, 41) != card_event_id(key, digest, 44)  # A → B → A: its facts were added
+
+
+def test_a_card_back_to_an_already_published_id_gets_a_salted_one_so_it_is_never_swallowed() -> None:
+    first = card_event_id("2026-11:department:D1@2026.12-1", "abc", 41)
+    assert unused_event_id(first, 3, set()) == first  # the replay-stable id whenever it is new
+    assert unused_event_id(first, 3, {first}) == f"{first}-r3"
