@@ -60,9 +60,12 @@ async def _until_version(client: httpx.AsyncClient, version: str) -> None:
     incident = {"incident_id": "HL-V", "channel": "hotline", "source_id": "v", "reporter": {"kind": "citizen"},
                 "text": TREE, "location": {}, "reported_at": "2026-11-23T10:00:00+08:00",
                 "received_at": "2026-11-23T10:00:00+08:00"}
-    for _ in range(100):
+    # a reload builds the model and the jieba tokeniser again: seconds on a loaded machine, so wait on the
+    # condition with a generous deadline
+    deadline = asyncio.get_running_loop().time() + 90
+    while asyncio.get_running_loop().time() < deadline:
         resp = await client.post("/v1/routing/explain", json=incident)
         if resp.json()["list_version"] == version:
             return
-        await asyncio.sleep(0.1)
+        await asyncio.sleep(0.2)
     raise AssertionError(f"list version {version} was never loaded by the watcher")
