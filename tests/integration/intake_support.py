@@ -10,6 +10,7 @@ from services.intake.settings import IntakeSettings
 HOTLINE_KEY = {"X-Api-Key": "dev-hotline-key"}
 DEPT_KEY = {"X-Api-Key": "dev-dept-key"}
 MINI_KEY = {"X-Api-Key": "dev-wechat-mini-key"}
+NOT_URGENT = "楼下垃圾堆了好几天没人清理，乱堆乱放，臭气熏天"  # dispatched (urgent texts go to a person first)
 
 
 def intake_settings(stack: Stack, **overrides: Any) -> IntakeSettings:

@@ -12,7 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from schemas.topics import CASE_EVENTS, INTAKE_HOTLINE
 from tests.integration.conftest import Places
-from tests.integration.intake_support import HOTLINE_KEY, ticket
+from tests.integration.intake_support import HOTLINE_KEY, NOT_URGENT, ticket
 from tests.integration.router_support import wait_for_case
 
 pytestmark = pytest.mark.integration
@@ -38,7 +38,8 @@ async def test_metrics_show_the_path_of_an_incident(
 ) -> None:
     before = await scrape(router_client)
     grid = places.take()
-    body = ticket(f"M-{uid}", address=None, point={"lon": grid["centroid_lon"], "lat": grid["centroid_lat"]})
+    body = ticket(f"M-{uid}", text=NOT_URGENT, address=None,
+                  point={"lon": grid["centroid_lon"], "lat": grid["centroid_lat"]})
     accepted = await intake_client.post("/v1/hotline/tickets", json=body, headers=HOTLINE_KEY)
     assert accepted.status_code == 202
     bad = await intake_client.post("/v1/hotline/tickets", json={"ticket_no": "x"}, headers=HOTLINE_KEY)

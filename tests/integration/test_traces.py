@@ -24,7 +24,7 @@ from services.sla.app import create_app as sla_app
 from services.sla.bootstrap import Sla
 from services.sla.settings import SlaSettings
 from tests.integration.conftest import Places, TopicReader, serve
-from tests.integration.intake_support import HOTLINE_KEY, ticket
+from tests.integration.intake_support import HOTLINE_KEY, NOT_URGENT, ticket
 from tests.integration.router_support import wait_for_case
 from tests.integration.test_scoring import input_end_offsets, start_group_at
 
@@ -66,7 +66,8 @@ async def test_an_incident_is_one_trace_across_every_service(
     spans: InMemorySpanExporter, downstream: Sla, uid: str,
 ) -> None:
     grid = places.take()
-    body = ticket(f"T-{uid}", address=None, point={"lon": grid["centroid_lon"], "lat": grid["centroid_lat"]})
+    body = ticket(f"T-{uid}", text=NOT_URGENT, address=None,
+                  point={"lon": grid["centroid_lon"], "lat": grid["centroid_lat"]})
     accepted = await intake_client.post("/v1/hotline/tickets", json=body, headers=HOTLINE_KEY)
     assert accepted.status_code == 202
     trace_id = int(accepted.headers["traceparent"].split("-")[1], 16)
