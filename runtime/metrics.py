@@ -9,7 +9,7 @@
     gridline_http_responses_total{service,method,route,status}
     gridline_http_seconds{service,method,route}           request latency (histogram)
     gridline_cases{state}                                 router: open and closed cases per state
-    gridline_sla_events_total{kind}                       sla: deadlines set, warnings (预警), breaches (超期), …
+    SLA warnings (预警) and breaches (超期): gridline_records_out_total{topic="sla.events.v1",type=…warned/overdue…}
 
 The registry is the process's default one; every series names its service, so in-process tests that
 run several services side by side keep them apart.
@@ -33,7 +33,6 @@ LOOP_RESTARTS = Counter("gridline_loop_restarts", "Background loops restarted af
 HTTP_RESPONSES = Counter("gridline_http_responses", "HTTP responses", ["service", "method", "route", "status"])
 HTTP_SECONDS = Histogram("gridline_http_seconds", "HTTP request latency", ["service", "method", "route"])
 CASES = Gauge("gridline_cases", "Router's cases per state", ["state"])
-SLA_EVENTS = Counter("gridline_sla_events", "SLA events written (warnings, breaches, …)", ["kind"])
 
 
 def metrics_router() -> APIRouter:
