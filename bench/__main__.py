@@ -16,7 +16,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from bench import core, intake, pipeline, scoring, sla
+from bench import core, e2e, intake, pipeline, recovery, scoring, sla
 from bench.data import write_city_dir
 from bench.infra import fresh_stack, warm_group_coordinator
 from bench.profile import hottest
@@ -25,7 +25,9 @@ from bench.timing import Ratio
 from deploy.local import stack as local_stack
 
 ROOT = Path(__file__).resolve().parents[1]
-SUITES = ("core", "pipeline", "intake", "scoring", "sla")
+E2E_LOADS = (25.0, 50.0, 100.0, 250.0, 500.0)  # tickets/s offered, one run each (ascending)
+E2E_SECONDS = 6.0
+SUITES = ("core", "pipeline", "intake", "scoring", "sla", "e2e", "recovery")
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
@@ -95,7 +97,7 @@ def _cross(sections: list[Section]) -> None:
 
 async def _on_stack(stack: local_stack.Stack, city_dir: Path, suites: list[str],
                     i: intake.IntakeSizes, r: pipeline.PipelineSizes, logs: Path,
-                    s: scoring.ScoringSizes) -> list[Section]:
+                    s: scoring.ScoringSizes, quick: bool) -> list[Section]:
     """Pipeline first: the router must meet an empty intake.hotline.v1, not the intake benchmark's tickets."""
     sections = []
     await warm_group_coordinator(stack.bootstrap)
@@ -114,6 +116,16 @@ async def _on_stack(stack: local_stack.Stack, city_dir: Path, suites: list[str],
         rates, ratios, facts = await intake.run(stack, i, logs)
         sections.append(Section("2. Intake over HTTP (wrk → uvicorn → PostgreSQL ledger → Kafka acks=all)",
                                 rates, ratios, facts))
+    if "e2e" in suites:
+        print("end to end …", file=sys.stderr, flush=True)
+        loads, seconds = ((50.0, 500.0), 2.0) if quick else (E2E_LOADS, E2E_SECONDS)
+        e2e_facts = await e2e.run(stack, city_dir, logs, loads, seconds, logs.parent / "latency.png")
+        sections.append(Section("6. End to end over HTTP (ticket → intake → router → case.dispatched)", [], [],
+                                e2e_facts))
+    if "recovery" in suites:
+        print("recovery after kill -9 …", file=sys.stderr, flush=True)
+        sections.append(Section("7. Recovery after kill -9 (until the service processes again; target ≤ 15 s)",
+                                [], [], await recovery.run(stack, city_dir, logs)))
     return sections
 
 
@@ -130,14 +142,14 @@ def main(argv: list[str] | None = None) -> int:
             print("routing core …", file=sys.stderr, flush=True)
             rates, ratios, facts = core.run(city_dir, c)
             sections.append(Section("1. Routing core (pure, one process, no I/O)", rates, ratios, facts))
-        if {"intake", "pipeline", "scoring", "sla"} & set(args.only):
+        if {"intake", "pipeline", "scoring", "sla", "e2e", "recovery"} & set(args.only):
             print("bench stack (fresh) …", file=sys.stderr, flush=True)
             stack, took = fresh_stack()
             print(f"  up in {took:.0f} s: kafka {stack.bootstrap}, {stack.database_url}", file=sys.stderr, flush=True)
             try:
                 print("router pipeline and intake …", file=sys.stderr, flush=True)
                 sections += asyncio.run(_on_stack(stack, city_dir, args.only, i, r, args.out.parent / "logs",
-                                                  scoring_sizes(args)))
+                                                  scoring_sizes(args), args.quick))
                 if "sla" in args.only:
                     print("sla timer …", file=sys.stderr, flush=True)
                     size = sla_sizes(args)
