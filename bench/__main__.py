@@ -98,7 +98,8 @@ def _cross(sections: list[Section]) -> None:
 async def _on_stack(stack: local_stack.Stack, city_dir: Path, suites: list[str],
                     i: intake.IntakeSizes, r: pipeline.PipelineSizes, logs: Path,
                     s: scoring.ScoringSizes, quick: bool) -> list[Section]:
-    """Pipeline first: the router must meet an empty intake.hotline.v1, not the intake benchmark's tickets."""
+    """Pipeline first: the router must meet an empty intake.hotline.v1, not the intake benchmark's tickets;
+    end to end next (its router resumes where the pipeline's left off), intake last."""
     sections = []
     await warm_group_coordinator(stack.bootstrap)
     if "pipeline" in suites:
@@ -112,10 +113,6 @@ async def _on_stack(stack: local_stack.Stack, city_dir: Path, suites: list[str],
         rates, ratios, facts = await scoring.run(stack, s)
         sections.append(Section("4. Scoring (case.events.v1 + sla.events.v1 → facts → cards on scoring.v1)",
                                 rates, ratios, facts))
-    if "intake" in suites:
-        rates, ratios, facts = await intake.run(stack, i, logs)
-        sections.append(Section("2. Intake over HTTP (wrk → uvicorn → PostgreSQL ledger → Kafka acks=all)",
-                                rates, ratios, facts))
     if "e2e" in suites:
         print("end to end …", file=sys.stderr, flush=True)
         loads, seconds = ((50.0, 500.0), 2.0) if quick else (E2E_LOADS, E2E_SECONDS)
@@ -126,6 +123,10 @@ async def _on_stack(stack: local_stack.Stack, city_dir: Path, suites: list[str],
         print("recovery after kill -9 …", file=sys.stderr, flush=True)
         sections.append(Section("7. Recovery after kill -9 (until the service processes again; target ≤ 15 s)",
                                 [], [], await recovery.run(stack, city_dir, logs)))
+    if "intake" in suites:
+        rates, ratios, facts = await intake.run(stack, i, logs)
+        sections.append(Section("2. Intake over HTTP (wrk → uvicorn → PostgreSQL ledger → Kafka acks=all)",
+                                rates, ratios, facts))
     return sections
 
 
