@@ -31,7 +31,7 @@ PORTS = {name: 17000 + port % 100 + OFFSET for name, port in SERVICES.items()}  
 # the ephemeral range (32768+), where a client connection could take the port first
 SHOTS = ROOT / ".local" / "test" / "screenshots"
 WAIT_MS = 120_000
-MANUAL_TEXT = "小区门口停车收费很乱，保安态度也很差，希望有人管管"  # no item is confident: 人工分拨
+MANUAL_TEXT = "你好，我想反映一下这个事情，希望有人管管"  # no item is confident (model score 0.13): 人工分拨
 
 
 @pytest.fixture(scope="module")
