@@ -1,9 +1,13 @@
-"""The overdue and due-soon board (超期 / 临期): counts per street, department and rung reached."""
+"""The overdue and due-soon board (超期 / 临期): counts per street, department, level and community.
+
+The counts are sla's own (`counts` beside `items` in `GET /v1/sla/overdue` and `/v1/sla/due-soon`), counted
+over every listed stage, not over the ≤ 500 rows the console fetches; only an answer without them (an older
+sla that answers a bare list) is counted from its rows, and the board says so."""
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 DOCUMENTS = {
@@ -13,14 +17,24 @@ DOCUMENTS = {
 }
 
 
+COUNTED = ("street", "department", "level", "community")
+_ROW_FIELD = {"street": "street_id", "department": "owner", "level": "level", "community": "community_id"}
+
+
 def counts(rows: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, int]]:
-    """Per street, per department (owner) and per rung (the level the stage is held at, or reached)."""
-    street: Counter[str] = Counter()
-    department: Counter[str] = Counter()
-    rung: Counter[str] = Counter()
+    """Per street, department (owner), level (the stage is held at) and community, counted over `rows`."""
+    tally: dict[str, Counter[str]] = {name: Counter() for name in COUNTED}
     for r in rows:
-        street[r.get("street_id") or "—"] += 1
-        department[r.get("owner") or "—"] += 1
-        rung[r.get("rung") or r.get("level") or "—"] += 1
-    return {"street": dict(street.most_common()), "department": dict(department.most_common()),
-            "rung": dict(rung.most_common())}
+        for name in COUNTED:
+            tally[name][r.get(_ROW_FIELD[name]) or "—"] += 1
+    return {name: dict(c.most_common()) for name, c in tally.items()}
+
+
+def tallies(body: Any, rows: Sequence[Mapping[str, Any]]) -> tuple[dict[str, dict[str, int]], int, str]:
+    """The board's counts, total and where they come from ("sla": its true totals; "rows": counted here)."""
+    if isinstance(body, Mapping) and isinstance(body.get("counts"), Mapping):
+        given = body["counts"]
+        out = {name: {str(k): int(v) for k, v in (given.get(name) or {}).items()} for name in COUNTED}
+        total = body.get("total")
+        return out, total if isinstance(total, int) else sum(out["level"].values()), "sla"
+    return counts(rows), len(rows), "rows"

@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from services.console.adapters import repository as repo
 from services.console.adapters.http.auth import csrf_user, current_user
 from services.console.domain.access import may_act, may_see, owner_filter
-from services.console.domain.board import DOCUMENTS, counts
+from services.console.domain.board import DOCUMENTS, tallies
 from services.console.domain.candidates import top_candidates
 from services.console.domain.hotspots import find_hotspots
 from services.console.domain.users import Role, User
@@ -147,7 +147,8 @@ async def act(case_id: str, form: ActionForm, request: Request, user: Annotated[
     return {"action_id": action["action_id"], "accepted": answer.body}
 
 
-@router.get("/board", summary="超期 overdue and 临期 due-soon from sla, with counts per street, department, rung")
+@router.get("/board", summary="超期 overdue and 临期 due-soon from sla, with sla's counts per street, department, "
+                              "level, community")
 async def board(request: Request, user: UserDep, street: str | None = None, level: str | None = None,
                 department: str | None = None) -> dict[str, Any]:
     console = _console(request)
@@ -160,9 +161,9 @@ async def board(request: Request, user: UserDep, street: str | None = None, leve
         rows = _rows(answer.body) if answer.ok else []
         rows = [r | {"rung": r.get("rung") or (rungs.get(r.get("case_id", "")) or {}).get("rung"),
                      "item_name": (rungs.get(r.get("case_id", "")) or {}).get("item_name")} for r in rows]
-        total = answer.body.get("total") if answer.ok and isinstance(answer.body, dict) else None
-        out[name] = {"available": answer.ok, "status": answer.status, "rows": rows, "counts": counts(rows),
-                     "total": total if isinstance(total, int) else len(rows)}
+        counted, total, source = tallies(answer.body if answer.ok else None, rows)
+        out[name] = {"available": answer.ok, "status": answer.status, "rows": rows, "counts": counted,
+                     "total": total, "counts_from": source}
     return out
 
 

@@ -1,4 +1,4 @@
-// 超期 / 临期 board from sla: the stages past or near their deadline, counts per street, department, rung.
+// 超期 / 临期 board from sla: the stages past or near their deadline, sla's counts per street, department, level.
 import * as api from "./api.js";
 import { h, LEVEL_NAMES, when } from "./dom.js";
 
@@ -12,8 +12,10 @@ function section(title, block, names, testid) {
     h("h3", {}, title), h("p", { class: "muted" }, `sla 暂无此接口 not available from sla (${block.status})`));
   return h("section", { class: "board-block", "data-testid": testid },
     h("h3", {}, title, ` · ${block.total} 件`),
+    block.counts_from === "sla" ? "" : h("p", { class: "muted" }, `按已取 ${block.rows.length} 条计 counted from the rows fetched`),
     h("div", { class: "tallies" }, tally("按街道 By street", block.counts.street, names),
-      tally("按部门 By department", block.counts.department, names), tally("按层级 By rung", block.counts.rung, names)),
+      tally("按部门 By department", block.counts.department, names), tally("按层级 By level", block.counts.level, names),
+      tally("按社区 By community", block.counts.community, names)),
     h("table", {}, h("tr", {}, ...["案件", "事项", "阶段", "截止", "超期/剩余", "责任单位", "层级", "提级"].map((t) => h("th", {}, t))),
       ...block.rows.slice(0, 200).map((r) => h("tr", {},
         h("td", {}, h("a", { href: `#/case/${encodeURIComponent(r.case_id)}` }, r.case_id)),
