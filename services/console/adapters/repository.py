@@ -18,7 +18,7 @@ _CLOCK_COLUMNS = [f.name for f in fields(Clock)]
 
 async def case_row(conn: asyncpg.Connection, case_id: str) -> CaseRow | None:
     row = await conn.fetchrow(f"SELECT {', '.join(_CASE_COLUMNS)} FROM cases WHERE case_id = $1 FOR UPDATE", case_id)
-    return CaseRow(**dict(row)) if row else None
+    return CaseRow(**(dict(row) | {"assisting": tuple(row["assisting"] or ())})) if row else None
 
 
 async def save_case(conn: asyncpg.Connection, row: CaseRow) -> None:
@@ -59,7 +59,8 @@ async def documents(conn: asyncpg.Connection, case_id: str) -> list[dict[str, An
 
 _VIEW = ("SELECT c.case_id, c.state, c.channel, c.urgency, c.item_code, c.item_name, c.owner, c.owner_unit, "
          "c.level, c.grid_id, c.community_id, c.street_id, c.lon, c.lat, c.opened_at, c.updated_at, c.closed_at, "
-         "coalesce(k.lateness, 'on_time') AS lateness, k.due_at, k.rung, coalesce(k.escalations, 0) AS escalations "
+         "c.assisting, coalesce(k.lateness, 'on_time') AS lateness, k.due_at, k.rung, "
+         "coalesce(k.escalations, 0) AS escalations "
          "FROM cases c LEFT JOIN clocks k USING (case_id) ")
 
 
@@ -68,10 +69,10 @@ async def open_cases(
     street: str | None = None, item_class: str | None = None, level: str | None = None,
     opened_after: datetime | None = None, limit: int = 2000,
 ) -> list[dict[str, Any]]:
-    """Open cases, oldest first; `owner` narrows to a department's own (owner or owner unit)."""
+    """Open cases, oldest first; `owner` narrows to a department's own (owner, owner unit or 协办 assisting)."""
     rows = await conn.fetch(
         _VIEW + "WHERE c.closed_at IS NULL "
-        "AND ($1::text IS NULL OR c.owner = $1 OR c.owner_unit = $1) "
+        "AND ($1::text IS NULL OR c.owner = $1 OR c.owner_unit = $1 OR $1 = ANY(c.assisting)) "
         "AND ($2::text[] IS NULL OR c.state = ANY($2)) AND ($3::text IS NULL OR c.street_id = $3) "
         "AND ($4::text IS NULL OR c.item_code LIKE $4 || '%') AND ($5::text IS NULL OR c.level = $5) "
         "AND ($6::timestamptz IS NULL OR c.opened_at >= $6) ORDER BY c.opened_at LIMIT $7",
@@ -89,7 +90,8 @@ async def sightings(conn: asyncpg.Connection, since: datetime, owner: str | None
     rows = await conn.fetch(
         "SELECT case_id, item_code, item_name, lon, lat, grid_id, street_id FROM cases "
         "WHERE opened_at >= $1 AND item_code IS NOT NULL AND lon IS NOT NULL AND state <> 'merged' "
-        "AND ($2::text IS NULL OR owner = $2 OR owner_unit = $2) ORDER BY opened_at DESC LIMIT $3",
+        "AND ($2::text IS NULL OR owner = $2 OR owner_unit = $2 OR $2 = ANY(assisting)) "
+        "ORDER BY opened_at DESC LIMIT $3",
         since, owner, limit,
     )
     return [Sighting(**dict(r)) for r in rows]

@@ -32,4 +32,6 @@ def may_act(user: User, case: Mapping[str, Any], kind: str) -> str | None:
     allowed = CENTRE_ACTIONS if user.role is Role.CENTRE else DEPARTMENT_ACTIONS
     if kind not in allowed:
         return f"a {user.role.value} user may not {kind}"
+    if user.role is Role.DEPARTMENT and user.department not in (case.get("owner"), case.get("owner_unit")):
+        return f"an assisting department (协办) may not {kind}: the lead department (主办) owns it"
     return None

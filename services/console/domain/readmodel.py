@@ -34,6 +34,7 @@ class CaseRow:
     lon: float | None = None
     lat: float | None = None
     closed_at: datetime | None = None
+    assisting: tuple[str, ...] = ()  # 协办 departments of the lead's case (they see it; the lead acts)
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,7 @@ def apply_case_event(row: CaseRow | None, event: CaseEvent) -> CaseRow | None:
         changes |= {"owner": a.owner, "owner_unit": a.owner_unit, "level": a.level.value,
                     "item_code": a.item_code or row.item_code, "item_name": a.item_name or row.item_name,
                     "grid_id": a.grid_id or row.grid_id, "community_id": a.community_id or row.community_id,
-                    "street_id": a.street_id or row.street_id}
+                    "street_id": a.street_id or row.street_id, "assisting": tuple(a.assisting)}
     if event.state in CLOSED_STATES:
         changes["closed_at"] = event.at
     elif event.kind is CaseEventKind.REOPENED:

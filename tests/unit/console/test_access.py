@@ -52,6 +52,15 @@ def test_a_department_sees_and_acts_on_its_own_cases_only() -> None:
     assert may_see(URBAN, {"owner": "WATER", "assisting": ["URBAN_MGMT"]})  # 协办 an assisting department
 
 
+def test_an_assisting_department_sees_the_case_but_the_lead_owns_its_actions() -> None:
+    assisted = {"owner": "WATER", "assisting": ["URBAN_MGMT"]}
+    assert may_see(URBAN, assisted)
+    for kind in ("accept", "progress", "return", "resolve", "request_extension"):
+        refusal = may_act(URBAN, assisted, kind)
+        assert refusal is not None and "协办" in refusal
+    assert may_act(CENTRE, assisted, "dispatch") is None
+
+
 def test_sessions_store_only_a_hash_and_csrf_must_match() -> None:
     session = new_session(datetime(2026, 12, 1, tzinfo=UTC), 12)
     assert session.token_hash == token_hash(session.token) != session.token

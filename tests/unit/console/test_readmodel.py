@@ -39,6 +39,17 @@ def test_created_then_dispatched_carries_place_point_and_owner() -> None:
     assert row.opened_at == T0 + timedelta(minutes=1) and row.closed_at is None
 
 
+def test_assisting_departments_are_kept_and_follow_each_assignment() -> None:
+    row = apply_case_event(None, event(1, CaseEventKind.DISPATCHED, CaseState.DISPATCHED, assignment=Assignment(
+        owner="WATER", level=Level.DISTRICT, item_code="A04.001", assisting=("URBAN_MGMT", "HOUSING"))))
+    assert row is not None and (row.owner, row.assisting) == ("WATER", ("URBAN_MGMT", "HOUSING"))
+    row = apply_case_event(row, event(2, CaseEventKind.ACCEPTED, CaseState.ACCEPTED))
+    assert row is not None and row.assisting == ("URBAN_MGMT", "HOUSING")  # an event without assignment keeps it
+    row = apply_case_event(row, event(3, CaseEventKind.DISPATCHED, CaseState.DISPATCHED, assignment=Assignment(
+        owner="WATER", level=Level.DISTRICT, item_code="A04.001")))
+    assert row is not None and row.assisting == ()  # re-dispatched without assistance
+
+
 def test_a_redelivered_or_older_case_event_is_a_no_op() -> None:
     row = apply_case_event(None, event(1, CaseEventKind.CREATED, CaseState.REPORTED))
     row = apply_case_event(row, event(2, CaseEventKind.QUEUED_MANUAL, CaseState.MANUAL))
