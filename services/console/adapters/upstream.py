@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -44,10 +45,10 @@ class Upstream:
         return _answer(resp)
 
     async def case(self, case_id: str) -> Answer:
-        return await self.get(self.settings.router_url, f"/v1/cases/{case_id}")
+        return await self.get(self.settings.router_url, f"/v1/cases/{_segment(case_id)}")
 
     async def clocks(self, case_id: str) -> Answer:
-        return await self.get(self.settings.sla_url, f"/v1/sla/cases/{case_id}")
+        return await self.get(self.settings.sla_url, f"/v1/sla/cases/{_segment(case_id)}")
 
     async def overdue(self, params: dict[str, Any]) -> Answer:
         return await self.get(self.settings.sla_url, "/v1/sla/overdue", params)
@@ -56,11 +57,11 @@ class Upstream:
         return await self.get(self.settings.sla_url, "/v1/sla/due-soon", params)
 
     async def document(self, doc_id: str) -> Answer:
-        return await self.get(self.settings.sla_url, f"/v1/sla/documents/{doc_id}")
+        return await self.get(self.settings.sla_url, f"/v1/sla/documents/{_segment(doc_id)}")
 
     async def document_html(self, doc_id: str) -> tuple[int, str]:
         try:
-            resp = await self.client.get(f"{self.settings.sla_url}/v1/sla/documents/{doc_id}.html")
+            resp = await self.client.get(f"{self.settings.sla_url}/v1/sla/documents/{_segment(doc_id)}.html")
         except httpx.HTTPError as exc:
             return 503, f"sla unreachable: {exc.__class__.__name__}"
         return resp.status_code, resp.text
@@ -82,8 +83,8 @@ class Upstream:
 
     async def act(self, case_id: str, action: dict[str, Any]) -> Answer:
         try:
-            resp = await self.client.post(f"{self.settings.intake_url}/v1/cases/{case_id}/actions", json=action,
-                                          headers={"X-Api-Key": self.settings.intake_api_key})
+            resp = await self.client.post(f"{self.settings.intake_url}/v1/cases/{_segment(case_id)}/actions",
+                                          json=action, headers={"X-Api-Key": self.settings.intake_api_key})
         except httpx.HTTPError as exc:
             return Answer(503, {"detail": f"intake unreachable: {exc.__class__.__name__}"})
         return _answer(resp)
@@ -95,3 +96,10 @@ def _answer(resp: httpx.Response) -> Answer:
     except ValueError:
         body = {"detail": resp.text[:500]}
     return Answer(resp.status_code, body)
+
+
+def _segment(value: str) -> str:
+    """A user's id as one path segment of the upstream URL: control characters, `/`, `?` and `#` are
+    escaped, so an id can neither break the URL (httpx refuses control characters: it was a 500) nor
+    reach another path or query of the upstream."""
+    return quote(value, safe="")

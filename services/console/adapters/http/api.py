@@ -24,6 +24,7 @@ router = APIRouter(prefix="/api", tags=["console"])
 QUEUES = {"manual": ["manual"], "arbitration": ["arbitration"], "returned": ["returned"]}
 URGENCY_RANK = {"critical": 0, "urgent": 1, "normal": 2}
 UserDep = Annotated[User, Depends(current_user)]
+MAX_AGE_HOURS = 100 * 366 * 24  # a century: beyond it (or inf) the cut-off date would not exist
 
 
 class ActionForm(BaseModel):
@@ -85,7 +86,8 @@ async def queue(request: Request, user: UserDep, kind: str = Query("manual", pat
 async def cases(
     request: Request, user: UserDep, street: str | None = None,
     item_class: str | None = Query(None, pattern=r"^[A-Z][0-9.]*$", examples=["A04"]),
-    level: str | None = None, max_age_hours: float | None = Query(None, gt=0), state: str | None = None,
+    level: str | None = None, max_age_hours: float | None = Query(None, gt=0, le=MAX_AGE_HOURS),
+    state: str | None = None,
 ) -> dict[str, Any]:
     since = datetime.now(UTC) - timedelta(hours=max_age_hours) if max_age_hours else None
     async with _console(request).pool.acquire() as conn:
