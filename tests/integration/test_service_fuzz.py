@@ -8,7 +8,6 @@ data); hypothesis drives a synchronous check in a worker thread and hands each r
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -16,10 +15,7 @@ import httpx
 import pytest
 import pytest_asyncio
 import schemathesis
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 from schemathesis import GenerationMode
-from schemathesis.generation.case import Case
 
 from deploy.local.stack import Stack
 from services.router.app import create_app as router_app
@@ -28,11 +24,10 @@ from services.scoring.settings import ScoringSettings
 from services.sla.app import create_app as sla_app
 from services.sla.settings import SlaSettings
 from tests.integration.conftest import serve
-from tests.integration.fuzz_support import can_be_invalid
+from tests.integration.fuzz_support import can_be_invalid, fuzz_operation
 from tests.integration.test_scoring import input_end_offsets, start_group_at
 
 pytestmark = pytest.mark.integration
-REQUEST_SECONDS = 30  # "no hang": a request that takes longer fails the test
 EXAMPLES = 25
 
 
@@ -66,38 +61,13 @@ async def clients(stack: Stack, router_client: httpx.AsyncClient) -> AsyncIterat
         yield {"router": router_client, "sla": sla_client, "scoring": scoring_client}
 
 
-def _request(case: Case) -> dict[str, Any]:
-    kwargs = case.as_transport_kwargs(base_url="http://testserver")
-    request: dict[str, Any] = {k: kwargs[k] for k in ("method", "url", "params", "json")
-                               if kwargs.get(k) is not None}
-    request["headers"] = {k: v for k, v in (kwargs.get("headers") or {}).items() if "\x00" not in f"{k}{v}"}
-    data = kwargs.get("data")
-    if isinstance(data, bytes | str):
-        request["content"] = data
-    return request
-
-
 @pytest.mark.parametrize(("service", "method", "path", "mode"), CASES,
                          ids=[f"{s} {m} {p} {'valid' if g is GenerationMode.POSITIVE else 'invalid'}"
                               for s, m, p, g in CASES])
 async def test_no_generated_request_gets_a_5xx_or_hangs(
     clients: dict[str, httpx.AsyncClient], service: str, method: str, path: str, mode: GenerationMode
 ) -> None:
-    operation, client = SCHEMAS[service][path][method], clients[service]
-    loop = asyncio.get_running_loop()
-
-    def send(case: Case) -> httpx.Response:
-        work = asyncio.wait_for(client.request(**_request(case)), REQUEST_SECONDS)
-        return asyncio.run_coroutine_threadsafe(work, loop).result(timeout=REQUEST_SECONDS + 5)
-
-    @settings(max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck))
-    @given(data=st.data())
-    def check(data: st.DataObject) -> None:
-        case = data.draw(operation.as_strategy(generation_mode=mode))
-        answer = send(case)
-        assert answer.status_code < 500, f"{case.as_curl_command()}\n→ {answer.status_code} {answer.text[:500]}"
-
-    await asyncio.to_thread(check)
+    await fuzz_operation(SCHEMAS[service][path][method], mode, clients[service], EXAMPLES)
 
 
 NUL_REQUESTS = [
