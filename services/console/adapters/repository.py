@@ -88,7 +88,7 @@ async def one_case(conn: asyncpg.Connection, case_id: str) -> dict[str, Any] | N
 
 async def sightings(conn: asyncpg.Connection, since: datetime, owner: str | None, limit: int = 20000) -> list[Sighting]:
     rows = await conn.fetch(
-        "SELECT case_id, item_code, item_name, lon, lat, grid_id, street_id FROM cases "
+        "SELECT case_id, item_code, item_name, lon, lat, grid_id, street_id, compound FROM cases "
         "WHERE opened_at >= $1 AND item_code IS NOT NULL AND lon IS NOT NULL AND state <> 'merged' "
         "AND ($2::text IS NULL OR owner = $2 OR owner_unit = $2 OR $2 = ANY(assisting)) "
         "ORDER BY opened_at DESC LIMIT $3",

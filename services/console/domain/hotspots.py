@@ -2,14 +2,18 @@
 
 A hotspot is at least `min_cases` cases of one responsibility item within `radius_m` of a seed case,
 opened within the window. Seeds are taken greedily, the densest first, and a case belongs to one
-hotspot only, so counts never add up to more than the cases there are."""
+hotspot only, so counts never add up to more than the cases there are.
+
+Cases the router located by a residential compound (小区) are grouped by that compound first: at least
+`min_cases` of one item in one compound are a hotspot named by it, however the compound's cases are spread;
+the cases left over (no compound, or too few in theirs) are then grouped by distance."""
 
 from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 EARTH_M = 6_371_000.0
 
@@ -23,6 +27,7 @@ class Sighting:
     lat: float
     grid_id: str | None
     street_id: str | None
+    compound: str | None = None  # the residential compound (小区) the router located it by, if any
 
 
 @dataclass(frozen=True)
@@ -34,6 +39,7 @@ class Hotspot:
     grid_id: str | None  # the grid most of its cases are in
     street_id: str | None
     case_ids: tuple[str, ...]
+    compound: str | None = None  # set when its cases are grouped by their compound
 
     @property
     def count(self) -> int:
@@ -54,8 +60,21 @@ def find_hotspots(sightings: Iterable[Sighting], radius_m: float, min_cases: int
         by_item[s.item_code].append(s)
     found: list[Hotspot] = []
     for group in by_item.values():
-        found.extend(_clusters(group, radius_m, min_cases))
+        in_compounds, rest = _by_compound(group, min_cases)
+        found.extend(in_compounds)
+        found.extend(_clusters(rest, radius_m, min_cases))
     return sorted(found, key=lambda h: (-h.count, h.item_code, h.case_ids[0]))
+
+
+def _by_compound(group: list[Sighting], min_cases: int) -> tuple[list[Hotspot], list[Sighting]]:
+    """Hotspots of one item per compound with at least `min_cases`, and the sightings left for distance."""
+    by_compound: dict[str, list[Sighting]] = defaultdict(list)
+    for s in group:
+        if s.compound:
+            by_compound[s.compound].append(s)
+    found = [replace(_hotspot(ms), compound=name) for name, ms in by_compound.items() if len(ms) >= min_cases]
+    taken = {cid for h in found for cid in h.case_ids}
+    return found, [s for s in group if s.case_id not in taken]
 
 
 def _clusters(group: list[Sighting], radius_m: float, min_cases: int) -> list[Hotspot]:

@@ -34,6 +34,7 @@ class CaseRow:
     lon: float | None = None
     lat: float | None = None
     closed_at: datetime | None = None
+    compound: str | None = None  # the residential compound (小区) the router located it by
     assisting: tuple[str, ...] = ()  # 协办 departments of the lead's case (they see it; the lead acts)
 
 
@@ -64,6 +65,8 @@ def apply_case_event(row: CaseRow | None, event: CaseEvent) -> CaseRow | None:
     located = (event.explanation or {}).get("location")
     if isinstance(located, dict):  # where the router located it, even when nobody holds the case yet
         changes |= {k: located.get(k) or getattr(row, k) for k in ("grid_id", "community_id", "street_id")}
+        by_compound = located.get("method") == "compound" and located.get("detail")
+        changes["compound"] = str(located["detail"]) if by_compound else None  # the router's latest place
     if event.assignment is not None:
         a = event.assignment
         changes |= {"owner": a.owner, "owner_unit": a.owner_unit, "level": a.level.value,

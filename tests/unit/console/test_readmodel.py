@@ -50,6 +50,17 @@ def test_assisting_departments_are_kept_and_follow_each_assignment() -> None:
     assert row is not None and row.assisting == ()  # re-dispatched without assistance
 
 
+def test_the_compound_the_router_located_a_case_by_is_kept_and_follows_its_latest_place() -> None:
+    row = apply_case_event(None, event(1, CaseEventKind.QUEUED_MANUAL, CaseState.MANUAL, explanation={
+        "location": {"method": "compound", "detail": "幸福小区", "grid_id": "G1"}}))
+    assert row is not None and row.compound == "幸福小区"
+    row = apply_case_event(row, event(2, CaseEventKind.ACCEPTED, CaseState.ACCEPTED))
+    assert row is not None and row.compound == "幸福小区"  # no explanation: unchanged
+    row = apply_case_event(row, event(3, CaseEventKind.QUEUED_MANUAL, CaseState.MANUAL, explanation={
+        "location": {"method": "road", "detail": "人民路12号", "grid_id": "G2"}}))
+    assert row is not None and (row.compound, row.grid_id) == (None, "G2")
+
+
 def test_a_redelivered_or_older_case_event_is_a_no_op() -> None:
     row = apply_case_event(None, event(1, CaseEventKind.CREATED, CaseState.REPORTED))
     row = apply_case_event(row, event(2, CaseEventKind.QUEUED_MANUAL, CaseState.MANUAL))

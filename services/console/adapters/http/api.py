@@ -206,7 +206,7 @@ async def hotspots(request: Request, user: UserDep) -> dict[str, Any]:
     found = await asyncio.to_thread(find_hotspots, seen, s.hotspot_radius_m, s.hotspot_min_cases)
     return {"radius_m": s.hotspot_radius_m, "window_days": s.hotspot_window_days, "min_cases": s.hotspot_min_cases,
             "hotspots": [{"item_code": h.item_code, "item_name": h.item_name, "lon": h.lon, "lat": h.lat,
-                          "grid_id": h.grid_id, "street_id": h.street_id, "count": h.count,
+                          "grid_id": h.grid_id, "street_id": h.street_id, "compound": h.compound, "count": h.count,
                           "case_ids": list(h.case_ids)} for h in found]}
 
 

@@ -14,11 +14,11 @@ export async function renderHotspots(main, { app }) {
                                class: "hotspot" }, s("title", {}, `${hs.item_code} × ${hs.count}`)));
     }
     main.replaceChildren(h("h2", {}, "主动治理 Hotspots"),
-      h("p", { class: "muted" }, `同一事项 ${data.window_days} 天内 ${data.radius_m} 米范围 ≥ ${data.min_cases} 件`),
+      h("p", { class: "muted" }, `同一事项 ${data.window_days} 天内同一小区或 ${data.radius_m} 米范围 ≥ ${data.min_cases} 件`),
       h("div", { class: "split" },
-        h("table", { "data-testid": "hotspots" }, h("tr", {}, ...["事项", "件数", "网格", "街道", "案件"].map((t) => h("th", {}, t))),
+        h("table", { "data-testid": "hotspots" }, h("tr", {}, ...["事项", "件数", "小区", "网格", "街道", "案件"].map((t) => h("th", {}, t))),
           ...data.hotspots.map((hs) => h("tr", {}, h("td", {}, `${hs.item_code} ${hs.item_name || ""}`), h("td", {}, h("b", {}, hs.count)),
-            h("td", {}, names[hs.grid_id] || hs.grid_id || ""), h("td", {}, names[hs.street_id] || hs.street_id || ""),
+            h("td", {}, hs.compound || "—"), h("td", {}, names[hs.grid_id] || hs.grid_id || ""), h("td", {}, names[hs.street_id] || hs.street_id || ""),
             h("td", {}, ...hs.case_ids.slice(0, 6).map((id) => h("a", { href: `#/case/${encodeURIComponent(id)}`, class: "chip" }, id.slice(-6))))))),
         h("div", { class: "map-wrap" }, svg)));
   }
