@@ -36,11 +36,22 @@ async def list_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def router_client(stack: Stack, city_dir: Path, list_dir: Path) -> AsyncIterator[httpx.AsyncClient]:
     async with serve(create_router(router_settings(stack, city_dir, responsibility_list_dir=list_dir))) as client:
+        await until_ready(client)
         yield client
 
 
+async def until_ready(client: httpx.AsyncClient, timeout: float = 180) -> None:
+    """Wait for /readyz (database, broker, partitions assigned, loops settled): on a loaded machine the group
+    join and the model load take longer than a test's own wait for its first case."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while (await client.get("/readyz")).status_code != 200:
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"router not ready after {timeout} s: {(await client.get('/readyz')).text}")
+        await asyncio.sleep(0.2)
+
+
 async def wait_for_case(
-    client: httpx.AsyncClient, case_id: str, until: Callable[[dict[str, Any]], bool], timeout: float = 30
+    client: httpx.AsyncClient, case_id: str, until: Callable[[dict[str, Any]], bool], timeout: float = 60
 ) -> dict[str, Any]:
     """Poll the router's query API until the case satisfies `until` (the pipeline is asynchronous)."""
     deadline = asyncio.get_running_loop().time() + timeout
