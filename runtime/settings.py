@@ -18,7 +18,7 @@ class PlatformSettings(BaseSettings):
 
     kafka_bootstrap: str = Field(default="127.0.0.1:9092", validation_alias=_shared("kafka_bootstrap"))
     database_url: str = Field(
-        default="postgresql://postgres@127.0.0.1:55432/gridline_run", validation_alias=_shared("database_url")
+        default="postgresql://postgres@127.0.0.1:15432/gridline_run", validation_alias=_shared("database_url")
     )
     log_level: str = Field(default="INFO", validation_alias=_shared("log_level"))
     otel_console: bool = Field(default=False, validation_alias=_shared("otel_console"))  # print spans to stdout

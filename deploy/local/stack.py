@@ -45,12 +45,14 @@ class Stack:
         return {"KAFKA_BOOTSTRAP": self.bootstrap, "DATABASE_URL": self.database_url}
 
 
+# Every port (plus any GRIDLINE_PORT_OFFSET up to 900) stays below Linux's ephemeral range (32768–60999):
+# a listener there can find its port taken by one of the many outgoing client connections of a test run.
 PORTS = {
-    "run": (9092, 9093, 55432),
-    "test": (19092, 19093, 55433),
-    "bench": (29092, 29093, 55434),
-    "chaos": (39092, 39093, 55435),  # the crash tests own a whole stack: they kill -9 services on it
-    "browser": (49092, 49093, 55436),  # the console's browser test runs every service as a process on it
+    "run": (9092, 9093, 15432),
+    "test": (19092, 19093, 15433),
+    "bench": (29092, 29093, 15434),
+    "chaos": (23092, 23093, 15435),  # the crash tests own a whole stack: they kill -9 services on it
+    "browser": (25092, 25093, 15436),  # the console's browser test runs every service as a process on it
 }
 
 

@@ -37,7 +37,20 @@ def test_stopping_the_stack_stops_postgresql_even_when_stopping_kafka_fails(
 
     monkeypatch.setattr(local_stack.kafka, "stop", kafka_stop)
     monkeypatch.setattr(local_stack.postgres, "stop", lambda node: stopped.append(str(node.port)))
-    stack = local_stack.Stack("run", KafkaNode(tmp_path, 1, 2), PostgresNode(tmp_path / "pg", 55432), "db")
+    stack = local_stack.Stack("run", KafkaNode(tmp_path, 1, 2), PostgresNode(tmp_path / "pg", 15432), "db")
     with pytest.raises(KeyboardInterrupt):
         local_stack.down(stack)
-    assert stopped == ["55432"]
+    assert stopped == ["15432"]
+
+
+def test_no_profile_listens_in_the_ephemeral_range_or_on_another_profiles_port() -> None:
+    """Outgoing client connections take ports from 32768–60999 (Linux's default range); a broker or
+    database listening there can fail to bind during a busy run. Offsets 0–900 are what checkouts use."""
+    taken: dict[int, str] = {}
+    for offset in range(0, 1000, 100):
+        for profile, ports in local_stack.PORTS.items():
+            for port in ports:
+                shifted = port + offset
+                assert shifted < 32768, (profile, offset, shifted)
+                owner = taken.setdefault(shifted, f"{profile}+{offset}")
+                assert owner == f"{profile}+{offset}", (shifted, owner, profile, offset)
