@@ -18,11 +18,12 @@ from bench.data import synthetic, to_incident
 from bench.timing import Rate, Ratio, interleaved, share
 from schemas.incident import IncidentReported
 from services.router.domain.conditions import ClassifyContext, DedicatedType, GridKind
-from services.router.domain.decide import LOCAL_TZ, RoutingTables, locate, route
+from services.router.domain.decide import LOCAL_TZ, RoutingTables, locate, route, route_many
 from services.router.settings import RouterSettings
 from services.router.tables import load_gazetteer, load_tables
 
 ROUTE_RATE = "route() decision"
+POLL_BATCH = 100  # route_many() takes a poll's incidents at a time
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,12 @@ def run(city_dir: Path, sizes: CoreSizes) -> tuple[list[Rate], list[Ratio], dict
             route(inc, tables)
         return len(part)
 
+    def decide_batch(i: int, k: int) -> int:
+        part = share(incidents, i, k)
+        for start in range(0, len(part), POLL_BATCH):
+            route_many(part[start:start + POLL_BATCH], tables)
+        return len(part)
+
     def classify(i: int, k: int) -> int:
         part = share(pairs, i, k)
         for inc, ctx in part:
@@ -117,13 +124,16 @@ def run(city_dir: Path, sizes: CoreSizes) -> tuple[list[Rate], list[Ratio], dict
             naive.grid_at(lon, lat)
         return len(part)
 
-    s_parse, s_route, s_classify, s_ensemble, s_tree, s_scan = interleaved(
-        [parse, decide, classify, ensemble, strtree, scan], repetitions=sizes.repetitions, slices=sizes.slices
+    s_parse, s_route, s_batch, s_classify, s_ensemble, s_tree, s_scan = interleaved(
+        [parse, decide, decide_batch, classify, ensemble, strtree, scan], repetitions=sizes.repetitions,
+        slices=sizes.slices,
     )
     n = len(incidents)
     parsed = Rate("parse IncidentReported JSON", "incidents", s_parse, n, "model_validate_json (baseline)")
     routed = Rate(ROUTE_RATE, "decisions", s_route, n,
                   f"locate + model ensemble + urgency + knowledge + dispatch, pure (model {tables.model_version})")
+    batched = Rate("route_many() decision", "decisions", s_batch, n,
+                   f"the same decisions, {POLL_BATCH} incidents a call (a poll): the model's heads in one product")
     classified = Rate("keyword classifier.decide", "classifications", s_classify, n, "free text → item, keywords only")
     combined = Rate("model + keywords ensemble", "classifications", s_ensemble, n,
                     "features, linear model, keywords, conditions, calibration")
@@ -132,10 +142,12 @@ def run(city_dir: Path, sizes: CoreSizes) -> tuple[list[Rate], list[Ratio], dict
                    f"{len(naive.polygons)} polygons, shapely contains (baseline)")
     ratios = [
         Ratio("route / parse", routed, parsed, "fraction of parse speed; 1/ratio = route costs that many parses"),
+        Ratio("route_many / parse", batched, parsed, "fraction of parse speed"),
+        Ratio("route_many / route", batched, routed, "speed-up of the batch path"),
         Ratio("keyword classify / parse", classified, parsed, "fraction of parse speed"),
         Ratio("model ensemble / parse", combined, parsed, "fraction of parse speed"),
         Ratio("STRtree / naive scan", tree, scanned, "speed-up of the spatial index"),
     ]
     facts = {"incidents": n, "points": len(points), "outcomes": dict(outcomes), "model_version": tables.model_version,
              "naive_vs_strtree_mismatches": mismatches, "naive_sample": len(sample)}
-    return [parsed, routed, classified, combined, tree, scanned], ratios, facts
+    return [parsed, routed, batched, classified, combined, tree, scanned], ratios, facts

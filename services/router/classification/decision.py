@@ -6,6 +6,7 @@ judge a text the same way.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Literal
@@ -47,22 +48,47 @@ class TextDecision:
     answer: Entry | None
 
 
+@dataclass(frozen=True)
+class TextRequest:
+    """One text to judge and what the router knows beside it."""
+
+    text: str
+    hint: str | None
+    context: ClassifyContext
+    appeal_type: str | None
+    reported_urgent: bool
+    day: date
+
+
 def decide_text(engine: Engine, text: str, hint: str | None, context: ClassifyContext, *,
                 appeal_type: str | None, reported_urgent: bool, day: date) -> TextDecision:
+    request = TextRequest(text, hint, context, appeal_type, reported_urgent, day)
+    return _decide(engine, request, engine.ensemble.assess(text, hint, context, engine.thresholds.dispatch))
+
+
+def decide_texts(engine: Engine, requests: Sequence[TextRequest]) -> list[TextDecision]:
+    """`decide_text` of a batch (a poll's texts): the same decisions, the model's heads in one product."""
+    assessed = engine.ensemble.assess_many([(r.text, r.hint, r.context) for r in requests],
+                                           engine.thresholds.dispatch)
+    return [_decide(engine, r, a) for r, a in zip(requests, assessed, strict=True)]
+
+
+def _decide(engine: Engine, request: TextRequest, assessment: Assessment) -> TextDecision:
     settings = engine.ensemble.model.settings if engine.ensemble.model else {}
-    assessment = engine.ensemble.assess(text, hint, context, engine.thresholds.dispatch)
+    text = request.text
     top = assessment.classification.top
     model = engine.ensemble.model
     urgent_item = top.item_code if top is not None and model is not None and top.item_code in model.urgent_items \
         else None
-    urgency = assess(text, assessment.urgent_probability, settings.get("urgent_probability", 0.5), reported_urgent,
-                     urgent_item)
+    urgency = assess(text, assessment.urgent_probability, settings.get("urgent_probability", 0.5),
+                     request.reported_urgent, urgent_item)
     judged = verdict(assessment.classification, urgency, engine.thresholds)
     by_code = engine.responsibility_list.by_code
     item = by_code[top.item_code] if top is not None else None
-    if not urgency.urgent and _enquiry(text, appeal_type, assessment, settings.get("enquiry_probability", 0.5)):
+    if not urgency.urgent and _enquiry(text, request.appeal_type, assessment,
+                                       settings.get("enquiry_probability", 0.5)):
         codes = [c.item_code for c in assessment.classification.candidates[:3]]
-        entry = engine.knowledge.answer(text, codes, day)
+        entry = engine.knowledge.answer(text, codes, request.day)
         if entry is not None:
             return TextDecision("answered", assessment, urgency, judged, item, (), entry)
     if not judged.dispatch or item is None:

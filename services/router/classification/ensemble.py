@@ -9,12 +9,14 @@ score is a calibrated probability (README: reliability table).
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
-from services.router.classification.model import LinearModel, Vector
+from services.router.classification.features import Featuriser
+from services.router.classification.model import LinearModel, Scores, Vector
 from services.router.classification.nearest import NearestExamples
 from services.router.domain.classify import Candidate, Classification, Classifier, ClassifyContext
 from services.router.domain.responsibility import ResponsibilityList
@@ -30,6 +32,7 @@ _CLAUSES = 6
 class Components:
     found: tuple[Candidate, ...]  # the keyword classifier's candidates (conditions passed)
     vector: Vector | None
+    scores: Scores | None  # the model's heads on the text
     log_p: npt.NDArray[np.float64]  # model log-probability per list item
     keyword_score: npt.NDArray[np.float64]  # keyword confidence per list item (0: no keyword)
     allowed: npt.NDArray[np.bool_]  # conditions pass; code-only items only through their code
@@ -63,6 +66,8 @@ class EnsembleClassifier:
         if model is not None:
             classes = model.heads["item"].classes
             self._model_columns = np.array([self._position.get(c, -1) for c in classes])
+            self._known = self._model_columns >= 0
+            model.featuriser = Featuriser(keywords.segmenter)  # one segmentation of a text for both
         self.keyword_weight = model.settings["keyword_weight"] if model else 1.0
         self.temperature = model.settings["temperature"] if model else 1.0
 
@@ -70,8 +75,11 @@ class EnsembleClassifier:
     def version(self) -> str | None:
         return self.model.version if self.model else None
 
-    def components(self, text: str, hint: str | None, context: ClassifyContext) -> Components:
-        """The ensemble's inputs per list item (training fits `keyword_weight` and `temperature` on them)."""
+    def components(self, text: str, hint: str | None, context: ClassifyContext,
+                   scored: tuple[Vector, Scores] | None = None) -> Components:
+        """The ensemble's inputs per list item (training fits `keyword_weight` and `temperature` on them).
+
+        `scored`: the text's vector and head outputs when the caller computed them for a whole batch."""
         found = tuple(self.keywords.classify(text, hint, context))
         keyword_score = np.zeros(len(self._codes))
         for candidate in found:
@@ -85,15 +93,18 @@ class EnsembleClassifier:
             else:
                 passed[i] = result
         log_p = np.full(len(self._codes), np.log(_FLOOR))
-        vector = None
+        vector = scores = None
         if self.model is not None:
-            vector = self.model.vector(text)
-            logits = self.model.heads["item"].logits(vector.indices, vector.values)
+            if scored is None:
+                vector = self.model.vector(text)
+                scores = self.model.scores([vector])[0]
+            else:
+                vector, scores = scored
+            logits = scores.item_logits
             probabilities = np.exp(logits - logits.max())
             probabilities /= probabilities.sum()
-            known = self._model_columns >= 0
-            log_p[self._model_columns[known]] = np.log(probabilities[known] + _FLOOR)
-        return Components(found, vector, log_p, keyword_score, allowed, passed)
+            log_p[self._model_columns[self._known]] = np.log(probabilities[self._known] + _FLOOR)
+        return Components(found, vector, scores, log_p, keyword_score, allowed, passed)
 
     def combine(self, parts: Components, keyword_weight: float, temperature: float) -> npt.NDArray[np.float64]:
         """Calibrated probabilities over the list's items (0 where conditions fail)."""
@@ -108,8 +119,20 @@ class EnsembleClassifier:
         return np.asarray(q / q.sum(), dtype=np.float64)
 
     def assess(self, text: str, hint: str | None, context: ClassifyContext, threshold: float) -> Assessment:
-        parts = self.components(text, hint, context)
-        if self.model is None or parts.vector is None:
+        return self._assessment(self.components(text, hint, context), threshold)
+
+    def assess_many(self, requests: Sequence[tuple[str, str | None, ClassifyContext]],
+                    threshold: float) -> list[Assessment]:
+        """`assess` of a batch (a poll's texts): the model's heads in one product over the batch."""
+        if self.model is None:
+            return [self.assess(text, hint, context, threshold) for text, hint, context in requests]
+        vectors = [self.model.vector(text) for text, _, _ in requests]
+        scores = self.model.scores(vectors)
+        return [self._assessment(self.components(text, hint, context, (vector, score)), threshold)
+                for (text, hint, context), vector, score in zip(requests, vectors, scores, strict=True)]
+
+    def _assessment(self, parts: Components, threshold: float) -> Assessment:
+        if self.model is None or parts.vector is None or parts.scores is None:
             return Assessment(Classification.of(parts.found, threshold), None, parts.found, None, None)
         q = self.combine(parts, self.keyword_weight, self.temperature)
         by_code = {c.item_code: c for c in parts.found}
@@ -122,12 +145,8 @@ class EnsembleClassifier:
             candidates.append(Candidate(item_code=code, score=round(float(q[i]), 4),
                                         matched_keywords=kw.matched_keywords if kw else (),
                                         conditions_checked=parts.passed.get(int(i), ())))
-        vector = parts.vector
-        return Assessment(
-            Classification.of(candidates, threshold), vector, parts.found,
-            self.model.probability("enquiry", vector) if "enquiry" in self.model.heads else None,
-            self.model.probability("urgent", vector) if "urgent" in self.model.heads else None,
-        )
+        return Assessment(Classification.of(candidates, threshold), parts.vector, parts.found,
+                          parts.scores.enquiry, parts.scores.urgent)
 
     @property
     def codes(self) -> list[str]:

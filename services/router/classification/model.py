@@ -11,6 +11,7 @@ import base64
 import hashlib
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from services.router.classification.features import Featuriser, normalise, span_terms, vectorise
+from services.router.classification.features import Featuriser, Indices, normalise, span_grams, vectorise_grams
 
 FORMAT = "gridline-linear-v1"
 Floats = npt.NDArray[np.float64]
@@ -36,28 +37,35 @@ class Head:
     weights: npt.NDArray[np.float32]  # features × K
     bias: Floats
 
-    def logits(self, indices: list[int], values: list[float]) -> Floats:
-        if not indices:
+    def logits(self, indices: Indices, values: Floats) -> Floats:
+        if not len(indices):
             return self.bias.copy()
-        rows = self.weights[np.asarray(indices, dtype=np.intp)]
-        return np.asarray(values, dtype=np.float64) @ rows + self.bias
+        return np.asarray(values @ self.weights[indices] + self.bias, dtype=np.float64)
 
-    def strongest(self, indices: list[int], values: list[float], k: int, limit: int) -> list[tuple[int, float]]:
+    def strongest(self, indices: Indices, values: Floats, k: int, limit: int) -> list[tuple[int, float]]:
         """Features that pushed class k up most: (feature index, contribution)."""
-        if not indices:
+        if not len(indices):
             return []
-        contributions = np.asarray(values) * self.weights[np.asarray(indices, dtype=np.intp), k]
+        contributions = values * self.weights[indices, k]
         order = np.argsort(-contributions, kind="stable")[:limit]
-        return [(indices[int(i)], float(contributions[i])) for i in order if contributions[i] > 0]
+        return [(int(indices[int(i)]), float(contributions[i])) for i in order if contributions[i] > 0]
 
 
 @dataclass(frozen=True)
 class Vector:
-    terms: dict[str, int]
-    indices: list[int]
-    values: list[float]
+    indices: Indices  # ascending feature indices
+    values: Floats  # their L2-normalised weights
     clean: str = ""  # the normalised text
     words: tuple[tuple[int, str], ...] = ()  # its jieba words with offsets (clauses reuse them)
+
+
+@dataclass(frozen=True)
+class Scores:
+    """Every head's raw output for one text (one gather of the stacked weights)."""
+
+    item_logits: Floats
+    urgent: float | None  # sigmoid probabilities of the binary heads (None: the artefact has no such head)
+    enquiry: float | None
 
 
 class LinearModel:
@@ -71,25 +79,49 @@ class LinearModel:
         self.list_version: str = document["list_version"]
         self.vocabulary_list: list[str] = document["vocabulary"]
         self.vocabulary = {term: i for i, term in enumerate(self.vocabulary_list)}
-        self.idf = [q / 1000.0 for q in document["idf"]]
+        self.idf = np.asarray(document["idf"], dtype=np.float64) / 1000.0
         self.heads = {name: _head(spec, len(self.vocabulary_list)) for name, spec in document["heads"].items()}
+        # all heads side by side (features × (K + binary heads)): one gather and one product per text or batch
+        self._binary = [name for name in ("urgent", "enquiry") if name in self.heads]
+        stacked = [self.heads["item"], *(self.heads[name] for name in self._binary)]
+        self._stacked = np.ascontiguousarray(np.hstack([h.weights for h in stacked]))
+        self._stacked_bias = np.concatenate([h.bias for h in stacked])
+        self._n_items = len(self.heads["item"].classes)
         self.settings: dict[str, float] = document["settings"]
         self.corpus: dict[str, Any] = document.get("corpus", {})
         self.urgent_items: frozenset[str] = frozenset(document.get("urgent_items", ()))
-        self._featuriser = featuriser or Featuriser()
+        self.featuriser = featuriser or Featuriser()
 
     def vector(self, text: str) -> Vector:
         clean = normalise(text)
-        words = tuple(self._featuriser.words(clean))
-        terms = span_terms(clean, words, 0, len(clean))
-        indices, values = vectorise(terms, self.vocabulary, self.idf)
-        return Vector(dict(terms), indices, values, clean, words)
+        words = tuple(self.featuriser.words(clean))
+        indices, values = vectorise_grams(span_grams(clean, words, 0, len(clean)), self.vocabulary, self.idf)
+        return Vector(indices, values, clean, words)
 
     def span_vector(self, vector: Vector, start: int, end: int) -> Vector:
         """The vector of a part of an already featurised text."""
-        terms = span_terms(vector.clean, vector.words, start, end)
-        indices, values = vectorise(terms, self.vocabulary, self.idf)
-        return Vector(dict(terms), indices, values)
+        grams = span_grams(vector.clean, vector.words, start, end)
+        return Vector(*vectorise_grams(grams, self.vocabulary, self.idf))
+
+    def scores(self, vectors: Sequence[Vector]) -> list[Scores]:
+        """All heads for a batch of texts: one gather of the stacked weights, one segmented sum."""
+        if not vectors:
+            return []
+        lengths = np.asarray([len(v.indices) for v in vectors])
+        z = np.tile(self._stacked_bias, (len(vectors), 1))
+        if lengths.sum():
+            indices = np.concatenate([v.indices for v in vectors])
+            values = np.concatenate([v.values for v in vectors])
+            contributions = self._stacked[indices] * values[:, None]
+            starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+            filled = lengths > 0
+            z[filled] += np.add.reduceat(contributions, starts[filled], axis=0)
+        out = []
+        for row in z:
+            binary = dict(zip(self._binary, (1.0 / (1.0 + math.exp(-float(x))) for x in row[self._n_items:]),
+                              strict=True))
+            out.append(Scores(row[:self._n_items], binary.get("urgent"), binary.get("enquiry")))
+        return out
 
     def item_probabilities(self, vector: Vector) -> dict[str, float]:
         logits = self.heads["item"].logits(vector.indices, vector.values)

@@ -22,25 +22,24 @@ class NearestExamples:
         grouped: dict[str, list[LabelledText]] = defaultdict(list)
         for example in examples:
             grouped[example.item_code].append(example)
-        self._items: dict[str, tuple[dict[int, int], npt.NDArray[np.float32], list[str]]] = {}
+        self._items: dict[str, tuple[npt.NDArray[np.intp], npt.NDArray[np.float32], list[str]]] = {}
         for code, texts in grouped.items():
             vectors = [model.vector(t.text) for t in texts]
-            columns = sorted({i for v in vectors for i in v.indices})
-            local = {feature: j for j, feature in enumerate(columns)}
+            columns = np.unique(np.concatenate([v.indices for v in vectors])) if vectors else np.zeros(0, np.intp)
             matrix = np.zeros((len(texts), len(columns)), dtype=np.float32)
             for row, v in enumerate(vectors):
-                matrix[row, [local[i] for i in v.indices]] = v.values
-            self._items[code] = (local, matrix, [t.text[:_TEXT_CHARS] for t in texts])
+                matrix[row, np.searchsorted(columns, v.indices)] = v.values
+            self._items[code] = (columns.astype(np.intp), matrix, [t.text[:_TEXT_CHARS] for t in texts])
 
     def nearest(self, vector: Vector, item_code: str) -> list[dict[str, object]]:
         entry = self._items.get(item_code)
-        if entry is None:
+        if entry is None or not len(entry[0]) or not len(vector.indices):
             return []
-        local, matrix, texts = entry
-        pairs = [(local[i], v) for i, v in zip(vector.indices, vector.values, strict=True) if i in local]
-        if not pairs:
+        columns, matrix, texts = entry
+        at = np.minimum(np.searchsorted(columns, vector.indices), len(columns) - 1)
+        shared = columns[at] == vector.indices  # the text's features that the item's examples use
+        if not shared.any():
             return []
-        cols, vals = zip(*pairs, strict=True)
-        similarity = matrix[:, list(cols)] @ np.asarray(vals, dtype=np.float32)
+        similarity = matrix[:, at[shared]] @ vector.values[shared].astype(np.float32)
         order = np.argsort(-similarity, kind="stable")[:_SHOWN]
         return [{"text": texts[int(i)], "similarity": round(float(similarity[i]), 3)} for i in order]

@@ -15,11 +15,11 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Sequence
 
-import jieba
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.router.domain.conditions import ClassifyContext
 from services.router.domain.responsibility import ResponsibilityItem, ResponsibilityList
+from services.router.domain.segment import Segmenter
 
 __all__ = ["DEFAULT_CONFIDENCE_THRESHOLD", "Candidate", "Classification", "Classifier", "ClassifyContext"]
 
@@ -84,10 +84,8 @@ class Classifier:
                 continue
             for keyword, weight in item.keywords.items():
                 self._index[_normalise(keyword)].append((index, weight))
-        self._lengths = sorted({len(k) for k in self._index}, reverse=True)
-        self._tokenizer = jieba.Tokenizer()
-        for keyword in self._index:
-            self._tokenizer.add_word(keyword, freq=1000)
+        self._prefixes = {k[:n] for k in self._index for n in range(1, len(k) + 1)}
+        self.segmenter = Segmenter(self._index)  # jieba's dictionary + the keywords; the model shares it
 
     def classify(self, text: str, category_hint: str | None, context: ClassifyContext) -> list[Candidate]:
         """The best candidates, best first; items whose conditions fail are left out."""
@@ -140,11 +138,15 @@ class Classifier:
 
     def _evidence(self, text: str, factor: float) -> dict[int, dict[str, float]]:
         hits: dict[int, list[tuple[str, int, int, float]]] = defaultdict(list)
-        for start in range(len(text)):
-            for length in self._lengths:
-                keyword = text[start:start + length]
+        prefixes, n = self._prefixes, len(text)
+        for start, char in enumerate(text):
+            if char not in prefixes:
+                continue
+            end = start + 1  # extend only while the text still spells the start of some keyword
+            while end <= n and (keyword := text[start:end]) in prefixes:
                 for index, weight in self._index.get(keyword, ()):
-                    hits[index].append((keyword, start, start + len(keyword), weight))
+                    hits[index].append((keyword, start, end, weight))
+                end += 1
         if not hits:
             return defaultdict(dict)
         boundaries = self._boundaries(text)
@@ -163,7 +165,7 @@ class Classifier:
     def _boundaries(self, text: str) -> set[int]:
         offsets = {0}
         position = 0
-        for word in self._tokenizer.cut(text, HMM=False):
+        for word in self.segmenter.cut_with_words(text):
             position += len(word)
             offsets.add(position)
         return offsets

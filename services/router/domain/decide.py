@@ -6,6 +6,7 @@ grid and how it was found) — shown on the case and by the `explain` command.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -14,7 +15,7 @@ from zoneinfo import ZoneInfo
 from schemas.case import Assignment, Deadlines
 from schemas.common import Level, Urgency
 from schemas.incident import IncidentReported
-from services.router.classification.decision import Engine, TextDecision, decide_text
+from services.router.classification.decision import Engine, TextDecision, TextRequest, decide_texts
 from services.router.classification.knowledge import Entry
 from services.router.domain.classify import Classification, Classifier
 from services.router.domain.conditions import ClassifyContext, DedicatedType, GridKind
@@ -73,10 +74,27 @@ def locate(incident: IncidentReported, gazetteer: Gazetteer) -> Place | None:
 
 
 def route(incident: IncidentReported, tables: RoutingTables) -> Routing:
-    place = locate(incident, tables.gazetteer)
+    return route_many([incident], tables)[0]
+
+
+def route_many(incidents: Sequence[IncidentReported], tables: RoutingTables) -> list[Routing]:
+    """`route` of a poll's incidents: the same decisions, the classifier's model run once over the batch."""
+    places = [locate(incident, tables.gazetteer) for incident in incidents]
+    by_code = tables.responsibility_list.by_code
+    pending = {k: _request(incident, place) for k, (incident, place) in enumerate(zip(incidents, places, strict=True))
+               if not (incident.category_code and incident.category_code in by_code)}
+    decisions: dict[int, TextDecision] = {}
+    if tables.engine is not None and pending:
+        decisions = dict(zip(pending, decide_texts(tables.engine, list(pending.values())), strict=True))
+    return [_route(incident, place, tables, pending.get(k), decisions.get(k))
+            for k, (incident, place) in enumerate(zip(incidents, places, strict=True))]
+
+
+def _route(incident: IncidentReported, place: Place | None, tables: RoutingTables, request: TextRequest | None,
+           decision: TextDecision | None) -> Routing:
     explanation: dict[str, Any] = {"list_version": tables.version, "model_version": tables.model_version,
                                    "location": _explain_place(place)}
-    item, classification, decision = _choose_item(incident, place, tables)
+    item, classification = _choose_item(incident, tables, request, decision)
     explanation["classification"] = _explain_classification(item, classification)
     urgent = bool(decision and decision.urgency.urgent)
     if decision is not None:
@@ -153,12 +171,7 @@ def queue_assignment(place: Place | None, item: ResponsibilityItem | None = None
                       street_id=place.street_id if place else None)
 
 
-def _choose_item(
-    incident: IncidentReported, place: Place | None, tables: RoutingTables
-) -> tuple[ResponsibilityItem | None, Classification | None, TextDecision | None]:
-    by_code = tables.responsibility_list.by_code
-    if incident.category_code and incident.category_code in by_code:
-        return by_code[incident.category_code], None, None  # grid workers pick the item in the app
+def _request(incident: IncidentReported, place: Place | None) -> TextRequest:
     context = ClassifyContext(
         channel=incident.channel,
         grid_kind=GridKind(place.kind) if place and place.kind else None,
@@ -166,20 +179,24 @@ def _choose_item(
         urgency=incident.urgency,
         local_time=incident.reported_at.astimezone(LOCAL_TZ).time(),
     )
-    hint = incident.category_hint or incident.category_code
-    if tables.engine is not None:
-        decision = decide_text(
-            tables.engine, incident.text, hint, context,
-            appeal_type=incident.appeal_type.value if incident.appeal_type else None,
-            reported_urgent=incident.urgency is not Urgency.NORMAL,
-            day=incident.reported_at.astimezone(LOCAL_TZ).date(),
-        )
+    return TextRequest(incident.text, incident.category_hint or incident.category_code, context,
+                       appeal_type=incident.appeal_type.value if incident.appeal_type else None,
+                       reported_urgent=incident.urgency is not Urgency.NORMAL,
+                       day=incident.reported_at.astimezone(LOCAL_TZ).date())
+
+
+def _choose_item(incident: IncidentReported, tables: RoutingTables, request: TextRequest | None,
+                 decision: TextDecision | None) -> tuple[ResponsibilityItem | None, Classification | None]:
+    by_code = tables.responsibility_list.by_code
+    if request is None:
+        return by_code[incident.category_code or ""], None  # grid workers pick the item in the app
+    if decision is not None:
         chosen = decision.item if decision.outcome == "dispatch" else None
-        return chosen, decision.assessment.classification, decision
-    result = tables.classifier.decide(incident.text, hint, context, tables.confidence_threshold)
+        return chosen, decision.assessment.classification
+    result = tables.classifier.decide(request.text, request.hint, request.context, tables.confidence_threshold)
     if result.top is None or not result.confident:
-        return None, result, None
-    return by_code[result.top.item_code], result, None
+        return None, result
+    return by_code[result.top.item_code], result
 
 
 def _owner(item: ResponsibilityItem, place: Place) -> tuple[str, str | None, Level, tuple[str, ...]]:

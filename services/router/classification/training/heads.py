@@ -16,14 +16,12 @@ _LEVELS = 32000  # weights are stored as integers in ±_LEVELS × scale
 
 
 def matrix(terms: Sequence[dict[str, int]], vocabulary: dict[str, int], idf: list[float]) -> sp.csr_matrix:
-    indptr, indices, data = [0], [], []
-    for t in terms:
-        i, v = vectorise(t, vocabulary, idf)
-        indices.extend(i)
-        data.extend(v)
-        indptr.append(len(indices))
-    return sp.csr_matrix((np.asarray(data), np.asarray(indices, dtype=np.int32), np.asarray(indptr)),
-                         shape=(len(terms), len(vocabulary)))
+    idf_array = np.asarray(idf, dtype=np.float64)
+    rows = [vectorise(t, vocabulary, idf_array) for t in terms]
+    indptr = np.concatenate([[0], np.cumsum([len(i) for i, _ in rows])])
+    indices = np.concatenate([i for i, _ in rows]) if rows else np.zeros(0, dtype=np.intp)
+    data = np.concatenate([v for _, v in rows]) if rows else np.zeros(0)
+    return sp.csr_matrix((data, indices.astype(np.int32), indptr), shape=(len(terms), len(vocabulary)))
 
 
 def fit(x: sp.csr_matrix, labels: Sequence[str], c: float) -> tuple[list[str], np.ndarray, np.ndarray]:

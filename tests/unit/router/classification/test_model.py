@@ -9,7 +9,7 @@ import pytest
 
 from schemas.common import Channel, Urgency
 from services.router.classification.decision import Engine
-from services.router.classification.features import Featuriser, normalise, vectorise
+from services.router.classification.features import Featuriser, normalise, span_terms, vectorise
 from services.router.classification.model import ArtefactError, LinearModel
 from services.router.domain.classify import ClassifyContext
 
@@ -24,8 +24,27 @@ def test_features_are_character_ngrams_and_jieba_words() -> None:
 
 def test_vectors_are_unit_length_over_known_terms() -> None:
     indices, values = vectorise({"a": 2, "b": 1, "zz": 5}, {"a": 0, "b": 1}, [1.0, 2.0])
-    assert indices == [0, 1]
+    assert indices.tolist() == [0, 1]
     assert sum(v * v for v in values) == pytest.approx(1.0)
+
+
+def test_serving_features_are_the_training_features(engine: Engine) -> None:
+    model = engine.ensemble.model
+    assert model is not None
+    text = "来电人反映：小区门口垃圾堆成山 好几天没人清运，要求处理。垃圾垃圾"
+    clean = normalise(text)
+    terms = span_terms(clean, Featuriser().words(clean), 0, len(clean))
+    indices, values = vectorise(terms, model.vocabulary, model.idf)
+    served = model.vector(text)
+    assert served.indices.tolist() == indices.tolist() and served.values.tolist() == values.tolist()
+
+
+def test_a_batch_scores_like_one_text_at_a_time(engine: Engine) -> None:
+    texts = ["小区门口垃圾堆成山，好几天没人清运", "", "!!!", "楼上漏水到我家天花板", "电梯困人了快来"]
+    one = [engine.ensemble.assess(t, None, DAY, 0.5) for t in texts]
+    batch = engine.ensemble.assess_many([(t, None, DAY) for t in texts], 0.5)
+    assert [a.classification for a in one] == [b.classification for b in batch]
+    assert [a.urgent_probability for a in one] == pytest.approx([b.urgent_probability for b in batch])
 
 
 def test_item_probabilities_sum_to_one_and_favour_the_named_problem(engine: Engine) -> None:

@@ -9,7 +9,7 @@ import pytest
 from schemas.common import Channel, GeoPoint
 from schemas.incident import AppealType, IncidentReported, Location, Reporter
 from services.router.classification.decision import Engine
-from services.router.domain.decide import RoutingTables, route
+from services.router.domain.decide import RoutingTables, route, route_many
 from services.router.domain.locate import Gazetteer
 from simcity.export import city_to_gazetteer, city_to_geojson
 from simcity.generate import generate_city
@@ -82,3 +82,16 @@ def test_every_decision_names_the_list_and_model_versions_and_explains_itself(
     assert classification["method"] == "model+keywords"
     assert classification["candidates"][0]["matched_keywords"]
     assert classification["strongest_features"] and classification["nearest_examples"]
+
+
+def test_a_polls_batch_routes_each_incident_as_it_would_alone(tables: RoutingTables) -> None:
+    from bench.data import to_incident
+    from simcity.incidents import generate_incidents
+
+    incidents = [to_incident(inc, f"HL-BATCH{i:04d}")
+                 for i, inc in enumerate(generate_incidents(generate_city(), 7, 120, AT))]
+    alone = [route(incident, tables) for incident in incidents]
+    together = route_many(incidents, tables)
+    assert {r.outcome for r in together} >= {"dispatch", "manual"}
+    assert [(r.outcome, r.item, r.assignment, r.urgent, r.explanation) for r in together] == \
+        [(r.outcome, r.item, r.assignment, r.urgent, r.explanation) for r in alone]

@@ -1,0 +1,150 @@
+"""jieba's HMM-free segmentation under two dictionaries at once: its own, and its own plus the list's keywords.
+
+The model's featuriser segments with jieba's dictionary alone (a change of the list's keywords must not
+shift the model's inputs); the keyword classifier with the keywords added (to tell whether a hit lies on
+word boundaries). Both used to walk every text through their own `jieba.Tokenizer` — a third of a
+routing decision. This does what `Tokenizer.cut(text, HMM=False)` does (same blocks, same DAG, same
+dynamic programme, same tie-breaks, same float arithmetic, so the same words:
+`tests/unit/router/test_segment.py` compares it with jieba on the corpus), but one walk of a block over
+the merged dictionary yields both DAGs, and each Chinese block is segmented once for both callers (a
+small memo: the classifier and the featuriser see the same blocks of the same text one after the other).
+The dictionary is loaded once per process and shared by every segmenter.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from functools import lru_cache
+from math import log
+
+import jieba
+
+_HAN = re.compile("([\u4E00-\u9FD5a-zA-Z0-9+#&\\._%\\-]+)", re.U)  # jieba's re_han_default
+_SKIP = re.compile("(\r\n|\\s)", re.U)  # jieba's re_skip_default
+_ENG = re.compile("[a-zA-Z0-9]", re.U)  # jieba's re_eng
+KEYWORD_FREQ = 1000  # the frequency the keyword classifier gives each keyword (jieba `add_word`)
+_MEMO = 64  # Chinese blocks remembered (both segmentations): the two callers of one text, not a cache of texts
+
+
+@lru_cache(maxsize=1)
+def _default_dictionary() -> tuple[dict[str, int], int]:
+    """jieba's default dictionary (prefixes included, as jieba keeps it) and its total frequency."""
+    tokenizer = jieba.Tokenizer()
+    tokenizer.initialize()
+    return tokenizer.FREQ, int(tokenizer.total)
+
+
+class Segmenter:
+    """`cut(text)`: jieba's words under its own dictionary; `cut_with_words(text)`: with `words` added
+    at frequency `KEYWORD_FREQ` (what `Tokenizer.add_word(word, freq=1000)` for each word does)."""
+
+    def __init__(self, words: Iterable[str] = ()) -> None:
+        self._base, base_total = _default_dictionary()
+        added = list(dict.fromkeys(words))
+        overlay: dict[str, int] = {}
+        for word in added:
+            for end in range(1, len(word)):
+                prefix = word[:end]
+                if prefix not in self._base:
+                    overlay.setdefault(prefix, 0)
+        overlay.update({word: KEYWORD_FREQ for word in added})
+        self._overlay = overlay
+        self._log_base = log(base_total)
+        self._log_words = log(base_total + KEYWORD_FREQ * len(added))
+        self._memo: dict[str, tuple[list[str], list[str]]] = {}
+
+    def cut(self, text: str) -> list[str]:
+        return self._cut(text, 0)
+
+    def cut_with_words(self, text: str) -> list[str]:
+        return self._cut(text, 1)
+
+    def _cut(self, text: str, which: int) -> list[str]:
+        out: list[str] = []
+        for block in _HAN.split(text):
+            if not block:
+                continue
+            if _HAN.match(block):
+                out.extend(self._block(block)[which])
+            else:
+                for piece in _SKIP.split(block):
+                    if _SKIP.match(piece):
+                        out.append(piece)
+                    else:
+                        out.extend(piece)
+        return out
+
+    def _block(self, block: str) -> tuple[list[str], list[str]]:
+        found = self._memo.get(block)
+        if found is None:
+            if len(self._memo) >= _MEMO:
+                self._memo.clear()
+            found = self._memo[block] = self._segment(block)
+        return found
+
+    def _segment(self, block: str) -> tuple[list[str], list[str]]:
+        """Both DAGs from one walk over the merged dictionary, then jieba's route and word assembly."""
+        base, overlay = self._base, self._overlay
+        n = len(block)
+        dag_base: list[list[int]] = []
+        dag_words: list[list[int]] = []
+        for k in range(n):
+            in_base: list[int] = []
+            in_words: list[int] = []
+            base_open = True  # jieba's walk under its own dictionary stops at the first non-prefix
+            i = k
+            frag = block[k]
+            while i < n:
+                f_base = base.get(frag) if base_open else None
+                if f_base is None:
+                    base_open = False
+                f_word = overlay.get(frag)
+                if f_word is None:
+                    f_word = f_base
+                if f_word is None:
+                    break
+                if f_base:
+                    in_base.append(i)
+                if f_word:
+                    in_words.append(i)
+                i += 1
+                frag = block[k:i + 1]
+            dag_base.append(in_base or [k])
+            dag_words.append(in_words or [k])
+        return (self._assemble(block, dag_base, self._log_base, False),
+                self._assemble(block, dag_words, self._log_words, True))
+
+    def _assemble(self, block: str, dag: list[list[int]], log_total: float, with_words: bool) -> list[str]:
+        base, overlay = self._base, self._overlay
+        n = len(block)
+        score = [0.0] * (n + 1)
+        step = [0] * (n + 1)
+        for idx in range(n - 1, -1, -1):
+            best_score, best_x = 0.0, -1
+            for x in dag[idx]:
+                word = block[idx:x + 1]
+                freq = overlay.get(word) if with_words else None
+                if freq is None:
+                    freq = base.get(word)
+                value = log(freq or 1) - log_total + score[x + 1]
+                if best_x < 0 or value > best_score or (value == best_score and x > best_x):
+                    best_score, best_x = value, x
+            score[idx], step[idx] = best_score, best_x
+        words: list[str] = []
+        buffer = ""
+        x = 0
+        while x < n:
+            y = step[x] + 1
+            word = block[x:y]
+            if len(word) == 1 and _ENG.match(word):
+                buffer += word
+            else:
+                if buffer:
+                    words.append(buffer)
+                    buffer = ""
+                words.append(word)
+            x = y
+        if buffer:
+            words.append(buffer)
+        return words
