@@ -20,7 +20,7 @@ from bench import core, e2e, intake, pipeline, recovery, scoring, sla
 from bench.data import write_city_dir
 from bench.infra import fresh_stack, warm_group_coordinator
 from bench.profile import hottest
-from bench.report import Section, machine, render, write_json
+from bench.report import Results, Section, machine, render
 from bench.timing import Ratio
 from deploy.local import stack as local_stack
 
@@ -97,37 +97,36 @@ def _cross(sections: list[Section]) -> None:
 
 async def _on_stack(stack: local_stack.Stack, city_dir: Path, suites: list[str],
                     i: intake.IntakeSizes, r: pipeline.PipelineSizes, logs: Path,
-                    s: scoring.ScoringSizes, quick: bool) -> list[Section]:
+                    s: scoring.ScoringSizes, quick: bool, results: Results) -> None:
     """Pipeline first: the router must meet an empty intake.hotline.v1, not the intake benchmark's tickets;
-    end to end next (its router resumes where the pipeline's left off), intake last."""
-    sections = []
+    end to end next (its router resumes where the pipeline's left off), intake last. Each section is
+    added to `results` (and so to results.json) as soon as it is measured."""
     await warm_group_coordinator(stack.bootstrap)
     if "pipeline" in suites:
         rates, ratios, facts = await pipeline.run(stack, city_dir, r)
         if r.profile is not None and r.profile.exists():
             facts["profile"] = {"file": str(r.profile.relative_to(ROOT)) if r.profile.is_relative_to(ROOT)
                                 else str(r.profile), **hottest(r.profile)}
-        sections.append(Section("3. Router pipeline (intake.hotline.v1 → router → cases + case.events.v1)",
+        results.add(Section("3. Router pipeline (intake.hotline.v1 → router → cases + case.events.v1)",
                                 rates, ratios, facts))
     if "scoring" in suites:
         rates, ratios, facts = await scoring.run(stack, s)
-        sections.append(Section("4. Scoring (case.events.v1 + sla.events.v1 → facts → cards on scoring.v1)",
+        results.add(Section("4. Scoring (case.events.v1 + sla.events.v1 → facts → cards on scoring.v1)",
                                 rates, ratios, facts))
     if "e2e" in suites:
         print("end to end …", file=sys.stderr, flush=True)
         loads, seconds = ((50.0, 500.0), 2.0) if quick else (E2E_LOADS, E2E_SECONDS)
         e2e_facts = await e2e.run(stack, city_dir, logs, loads, seconds, logs.parent / "latency.png")
-        sections.append(Section("6. End to end over HTTP (ticket → intake → router → case.dispatched)", [], [],
+        results.add(Section("6. End to end over HTTP (ticket → intake → router → case.dispatched)", [], [],
                                 e2e_facts))
     if "recovery" in suites:
         print("recovery after kill -9 …", file=sys.stderr, flush=True)
-        sections.append(Section("7. Recovery after kill -9 (until the service processes again; target ≤ 15 s)",
+        results.add(Section("7. Recovery after kill -9 (until the service processes again; target ≤ 15 s)",
                                 [], [], await recovery.run(stack, city_dir, logs)))
     if "intake" in suites:
         rates, ratios, facts = await intake.run(stack, i, logs)
-        sections.append(Section("2. Intake over HTTP (wrk → uvicorn → PostgreSQL ledger → Kafka acks=all)",
+        results.add(Section("2. Intake over HTTP (wrk → uvicorn → PostgreSQL ledger → Kafka acks=all)",
                                 rates, ratios, facts))
-    return sections
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -135,37 +134,34 @@ def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     c, i, r = sizes(args)
     logging.getLogger("jieba").setLevel(logging.WARNING)
-    began, started = time.perf_counter(), machine()
-    sections: list[Section] = []
+    results = Results(args.out, argv)
     with tempfile.TemporaryDirectory(prefix="gridline-bench-city-") as tmp:
         city_dir = write_city_dir(Path(tmp))
         if "core" in args.only:
             print("routing core …", file=sys.stderr, flush=True)
             rates, ratios, facts = core.run(city_dir, c)
-            sections.append(Section("1. Routing core (pure, one process, no I/O)", rates, ratios, facts))
+            results.add(Section("1. Routing core (pure, one process, no I/O)", rates, ratios, facts))
         if {"intake", "pipeline", "scoring", "sla", "e2e", "recovery"} & set(args.only):
             print("bench stack (fresh) …", file=sys.stderr, flush=True)
             stack, took = fresh_stack()
             print(f"  up in {took:.0f} s: kafka {stack.bootstrap}, {stack.database_url}", file=sys.stderr, flush=True)
             try:
                 print("router pipeline and intake …", file=sys.stderr, flush=True)
-                sections += asyncio.run(_on_stack(stack, city_dir, args.only, i, r, args.out.parent / "logs",
-                                                  scoring_sizes(args), args.quick))
+                asyncio.run(_on_stack(stack, city_dir, args.only, i, r, args.out.parent / "logs",
+                                      scoring_sizes(args), args.quick, results))
                 if "sla" in args.only:
                     print("sla timer …", file=sys.stderr, flush=True)
                     size = sla_sizes(args)
                     rates, ratios, facts = asyncio.run(sla.run(stack.database_url, size))
-                    sections.append(Section(f"5. SLA timer ({size.deadlines:,} open deadlines in PostgreSQL)",
+                    results.add(Section(f"5. SLA timer ({size.deadlines:,} open deadlines in PostgreSQL)",
                                             rates, ratios, facts))
             finally:
                 if not args.keep_stack:
                     local_stack.down(stack)
-    sections.sort(key=lambda s: s.title)
-    _cross(sections)
-    seconds = time.perf_counter() - began
-    ended = machine()
-    print(render(sections, started, ended, seconds))
-    write_json(args.out, sections, started, ended, seconds, argv)
+    results.sections.sort(key=lambda s: s.title)
+    _cross(results.sections)
+    results.write(complete=True)
+    print(render(results.sections, results.started, machine(), time.perf_counter() - results.began))
     print(f"\nwritten: {args.out}", file=sys.stderr)
     return 0
 

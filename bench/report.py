@@ -6,6 +6,7 @@ import json
 import os
 import platform
 import sys
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -55,12 +56,33 @@ def render(sections: list[Section], started: dict[str, Any], ended: dict[str, An
 
 
 def write_json(path: Path, sections: list[Section], started: dict[str, Any], ended: dict[str, Any],
-               seconds: float, argv: list[str]) -> None:
+               seconds: float, argv: list[str], *, complete: bool = True) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     doc = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"), "argv": argv, "seconds": round(seconds, 1),
-        "machine_at_start": started, "machine_at_end": ended,
+        "complete": complete, "machine_at_start": started, "machine_at_end": ended,
         "sections": [{"title": s.title, "rates": [r.as_json() for r in s.rates],
                       "ratios": [q.as_json() for q in s.ratios], "facts": s.facts} for s in sections],
     }
-    path.write_text(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
+    tmp.replace(path)  # a reader (or a cut-off run) never sees half a file
+
+
+class Results:
+    """The run's sections so far; results.json is rewritten as each one finishes (`"complete": false`
+    until the end), so a run cut off half-way keeps what it measured."""
+
+    def __init__(self, path: Path, argv: list[str]) -> None:
+        self.path, self.argv = path, argv
+        self.started, self.began = machine(), time.perf_counter()
+        self.sections: list[Section] = []
+
+    def add(self, section: Section) -> None:
+        self.sections.append(section)
+        self.write(complete=False)
+
+    def write(self, *, complete: bool) -> None:
+        ordered = sorted(self.sections, key=lambda s: s.title)
+        write_json(self.path, ordered, self.started, machine(), time.perf_counter() - self.began, self.argv,
+                   complete=complete)

@@ -4,7 +4,10 @@ inbox, so a poll costs a handful of round trips instead of several per record.
 
 Per-record domain code stays per record: `each` runs it for every delivery in order, under that
 record's trace context (so the events it causes carry it), and tags a failure with the delivery that
-caused it, so the loop can dead-letter that record alone and redo the rest of the batch.
+caused it, so the loop can dead-letter that record alone and redo the rest of the batch. A handler
+passes over its batch more than once (parse and decide, then apply against the batch's reads): the
+first pass opens the record's processing span, later passes continue in it without opening another
+(one span per record and attempt, not one per pass).
 """
 
 from __future__ import annotations
@@ -29,12 +32,14 @@ tracer = trace.get_tracer("gridline.consumer")
 T = TypeVar("T")
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False)
 class Delivery:
-    """One decoded record of a poll batch."""
+    """One decoded record of a poll batch; `trace` is the context of its processing span once `each`
+    opened it (cleared by the consumer loop before every attempt at the batch)."""
 
     record: ConsumerRecord[bytes, bytes]
     envelope: Envelope
+    trace: otel_context.Context | None = None
 
     @property
     def topic(self) -> str:
@@ -81,14 +86,21 @@ async def each(deliveries: Sequence[Delivery], step: Callable[[Delivery], Awaita
     results: list[T] = []
     for delivery in deliveries:
         env = delivery.envelope
-        token = otel_context.attach(context_from_traceparent(env.traceparent, env.tracestate))
+        known = delivery.trace
+        token = otel_context.attach(known if known is not None else
+                                    context_from_traceparent(env.traceparent, env.tracestate))
         try:
-            with tracer.start_as_current_span(
-                f"{delivery.topic} process", kind=trace.SpanKind.CONSUMER,
-                attributes={"messaging.system": "kafka", "messaging.destination.name": delivery.topic,
-                            "cloudevents.event_id": env.id, "cloudevents.event_type": env.type},
-            ), structlog.contextvars.bound_contextvars(**log_ids(delivery.topic, env)):
-                results.append(await step(delivery))
+            with structlog.contextvars.bound_contextvars(**log_ids(delivery.topic, env)):
+                if known is not None:  # a later pass: inside the span the first one opened
+                    results.append(await step(delivery))
+                else:
+                    with tracer.start_as_current_span(
+                        f"{delivery.topic} process", kind=trace.SpanKind.CONSUMER,
+                        attributes={"messaging.system": "kafka", "messaging.destination.name": delivery.topic,
+                                    "cloudevents.event_id": env.id, "cloudevents.event_type": env.type},
+                    ):
+                        delivery.trace = otel_context.get_current()
+                        results.append(await step(delivery))
         except RecordFailed:
             raise
         except Exception as exc:

@@ -146,6 +146,8 @@ class ConsumerLoop:
 
     async def _transaction(self, pending: list[Delivery]) -> int:
         """Inbox, every topic's handler and the outbox records they return: one transaction."""
+        for d in pending:
+            d.trace = None  # each attempt opens its records' spans anew
         async with self.pool.acquire() as conn, conn.transaction():
             fresh = await first_seen(conn, pending)
             outgoing: list[Outgoing] = []

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import asyncpg
+import orjson
 
 from schemas.case import Assignment, CaseEvent, CaseState, Deadlines
 from schemas.common import Channel
@@ -31,23 +34,46 @@ async def load(conn: asyncpg.Connection, case_id: str, *, lock: bool = True) -> 
     return _case(row) if row else None
 
 
+_TYPES = (
+    "text", "text", "text", "text", "int", "text", "text", "text", "text", "text", "text",
+    "text", "text", "text", "text", "float8", "float8", "text", "text", "bool", "int", "jsonb",
+    "jsonb", "jsonb", "jsonb", "jsonb", "text", "int", "jsonb",
+    "int", "timestamptz", "timestamptz", "timestamptz", "text", "jsonb",
+)
+_NAMES = [c.strip() for c in _COLUMNS.split(",")]
+# One statement per batch: every column as an array, unnested into rows (no per-row statement).
 _UPSERT = (
-    f"INSERT INTO cases ({_COLUMNS}) VALUES ({_PLACEHOLDERS}) ON CONFLICT (case_id) DO UPDATE SET "
-    + ", ".join(f"{c.strip()} = EXCLUDED.{c.strip()}" for c in _COLUMNS.split(",")[2:])
+    f"INSERT INTO cases ({_COLUMNS}) SELECT * FROM unnest("
+    + ", ".join(f"${i}::{t}[]" for i, t in enumerate(_TYPES, start=1))
+    + ") ON CONFLICT (case_id) DO UPDATE SET "
+    + ", ".join(f"{c} = EXCLUDED.{c}" for c in _NAMES[2:])
+)
+_APPEND = (
+    "INSERT INTO case_events (case_id, seq, event_id, kind, state, at, actor, reason, body) "
+    "SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], "
+    "$7::text[], $8::text[], $9::jsonb[])"
 )
 _OPEN = "closed_at IS NULL AND state NOT IN ('merged', 'rejected', 'closed')"
 
 
-async def save_many(conn: asyncpg.Connection, cases: Sequence[Case], events: Sequence[CaseEvent]) -> None:
-    """Upsert the records and append the timeline entries of a whole batch (two round trips)."""
+def _json(value: object) -> str:
+    return orjson.dumps(value, option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS).decode()
+
+
+async def save_many(conn: asyncpg.Connection, cases: Sequence[Case], events: Sequence[CaseEvent],
+                    bodies: Mapping[str, bytes] | None = None) -> None:
+    """Upsert the records and append the timeline entries of a whole batch (two statements). `bodies`
+    holds the events' JSON already made for the outbox (by event id): each event is serialised once."""
     if cases:
-        await conn.executemany(_UPSERT, [_values(c) for c in cases])
+        rows = [_values(c) for c in cases]
+        await conn.execute(_UPSERT, *(list(column) for column in zip(*rows, strict=True)))
     if events:
-        await conn.executemany(
-            "INSERT INTO case_events (case_id, seq, event_id, kind, state, at, actor, reason, body) "
-            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb)",
-            [(e.case_id, e.seq, e.event_id, e.kind.value, e.state.value, e.at, e.actor, e.reason,
-              e.model_dump_json()) for e in events],
+        known = bodies or {}
+        await conn.execute(
+            _APPEND, [e.case_id for e in events], [e.seq for e in events], [e.event_id for e in events],
+            [e.kind.value for e in events], [e.state.value for e in events], [e.at for e in events],
+            [e.actor for e in events], [e.reason for e in events],
+            [(known[e.event_id].decode() if e.event_id in known else e.model_dump_json()) for e in events],
         )
 
 
@@ -59,14 +85,14 @@ def _values(case: Case) -> tuple[object, ...]:
         a.owner if a else None, a.owner_unit if a else None, a.level.value if a else None,
         a.grid_id if a else None, case.grid_worker, a.community_id if a else None, a.street_id if a else None,
         case.lon, case.lat, case.text, case.urgency, case.citizen, case.returns,
-        json.dumps(case.candidates), json.dumps(case.tried),
-        json.dumps([s.value for s in case.deadlines.escalation] if case.deadlines else []),
+        _json(case.candidates), _json(case.tried),
+        _json([s.value for s in case.deadlines.escalation] if case.deadlines else []),
         case.deadlines.model_dump_json() if case.deadlines else None,
-        json.dumps(case.explanation, ensure_ascii=False) if case.explanation is not None else None,
+        _json(case.explanation) if case.explanation is not None else None,
         case.state_before_suspension.value if case.state_before_suspension else None,
-        case.requested_extension_hours, json.dumps(case.reporters, ensure_ascii=False), case.merged_count,
+        case.requested_extension_hours, _json(case.reporters), case.merged_count,
         case.opened_at, case.updated_at, case.closed_at, case.model_version,
-        json.dumps(list(a.assisting) if a else []),
+        _json(list(a.assisting) if a else []),
     )
 
 
@@ -94,20 +120,71 @@ async def lock_items(conn: asyncpg.Connection, item_codes: Sequence[str]) -> Non
         )
 
 
-async def open_cases_for_items(
-    conn: asyncpg.Connection, item_codes: Sequence[str], since: datetime, per_item: int = 200
+@dataclass(frozen=True)
+class Near:
+    """What a dispatched incident's duplicate search looks for: open cases of its item around its point
+    (or, without a point on either side, in its grid)."""
+
+    item_code: str
+    lon: float | None
+    lat: float | None
+    grid_id: str | None
+
+
+_LIGHT = ("case_id, incident_id, channel, state, item_code, owner, owner_unit, level, grid_id, lon, lat, "
+          "urgency, citizen, opened_at, updated_at, closed_at")
+_NEAR = (
+    f"SELECT c.* FROM unnest($1::text[], $2::float8[], $3::float8[], $4::float8[], $5::float8[], $6::text[]) "
+    "AS q(code, lon_lo, lon_hi, lat_lo, lat_hi, grid) CROSS JOIN LATERAL ("
+    f"(SELECT {_LIGHT} FROM cases WHERE item_code = q.code AND {_OPEN} AND opened_at >= $7 "
+    "AND lat BETWEEN q.lat_lo AND q.lat_hi AND lon BETWEEN q.lon_lo AND q.lon_hi ORDER BY opened_at LIMIT $8) "
+    "UNION ALL "
+    f"(SELECT {_LIGHT} FROM cases WHERE item_code = q.code AND {_OPEN} AND opened_at >= $7 "
+    "AND grid_id = q.grid AND (q.lat_lo IS NULL OR lat IS NULL OR lon IS NULL) ORDER BY opened_at LIMIT $8)"
+    ") c"
+)
+_METRES_PER_DEGREE = 111_320.0
+
+
+async def open_cases_near(
+    conn: asyncpg.Connection, wanted: Sequence[Near], since: datetime, radius_m: float, per_query: int = 200
 ) -> dict[str, list[Case]]:
-    """Per item, its oldest open cases opened since `since` (the duplicate window)."""
+    """Per item, the open cases opened since `since` that can be duplicates of one of `wanted`: inside
+    the bounding box of the radius around its point (indexed on item, lat, lon), or in its grid when
+    either side has no point (indexed on item, grid) — a superset of what `find_duplicate` accepts,
+    read in one statement however many cases are open. The cases are light (place, item, state, times):
+    for matching only; a case to change is loaded (and locked) with `load`."""
+    if not wanted:
+        return {}
+    boxes = [_box(w, radius_m) for w in wanted]
     rows = await conn.fetch(
-        f"SELECT {_COLUMNS} FROM unnest($1::text[]) AS i(code) CROSS JOIN LATERAL ("
-        f"SELECT {_COLUMNS} FROM cases WHERE item_code = i.code AND {_OPEN} AND opened_at >= $2 "
-        "ORDER BY opened_at LIMIT $3) c",
-        sorted(set(item_codes)), since, per_item,
+        _NEAR, [w.item_code for w in wanted], *([b[i] for b in boxes] for i in range(4)),
+        [w.grid_id for w in wanted], since, per_query,
     )
-    found: dict[str, list[Case]] = {code: [] for code in item_codes}
+    found: dict[str, dict[str, Case]] = {w.item_code: {} for w in wanted}
     for r in rows:
-        found[r["item_code"]].append(_case(r))
-    return found
+        found[r["item_code"]].setdefault(r["case_id"], _light_case(r))
+    return {code: sorted(cases.values(), key=lambda c: c.opened_at) for code, cases in found.items()}
+
+
+def _box(w: Near, radius_m: float) -> tuple[float | None, float | None, float | None, float | None]:
+    """(lon_lo, lon_hi, lat_lo, lat_hi) around the point, a little wider than the radius (rounding)."""
+    if w.lon is None or w.lat is None:
+        return None, None, None, None
+    dlat = radius_m * 1.01 / _METRES_PER_DEGREE
+    dlon = radius_m * 1.01 / (_METRES_PER_DEGREE * max(math.cos(math.radians(w.lat)), 0.01))
+    return w.lon - dlon, w.lon + dlon, w.lat - dlat, w.lat + dlat
+
+
+def _light_case(row: asyncpg.Record) -> Case:
+    assignment = None
+    if row["owner"] is not None:
+        assignment = Assignment(owner=row["owner"], owner_unit=row["owner_unit"], level=row["level"],
+                                item_code=row["item_code"], grid_id=row["grid_id"])
+    return Case(case_id=row["case_id"], incident_id=row["incident_id"], channel=Channel(row["channel"]),
+                state=CaseState(row["state"]), text="", urgency=row["urgency"], citizen=row["citizen"],
+                opened_at=row["opened_at"], updated_at=row["updated_at"], assignment=assignment,
+                lon=row["lon"], lat=row["lat"], closed_at=row["closed_at"])
 
 
 async def record_merges(conn: asyncpg.Connection, merges: Sequence[tuple[str, str, datetime]]) -> None:

@@ -12,6 +12,7 @@ from schemas.case import AnswerRef, CaseEvent, CaseEventKind, CaseState, Reporte
 from schemas.cloudevents import Envelope, Outgoing
 from schemas.common import Urgency
 from schemas.incident import IncidentReported
+from services.router.adapters.repository import Near
 from services.router.domain.case import Case, case_id_for
 from services.router.domain.decide import Routing, RoutingTables, route
 from services.router.domain.duplicates import find_duplicate
@@ -27,9 +28,10 @@ async def handle_incidents(
     tables = ctx.tables.current
     decided = dict(zip(deliveries, await each(deliveries, lambda d: _decide(d.envelope, tables)), strict=True))
     work = CaseWork(conn)
-    items = [r.item.code for _, r in decided.values() if r.item is not None and r.outcome == "dispatch"]
-    await work.preload_incidents([i.incident_id for i, _ in decided.values()], items,
-                                 ctx.clock() - ctx.duplicates.window)
+    near = [Near(r.item.code, r.place.lon, r.place.lat, r.place.grid_id) for _, r in decided.values()
+            if r.item is not None and r.place is not None and r.outcome == "dispatch"]
+    await work.preload_incidents([i.incident_id for i, _ in decided.values()], near,
+                                 ctx.clock() - ctx.duplicates.window, ctx.duplicates.radius_m)
     await each(deliveries, lambda d: handle_incident(ctx, work, *decided[d]))
     return await work.flush()
 

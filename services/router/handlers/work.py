@@ -29,6 +29,7 @@ class CaseWork:
         self._merges: list[tuple[str, str, datetime]] = []
         self._incidents: set[str] = set()  # incidents that have a case (in the database or this batch)
         self._open_by_item: dict[str, list[Case]] = {}
+        self._bodies: dict[str, bytes] = {}  # event id → its JSON, made once for outbox and timeline
 
     async def preload(self, case_ids: Sequence[str]) -> None:
         """Load (and lock) the cases the batch will touch, in one query."""
@@ -37,12 +38,13 @@ class CaseWork:
         for case_id in wanted:
             self._cases[case_id] = found.get(case_id)
 
-    async def preload_incidents(self, incident_ids: Sequence[str], items: Sequence[str], since: datetime) -> None:
-        """Which incidents already have a case, and the open cases of the items being dispatched (those
-        items locked first, so duplicate detection is serialised per item across instances)."""
+    async def preload_incidents(self, incident_ids: Sequence[str], near: Sequence[repo.Near], since: datetime,
+                                radius_m: float) -> None:
+        """Which incidents already have a case, and the open cases near the incidents being dispatched
+        (their items locked first, so duplicate detection is serialised per item across instances)."""
         self._incidents |= await repo.incidents_with_cases(self.conn, incident_ids)
-        await repo.lock_items(self.conn, items)
-        self._open_by_item.update(await repo.open_cases_for_items(self.conn, items, since))
+        await repo.lock_items(self.conn, [n.item_code for n in near])
+        self._open_by_item.update(await repo.open_cases_near(self.conn, near, since, radius_m))
 
     async def load(self, case_id: str) -> Case | None:
         if case_id not in self._cases:
@@ -65,7 +67,8 @@ class CaseWork:
         return incident_id in self._incidents
 
     def open_cases_for_item(self, item_code: str, since: datetime) -> list[Case]:
-        """Open cases of the item: those loaded for the batch plus those the batch opened before."""
+        """Open cases of the item near the batch's incidents: those read for the batch plus those the
+        batch opened before (`find_duplicate` keeps the ones near the incident at hand)."""
         return [c for c in self._open_by_item.get(item_code, [])
                 if c.closed_at is None and c.state not in _CLOSED and c.opened_at >= since]
 
@@ -82,13 +85,16 @@ class CaseWork:
 
     def publish(self, events: Sequence[CaseEvent], extra: Sequence[Outgoing] = ()) -> None:
         """Queue the events for the outbox (with the current trace context), after the batch's earlier ones."""
-        self._outgoing.extend([*case_records(events), *extra])
+        records = case_records(events)
+        for event, record in zip(events, records, strict=True):
+            self._bodies[event.event_id] = record.value
+        self._outgoing.extend([*records, *extra])
 
     def merged(self, incident_id: str, case_id: str, at: datetime) -> None:
         self._merges.append((incident_id, case_id, at))
 
     async def flush(self) -> list[Outgoing]:
         """Write everything the batch decided; returns its outbox records for the consumer loop."""
-        await repo.save_many(self.conn, list(self._dirty.values()), self._events)
+        await repo.save_many(self.conn, list(self._dirty.values()), self._events, self._bodies)
         await repo.record_merges(self.conn, self._merges)
         return self._outgoing
