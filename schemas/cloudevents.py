@@ -63,7 +63,7 @@ class Outgoing:
 
     topic: str
     key: bytes
-    value: bytes
+    value: bytes | None  # None: a tombstone (compacted topics)
     headers: Headers
     event_id: str
 
@@ -82,6 +82,24 @@ def encode(
 ) -> Outgoing:
     """Build a binary-mode CloudEvent. `event_id` defaults to a fresh UUID; pass a stable one to make
     re-publication after a crash de-duplicable downstream."""
+    return encode_value(topic, key, payload.model_dump_json(exclude_none=False).encode(), type=type, source=source,
+                        subject=subject, event_id=event_id, time=time, trace_headers=trace_headers)
+
+
+def encode_value(
+    topic: str,
+    key: str,
+    value: bytes | None,
+    *,
+    type: str,
+    source: str,
+    subject: str | None = None,
+    event_id: str | None = None,
+    time: datetime | None = None,
+    trace_headers: Sequence[tuple[str, bytes]] = (),
+) -> Outgoing:
+    """`encode` for a value already serialised (its bytes hashed first), or None: a tombstone on a
+    compacted topic."""
     ce_id = event_id or str(uuid.uuid4())
     headers: Headers = [
         ("ce_specversion", SPECVERSION.encode()),
@@ -94,7 +112,6 @@ def encode(
     if subject is not None:
         headers.append(("ce_subject", subject.encode()))
     headers.extend((name, value) for name, value in trace_headers if name in ("traceparent", "tracestate"))
-    value = payload.model_dump_json(exclude_none=False).encode()
     return Outgoing(topic=topic, key=key.encode(), value=value, headers=headers, event_id=ce_id)
 
 

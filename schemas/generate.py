@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from schemas.topics import ACTION_TAKEN, CATALOGUE, INCIDENT_REPORTED, SCORE_CARD
+from schemas.topics import ACTION_TAKEN, CATALOGUE, INCIDENT_REPORTED, SCORE_CARD, SCORE_CARD_REMOVED
 
 HERE = Path(__file__).resolve().parent
 JSON_DIR = HERE / "json"
@@ -32,7 +32,8 @@ _TYPES = {
                        "from the knowledge base (直接答复), `assignment.assisting` names the 协办 departments "
                        "beside the lead owner (主办), `model_version` sits beside `list_version`)"],
     "sla.events.v1": ["gov.gridline.sla.<kind>.v1 (kind: SlaEvent.kind)"],
-    "scoring.v1": [SCORE_CARD],
+    "scoring.v1": [SCORE_CARD, f"{SCORE_CARD_REMOVED} (a tombstone: null value, the key is no longer scored, "
+                               "e.g. its only case moved to another place)"],
 }
 
 

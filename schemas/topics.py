@@ -24,6 +24,7 @@ CASE_KEYED: Final = (CASE_EVENTS, SLA_EVENTS, INTAKE_ACTIONS)  # key and subject
 INCIDENT_REPORTED: Final = "gov.gridline.incident.reported.v1"
 ACTION_TAKEN: Final = "gov.gridline.action.taken.v1"
 SCORE_CARD: Final = "gov.gridline.score.card_computed.v1"
+SCORE_CARD_REMOVED: Final = "gov.gridline.score.card_removed.v1"  # a tombstone (null value) on scoring.v1
 
 
 def case_type(kind: str) -> str:

@@ -7,13 +7,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from runtime.batch import per_record
 from runtime.consumer import Handler
 from runtime.plumbing import PlumbedService, Plumbing
 from schemas.topics import CASE_EVENTS, SLA_EVENTS
 from services.scoring.domain.ruler_files import load_rulers
 from services.scoring.handlers.context import ScoringContext
-from services.scoring.handlers.events import handle_case_event, handle_sla_event
+from services.scoring.handlers.events import handle_events
 from services.scoring.handlers.publisher import Publisher
 from services.scoring.settings import ScoringSettings
 
@@ -28,10 +27,9 @@ class Scoring(PlumbedService):
 
 
 def handlers() -> dict[str, Handler]:
-    return {
-        CASE_EVENTS: per_record(handle_case_event),
-        SLA_EVENTS: per_record(handle_sla_event),
-    }
+    """One handler for both topics: a poll's case and SLA events are one unit of work (one statement per
+    table for the whole batch)."""
+    return {CASE_EVENTS: handle_events, SLA_EVENTS: handle_events}
 
 
 async def bootstrap(settings: ScoringSettings, clock: Callable[[], datetime] | None = None) -> Scoring:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from decimal import Decimal
 from fractions import Fraction
 
 from schemas.score import EntityType, IndicatorValue, ScoreCard
@@ -26,7 +27,7 @@ TYPE_ORDER = {t: i for i, t in enumerate(EntityType)}
 def compute_cards(ruler: Ruler, facts: Iterable[EntityFacts], period: str) -> list[ScoreCard]:
     """Cards for every entity in `facts` whose type the ruler scores, ranked within each type and parent.
     Pure: the same ruler, period and facts give the same cards, byte for byte."""
-    unranked = [_card(ruler, entity, period) for entity in facts if entity.entity_type in ruler.entity_types]
+    unranked = [score_card(ruler, entity, period) for entity in facts if entity.entity_type in ruler.entity_types]
     ranked: list[ScoreCard] = []
     for etype in EntityType:
         ranked.extend(rank([c for c in unranked if c.entity_type is etype]))
@@ -38,7 +39,7 @@ def period_start(period: str) -> datetime:
     return datetime(year, month, 1, tzinfo=LOCAL_TZ)
 
 
-def _card(ruler: Ruler, entity: EntityFacts, period: str) -> ScoreCard:
+def score_card(ruler: Ruler, entity: EntityFacts, period: str) -> ScoreCard:
     values: list[IndicatorValue] = []
     total = Fraction(0)
     for indicator in ruler.entity_types[entity.entity_type]:
@@ -58,16 +59,25 @@ def _card(ruler: Ruler, entity: EntityFacts, period: str) -> ScoreCard:
 def rank(cards: list[ScoreCard]) -> list[ScoreCard]:
     """Competition ranking of one entity type's cards on their published totals, within each parent
     (grids in their community, communities in their street; the others have none)."""
-    ranked: list[ScoreCard] = []
-    parents = sorted({c.parent_id or "" for c in cards})
-    for parent in parents:
-        ordered = sorted((c for c in cards if (c.parent_id or "") == parent), key=lambda c: (-c.total, c.entity_id))
-        group: list[ScoreCard] = []
-        for position, card in enumerate(ordered, start=1):
-            tied = group and group[-1].total == card.total
-            group.append(card.model_copy(update={"rank": group[-1].rank if tied else position}))
-        ranked.extend(group)
-    return ranked
+    positions = ranks({c.entity_id: (c.parent_id, c.total) for c in cards})
+    by_id = {c.entity_id: c for c in cards}
+    return [by_id[entity_id].model_copy(update={"rank": position}) for entity_id, position in positions.items()]
+
+
+def ranks(standings: dict[str, tuple[str | None, Decimal]]) -> dict[str, int]:
+    """Entity id → competition rank (1, 2, 2, 4) on the total within its parent; in parent order, then
+    rank order (ties by entity id). Re-ranking needs only the totals, not the cards."""
+    by_parent: dict[str, list[tuple[Decimal, str]]] = {}
+    for entity_id, (parent, total) in standings.items():
+        by_parent.setdefault(parent or "", []).append((-total, entity_id))
+    found: dict[str, int] = {}
+    for parent in sorted(by_parent):
+        previous: tuple[Decimal, int] | None = None
+        for position, (negative, entity_id) in enumerate(sorted(by_parent[parent]), start=1):
+            shared = previous is not None and previous[0] == negative
+            found[entity_id] = previous[1] if shared and previous is not None else position
+            previous = (negative, found[entity_id])
+    return found
 
 
 def content_hash(card: ScoreCard) -> str:

@@ -1,81 +1,109 @@
-"""case.events.v1 and sla.events.v1 → facts, exactly once.
+"""case.events.v1 and sla.events.v1 → facts and running sums, exactly once, one poll batch at a time.
 
-The inbox row, the facts, the case context and the dirty marks are written in the poll batch's one
-transaction (runtime.consumer; records one after another, `runtime.batch.per_record`): a redelivered
-event (same ce_id) finds its inbox row and changes nothing; a crash before commit leaves nothing behind
-and the batch is consumed again. Cards are not computed here — the publisher loop
-recomputes dirty months in batches, so a burst of events yields one card per entity, not one per event.
+The consumer loop gives the batch's new deliveries (the inbox already dropped redeliveries) inside the
+batch's one transaction. Here: the batch's cases are locked and loaded in one statement, every event is
+derived in order against the case's context in memory, and then the facts, the cases, both halves of
+repeat complaints, the per-entity sums and the dirty marks are written with one statement each. A crash
+before commit leaves nothing behind and the batch is consumed again. Cards are not computed here: the
+publisher recomputes the dirty entities' cards, so a burst of events yields one card per entity.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import asyncpg
 
+from runtime.batch import Delivery, RecordFailed, each
 from schemas.case import CaseEvent
-from schemas.cloudevents import Envelope, Outgoing
+from schemas.cloudevents import Outgoing
 from schemas.sla import SlaEvent
-from services.scoring.adapters import repository as repo
-from services.scoring.domain.derive import Derived, from_case_event, from_sla_event
-from services.scoring.domain.facts import CaseContext, Fact, attribute, place_keys
+from schemas.topics import CASE_EVENTS
+from services.scoring.adapters import ledger
+from services.scoring.domain.derive import from_case_event, from_sla_event
+from services.scoring.domain.facts import CaseContext
 from services.scoring.domain.repeats import Closure, Opening, repeat_complaint, repeat_fact_id
+from services.scoring.domain.tallying import BatchTally, Recorded, new_places
 
 
-def dirty_keys(facts: Iterable[Fact], context: CaseContext | None) -> set[repo.DirtyKey]:
-    return {(f.period, etype.value, entity) for f in facts for etype, entity in attribute(f, context)}
+@dataclass
+class _Batch:
+    """What the batch's events established, before it is written."""
+
+    contexts: dict[str, CaseContext]
+    facts: list[Recorded] = field(default_factory=list)
+    openings: list[Opening] = field(default_factory=list)
+    closures: list[Closure] = field(default_factory=list)
+    traces: dict[str, str | None] = field(default_factory=dict)  # case id → trace of its latest event
+    others: dict[str, CaseContext] = field(default_factory=dict)  # closed cases that repeats count against
 
 
-async def handle_case_event(conn: asyncpg.Connection, envelope: Envelope) -> list[Outgoing]:
-    """Inside the poll batch's transaction (the inbox already passed this event once)."""
-    event: CaseEvent = envelope.payload(CaseEvent)
-    derived = from_case_event(event, await repo.load_case(conn, event.case_id))
-    await repo.save_case(conn, derived.context)
-    await _record(conn, envelope.id, derived.facts, derived.context, envelope.traceparent)
-    await _repeats(conn, derived, envelope.traceparent)
-    if derived.located_now:
-        await _mark_place(conn, derived.context)
+async def _parse(delivery: Delivery) -> CaseEvent | SlaEvent:
+    envelope = delivery.envelope
+    return envelope.payload(CaseEvent) if delivery.topic == CASE_EVENTS else envelope.payload(SlaEvent)
+
+
+async def handle_events(conn: asyncpg.Connection, deliveries: Sequence[Delivery]) -> list[Outgoing]:
+    """Both topics' records of one poll, in the loop's transaction (each case's events in their order)."""
+    events = await each(deliveries, _parse)
+    before = await ledger.lock_cases(conn, {e.case_id for e in events})
+    batch = _Batch(contexts=dict(before))
+    for delivery, event in zip(deliveries, events, strict=True):
+        try:
+            _derive(batch, delivery, event)
+        except Exception as exc:
+            raise RecordFailed(delivery) from exc
+    await _write(conn, batch, before)
     return []  # cards are published by the publisher loop
 
 
-async def handle_sla_event(conn: asyncpg.Connection, envelope: Envelope) -> list[Outgoing]:
-    event: SlaEvent = envelope.payload(SlaEvent)
-    facts = from_sla_event(event)
-    if facts:
-        # The case may not be known yet (the topics are consumed independently); its place is joined
-        # when cards are computed. The placeholder row serialises this with the case's own handler, so
-        # whichever commits second marks the place's card dirty.
-        await repo.ensure_case(conn, event.case_id)
-        await _record(conn, envelope.id, facts, await repo.load_case(conn, event.case_id), envelope.traceparent)
-    return []
+def _derive(batch: _Batch, delivery: Delivery, event: CaseEvent | SlaEvent) -> None:
+    trace = delivery.envelope.traceparent
+    if isinstance(event, CaseEvent):
+        derived = from_case_event(event, batch.contexts.get(event.case_id))
+        batch.contexts[event.case_id] = derived.context
+        facts = derived.facts
+        batch.openings += [derived.opening] if derived.opening is not None else []
+        batch.closures += [derived.closure] if derived.closure is not None else []
+        batch.traces[event.case_id] = trace
+    else:
+        facts = from_sla_event(event)
+    batch.facts += [Recorded(delivery.envelope.id, i, f, trace) for i, f in enumerate(facts)]
 
 
-async def _record(conn: asyncpg.Connection, event_id: str, facts: Sequence[Fact], context: CaseContext | None,
-                  traceparent: str | None) -> None:
-    if facts:
-        await repo.add_facts(conn, event_id, facts, traceparent)
-        await repo.mark_dirty(conn, dirty_keys(facts, context))
+async def _write(conn: asyncpg.Connection, batch: _Batch, before: dict[str, CaseContext]) -> None:
+    tally = BatchTally()
+    # A case whose place (or channel) became known: its facts stored before now count there too.
+    located = {case_id: new_places(before.get(case_id), ctx) for case_id, ctx in batch.contexts.items()}
+    located = {case_id: keys for case_id, keys in located.items() if keys}
+    if located:
+        for earlier in await ledger.case_facts(conn, located):
+            tally.add(earlier, batch.contexts[earlier.fact.case_id], only=located[earlier.fact.case_id])
+    repeats = await _repeats(conn, batch)
+    await ledger.save_cases(conn, [batch.contexts[case_id] for case_id in sorted(batch.contexts)])
+    for recorded in await ledger.add_facts(conn, batch.facts + repeats):
+        case_id = recorded.fact.case_id
+        tally.add(recorded, batch.contexts.get(case_id) or batch.others.get(case_id))
+    await ledger.add_tallies(conn, tally)
 
 
-async def _repeats(conn: asyncpg.Connection, derived: Derived, traceparent: str | None) -> None:
-    """重复投诉: pair a new case with earlier closures of its item and grid, or a closure with later cases."""
-    pairs: list[tuple[Closure, Opening]] = []
-    if derived.opening is not None:
-        await repo.lock_place(conn, derived.opening.item_code, derived.opening.grid_id)
-        pairs += [(c, derived.opening) for c in await repo.save_opening(conn, derived.opening)]
-    if derived.closure is not None:
-        await repo.lock_place(conn, derived.closure.item_code, derived.closure.grid_id)
-        pairs += [(derived.closure, o) for o in await repo.save_closure(conn, derived.closure)]
+async def _repeats(conn: asyncpg.Connection, batch: _Batch) -> list[Recorded]:
+    """重复投诉: pair the batch's new cases with closures of their item and grid, and its closures with
+    later cases (both halves stored first, so a pair within the batch is found too; its id names it)."""
+    if not batch.openings and not batch.closures:
+        return []
+    await ledger.lock_places(conn, [(o.item_code, o.grid_id) for o in batch.openings]
+                             + [(c.item_code, c.grid_id) for c in batch.closures])
+    pairs = await ledger.save_openings(conn, batch.openings) + await ledger.save_closures(conn, batch.closures)
+    found: dict[str, Recorded] = {}
     for closure, opening in pairs:
-        found = repeat_complaint(closure, opening)
-        if found is not None:  # the pair names the fact: stored once, whichever half came second
-            earlier = await repo.load_case(conn, closure.case_id, lock=False)
-            await _record(conn, repeat_fact_id(closure, opening), [found], earlier, traceparent)
-
-
-async def _mark_place(conn: asyncpg.Connection, context: CaseContext) -> None:
-    """The case's place (or channel) became known: facts recorded before (early SLA events) now count
-    there too."""
-    keys = {(period, etype.value, place) for period in await repo.case_periods(conn, context.case_id)
-            for etype, place in place_keys(context)}
-    await repo.mark_dirty(conn, keys)
+        fact = repeat_complaint(closure, opening)
+        if fact is not None:
+            fact_id = repeat_fact_id(closure, opening)
+            trace = batch.traces.get(opening.case_id) or batch.traces.get(closure.case_id)
+            found[fact_id] = Recorded(fact_id, 0, fact, trace)
+    others = {r.fact.case_id for r in found.values()} - set(batch.contexts)
+    if others:  # the closed case counts the fact where it is located
+        batch.others = await ledger.load_cases(conn, others)
+    return [found[k] for k in sorted(found)]

@@ -1,14 +1,16 @@
-"""The publisher loop: recompute dirty months' cards and publish the ones that changed.
+"""The publisher loop: recompute dirty entities' cards and publish the ones that changed.
 
-One transaction per (period, entity type): lock the group, read its facts, compute every card of the
-type (ranks depend on all of them), keep those whose content hash differs from the last published
-one, write them to `cards` and to the outbox, and clear only the dirty marks seen at the start. A
-crash anywhere rolls all of it back and the marks stay; the relay publishes the outbox afterwards.
+One transaction per (period, entity type): lock the group, read the dirty entities' running sums,
+compute their cards, re-rank the others from their stored totals (ranks depend on all of them), keep
+the cards whose content or facts read differ from the last published ones, write them to `cards` and to
+the outbox, tombstone keys no longer scored, and clear only the dirty marks seen at the start. A crash
+anywhere rolls all of it back and the marks stay; the relay publishes the outbox afterwards.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -20,11 +22,12 @@ from opentelemetry.trace import Link
 from runtime.logging import get_logger
 from runtime.outbox import OutboxRelay, enqueue
 from runtime.telemetry import context_from_traceparent, inject_headers
-from schemas.cloudevents import Outgoing, encode
-from schemas.score import EntityType, ScoreCard
-from schemas.topics import SCORE_CARD, SCORING
+from schemas.cloudevents import Outgoing, encode_value
+from schemas.score import EntityType
+from schemas.topics import SCORE_CARD, SCORE_CARD_REMOVED, SCORING
 from services.scoring.adapters import repository as repo
-from services.scoring.domain.cards import card_event_id, compute_cards, content_hash, unused_event_id
+from services.scoring.domain.cards import unused_event_id
+from services.scoring.domain.revisions import Revision, Stored, plan_revisions
 from services.scoring.domain.ruler import RulerBook
 
 log = get_logger(__name__)
@@ -32,24 +35,36 @@ tracer = trace.get_tracer("gridline.scoring")
 SOURCE = "/gridline/scoring"
 
 
-LINKS_PER_CARD = 16  # span links to the latest events that fed a card (a card sums many events)
-
-
-def card_record(card: ScoreCard, event_id: str, fed_by: Sequence[str], computed_at: datetime) -> Outgoing:
+def card_record(card: Revision, fed_by: Sequence[str], computed_at: datetime) -> Outgoing:
     """The card on `scoring.v1`: value and ce_id are pure functions of the facts (ce_time is the card's
     own `computed_at`, the latest event it counts); the wall clock goes in `gridline_computed_at`. The
     record's trace context is a span linked to the spans of the events that fed it; the links are also
     listed in `gridline_span_links` for consumers without a trace backend."""
     links = [Link(ctx) for ctx in (_span_context(tp) for tp in fed_by) if ctx is not None]
+    key = card.card.key
     with tracer.start_as_current_span("scoring.v1 publish", kind=trace.SpanKind.PRODUCER, links=links,
-                                      attributes={"gridline.card.key": card.key}):
+                                      attributes={"gridline.card.key": key}):
         headers = inject_headers()
-    record = encode(SCORING, card.key, card, type=SCORE_CARD, source=SOURCE, subject=card.key, event_id=event_id,
-                    time=card.computed_at, trace_headers=headers)
     extra = [("gridline_computed_at", computed_at.isoformat().encode())]
     if fed_by:
         extra.append(("gridline_span_links", ",".join(fed_by).encode()))
+    record = encode_value(SCORING, key, card.body.encode(), type=SCORE_CARD, source=SOURCE, subject=key,
+                          event_id=card.event_id, time=card.card.computed_at, trace_headers=headers)
     return replace(record, headers=[*record.headers, *extra])
+
+
+def tombstone(gone: Stored, computed_at: datetime) -> Outgoing:
+    """A null value for a key that is no longer scored (compaction then drops the key's cards); its
+    ce_id names the card it removes, so a replay removes it with the same id."""
+    event_id = "SX-" + hashlib.blake2b(f"{gone.key}#{gone.event_id}".encode(), digest_size=12).hexdigest()
+    record = encode_value(SCORING, gone.key, None, type=SCORE_CARD_REMOVED, source=SOURCE, subject=gone.key,
+                          event_id=event_id, time=computed_at)
+    return replace(record, headers=[*record.headers, ("gridline_computed_at", computed_at.isoformat().encode())])
+
+
+def _unused(card: Revision, taken: set[str]) -> Revision:
+    event_id = unused_event_id(card.event_id, card.revision, taken)
+    return card if event_id == card.event_id else replace(card, event_id=event_id)
 
 
 def _span_context(traceparent: str) -> trace.SpanContext | None:
@@ -91,7 +106,9 @@ class Publisher:
         return changed
 
     async def _recompute(self, period: str, entity_type: EntityType, now: datetime) -> int:
-        """Every ruler version in effect for the month scores it, each under its own keys."""
+        """Every ruler version in effect for the month scores it, each under its own keys. Only the dirty
+        entities' cards are computed (from their running sums); the others are re-ranked from their
+        stored totals, and republished only when their rank moved."""
         async with self.pool.acquire() as conn, conn.transaction():
             await repo.lock_group(conn, period, entity_type)
             mark = await repo.highest_mark(conn, period, entity_type)
@@ -102,29 +119,26 @@ class Publisher:
                 log.warning("no_ruler_in_effect", period=period, entity_type=entity_type.value)
                 await repo.clear_dirty(conn, period, entity_type, mark)
                 return 0
-            facts = await repo.period_facts(conn, period, entity_type)
-            before = await repo.published(conn, period, entity_type)
-            changed: list[tuple[ScoreCard, str, str, int]] = []
-            for ruler in rulers:
-                read = ruler.facts_read(entity_type)
-                own = {entity.entity_id: entity.facts_of(read) for entity in facts}
-                for card in compute_cards(ruler, facts, period):
-                    digest = content_hash(card)
-                    event_id = card_event_id(card.key, digest, own[card.entity_id])
-                    old_id, revision = before.get(card.key, ("", 0))
-                    if event_id != old_id:  # new content, or new facts it reads: a new revision
-                        changed.append((card, digest, event_id, revision + 1))
-            taken = await repo.used_event_ids(conn, [event_id for _, _, event_id, _ in changed])
-            changed = [(card, digest, unused_event_id(event_id, revision, taken), revision)
-                       for card, digest, event_id, revision in changed]
-            traces = await repo.feeding_traces(conn, period, entity_type, LINKS_PER_CARD) if changed else {}
+            dirty = await repo.dirty_entities(conn, period, entity_type, mark)
+            stored = await repo.stored_cards(conn, period, entity_type)
+            whole = repo.WHOLE_TYPE in dirty or any(s.facts_read is None for s in stored.values())
+            facts = await repo.entity_facts(conn, period, entity_type, None if whole else dirty)
+            plans = [plan_revisions(ruler, entity_type, period, facts, stored, whole) for ruler in rulers]
+            bodies = await repo.card_bodies(conn, [k for p in plans for k in p.rerank])
+            changed = [r for p in plans for r in p.revisions(bodies)]
+            gone = [] if not whole else sorted(set(stored) - {k for p in plans for k in p.keys})
+            taken = await repo.used_event_ids(conn, [r.event_id for r in changed])
+            changed = [_unused(r, taken) for r in changed]
+            links = await repo.entity_links(conn, period, entity_type, {r.card.entity_id for r in changed})
             await repo.save_cards(conn, changed)
-            records = [card_record(card, event_id, traces.get(card.entity_id, []), now)
-                       for card, _, event_id, _ in changed]
+            await repo.delete_cards(conn, gone)
+            records = [card_record(r, links.get(r.card.entity_id, []), now) for r in changed]
+            records += [tombstone(stored[key], now) for key in gone]
             await enqueue(conn, records)
             await repo.clear_dirty(conn, period, entity_type, mark)
         if records:
-            log.info("cards_changed", period=period, entity_type=entity_type.value, cards=len(records))
+            log.info("cards_changed", period=period, entity_type=entity_type.value, cards=len(changed),
+                     tombstones=len(gone))
         return len(records)
 
     async def mark_ruler_changes(self) -> int:

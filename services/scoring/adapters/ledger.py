@@ -1,0 +1,171 @@
+"""Scoring's ingestion storage, batch-shaped: each function is one statement for a whole poll batch
+(unnest of arrays), run inside the batch's transaction."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+
+import asyncpg
+
+from services.scoring.domain.facts import CaseContext, Fact, FactName
+from services.scoring.domain.repeats import WINDOW, Closure, Opening
+from services.scoring.domain.tallying import LINKS_PER_ENTITY, BatchTally, Recorded, latest_links
+
+_CASE_COLUMNS = ("case_id", "reported_period", "reporter", "level", "grid_id", "community_id", "street_id",
+                 "resolved_at", "channel", "item_code", "handled_by", "escalated")
+_CASE_TYPES = ("text", "text", "text", "text", "text", "text", "text", "timestamptz", "text", "text", "text", "bool")
+
+
+def _context(row: asyncpg.Record) -> CaseContext:
+    return CaseContext(**{column: row[column] for column in _CASE_COLUMNS})
+
+
+async def lock_cases(conn: asyncpg.Connection, case_ids: Iterable[str]) -> dict[str, CaseContext]:
+    """The batch's cases, locked until commit (in id order, so instances never deadlock on them): an SLA
+    event and its case's own events handled by two instances are serialised, and whichever commits
+    second sees the other's facts or place. A case not seen before gets a placeholder row."""
+    ids = sorted(set(case_ids))
+    await conn.execute("INSERT INTO cases (case_id) SELECT unnest($1::text[]) ORDER BY 1 ON CONFLICT DO NOTHING", ids)
+    rows = await conn.fetch("SELECT * FROM cases WHERE case_id = ANY($1::text[]) ORDER BY case_id FOR UPDATE", ids)
+    return {row["case_id"]: _context(row) for row in rows}
+
+
+async def load_cases(conn: asyncpg.Connection, case_ids: Iterable[str]) -> dict[str, CaseContext]:
+    """Cases outside the batch (the closed case a repeat complaint counts against), locked like the
+    batch's so a late location of that case sees the fact."""
+    ids = sorted(set(case_ids))
+    rows = await conn.fetch("SELECT * FROM cases WHERE case_id = ANY($1::text[]) ORDER BY case_id FOR UPDATE", ids)
+    return {row["case_id"]: _context(row) for row in rows}
+
+
+async def save_cases(conn: asyncpg.Connection, contexts: Sequence[CaseContext]) -> None:
+    if not contexts:
+        return
+    columns = ", ".join(_CASE_COLUMNS)
+    arrays = ", ".join(f"${i}::{t}[]" for i, t in enumerate(_CASE_TYPES, start=1))
+    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in _CASE_COLUMNS[1:])
+    await conn.execute(f"INSERT INTO cases ({columns}) SELECT * FROM unnest({arrays}) "
+                       f"ON CONFLICT (case_id) DO UPDATE SET {updates}",
+                       *([getattr(c, column) for c in contexts] for column in _CASE_COLUMNS))
+
+
+async def case_facts(conn: asyncpg.Connection, case_ids: Iterable[str]) -> list[Recorded]:
+    """Every stored fact of these cases (a case located late: its earlier facts now count there too)."""
+    rows = await conn.fetch("SELECT * FROM facts WHERE case_id = ANY($1::text[]) ORDER BY event_id, ordinal",
+                            sorted(set(case_ids)))
+    return [Recorded(r["event_id"], r["ordinal"], Fact(
+        name=FactName(r["fact"]), case_id=r["case_id"], period=r["period"], value=r["value"], tag=r["tag"],
+        department=r["department"], worker=r["worker"], at=r["at"]), r["traceparent"]) for r in rows]
+
+
+async def add_facts(conn: asyncpg.Connection, recorded: Sequence[Recorded]) -> list[Recorded]:
+    """Store the facts; returns those that were new (a repeat complaint's fact, named by its pair, may
+    be found by both halves)."""
+    if not recorded:
+        return []
+    facts = [r.fact for r in recorded]
+    rows = await conn.fetch(
+        "INSERT INTO facts (event_id, ordinal, case_id, period, fact, tag, value, department, worker, at, traceparent) "
+        "SELECT * FROM unnest($1::text[], $2::smallint[], $3::text[], $4::text[], $5::text[], $6::text[], "
+        "$7::numeric[], $8::text[], $9::text[], $10::timestamptz[], $11::text[]) "
+        "ON CONFLICT DO NOTHING RETURNING event_id, ordinal",
+        [r.event_id for r in recorded], [r.ordinal for r in recorded], [f.case_id for f in facts],
+        [f.period for f in facts], [f.name.value for f in facts], [f.tag for f in facts], [f.value for f in facts],
+        [f.department for f in facts], [f.worker for f in facts], [f.at for f in facts],
+        [r.traceparent for r in recorded],
+    )
+    new = {(r["event_id"], r["ordinal"]) for r in rows}
+    return [r for r in recorded if (r.event_id, r.ordinal) in new]
+
+
+def _place_lock(item_code: str, grid_id: str) -> int:
+    return int.from_bytes(hashlib.sha256(f"scoring.place:{item_code}:{grid_id}".encode()).digest()[:8], "big",
+                          signed=True)
+
+
+async def lock_places(conn: asyncpg.Connection, places: Iterable[tuple[str, str]]) -> None:
+    """Serialise the two halves of repeat complaints per (item, grid) until commit (in lock order):
+    whichever commits second sees the other."""
+    locks = sorted({_place_lock(item, grid) for item, grid in places})
+    if locks:
+        await conn.execute("SELECT pg_advisory_xact_lock(l) FROM unnest($1::bigint[]) AS l ORDER BY l", locks)
+
+
+async def save_openings(conn: asyncpg.Connection, openings: Sequence[Opening]) -> list[tuple[Closure, Opening]]:
+    """Store new cases with item and grid; returns the stored closures each may repeat (same item and
+    grid, closed within the window before it)."""
+    if not openings:
+        return []
+    args = ([o.case_id for o in openings], [o.item_code for o in openings], [o.grid_id for o in openings],
+            [o.opened_at for o in openings])
+    await conn.execute("INSERT INTO openings (case_id, item_code, grid_id, opened_at) SELECT * FROM "
+                       "unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[]) ON CONFLICT DO NOTHING", *args)
+    rows = await conn.fetch(
+        "SELECT n.case_id AS opening, c.* FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[]) "
+        "AS n(case_id, item_code, grid_id, opened_at) JOIN closures c ON c.item_code = n.item_code AND "
+        "c.grid_id = n.grid_id AND c.closed_at < n.opened_at AND c.closed_at >= n.opened_at - $5::interval", *args,
+        WINDOW)
+    by_id = {o.case_id: o for o in openings}
+    return [(Closure(r["case_id"], r["item_code"], r["grid_id"], r["closed_at"], r["period"], r["department"]),
+             by_id[r["opening"]]) for r in rows]
+
+
+async def save_closures(conn: asyncpg.Connection, closures: Sequence[Closure]) -> list[tuple[Closure, Opening]]:
+    """Store closures; returns the stored cases opened after each that may repeat it."""
+    if not closures:
+        return []
+    await conn.execute(
+        "INSERT INTO closures (case_id, item_code, grid_id, closed_at, period, department) SELECT * FROM "
+        "unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::text[]) ON CONFLICT DO NOTHING",
+        [c.case_id for c in closures], [c.item_code for c in closures], [c.grid_id for c in closures],
+        [c.closed_at for c in closures], [c.period for c in closures], [c.department for c in closures])
+    rows = await conn.fetch(
+        "SELECT n.case_id AS closure, o.* FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[]) "
+        "AS n(case_id, item_code, grid_id, closed_at) JOIN openings o ON o.item_code = n.item_code AND "
+        "o.grid_id = n.grid_id AND o.opened_at > n.closed_at AND o.opened_at <= n.closed_at + $5::interval",
+        [c.case_id for c in closures], [c.item_code for c in closures], [c.grid_id for c in closures],
+        [c.closed_at for c in closures], WINDOW)
+    by_id = {c.case_id: c for c in closures}
+    return [(by_id[r["closure"]], Opening(r["case_id"], r["item_code"], r["grid_id"], r["opened_at"])) for r in rows]
+
+
+async def add_tallies(conn: asyncpg.Connection, batch: BatchTally) -> None:
+    """Add the batch's sums to the stored ones and mark the entities' cards dirty (four statements)."""
+    if not batch.tallies:
+        return
+    pairs = sorted({(key, case_id) for key, delta in batch.entities.items() for case_id in delta.cases})
+    rows = await conn.fetch(
+        "INSERT INTO entity_cases (period, entity_type, entity_id, case_id) SELECT * FROM "
+        "unnest($1::text[], $2::text[], $3::text[], $4::text[]) ON CONFLICT DO NOTHING "
+        "RETURNING period, entity_type, entity_id",
+        [k[0] for k, _ in pairs], [k[1] for k, _ in pairs], [k[2] for k, _ in pairs], [c for _, c in pairs])
+    new_cases: dict[tuple[str, str, str], int] = {}
+    for r in rows:
+        key = (r["period"], r["entity_type"], r["entity_id"])
+        new_cases[key] = new_cases.get(key, 0) + 1
+    keys = sorted(batch.entities)
+    deltas = [batch.entities[k] for k in keys]
+    await conn.execute(
+        "INSERT INTO entities AS e (period, entity_type, entity_id, parent_id, as_of, cases_counted, links) "
+        "SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::int[], "
+        "$7::jsonb[]) ON CONFLICT (period, entity_type, entity_id) DO UPDATE SET "
+        "parent_id = LEAST(e.parent_id, EXCLUDED.parent_id), as_of = GREATEST(e.as_of, EXCLUDED.as_of), "
+        "cases_counted = e.cases_counted + EXCLUDED.cases_counted, links = (SELECT coalesce(jsonb_agg(l ORDER BY "
+        "l->>0 DESC, l->>1), '[]') FROM (SELECT l FROM (SELECT DISTINCT l FROM jsonb_array_elements(e.links || "
+        f"EXCLUDED.links) AS l) d ORDER BY l->>0 DESC, l->>1 LIMIT {LINKS_PER_ENTITY}) newest)",
+        [k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys], [d.parent_id for d in deltas],
+        [d.as_of for d in deltas], [new_cases.get(k, 0) for k in keys],
+        [json.dumps([list(link) for link in latest_links(d.links)]) for d in deltas])
+    tally_keys = sorted(batch.tallies)
+    await conn.execute(
+        "INSERT INTO tallies AS t (period, entity_type, entity_id, fact, tag, n, total) SELECT * FROM "
+        "unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::numeric[]) "
+        "ON CONFLICT (period, entity_type, entity_id, fact, tag) DO UPDATE SET n = t.n + EXCLUDED.n, "
+        "total = t.total + EXCLUDED.total",
+        *([k[i] for k in tally_keys] for i in range(5)), [batch.tallies[k][0] for k in tally_keys],
+        [batch.tallies[k][1] for k in tally_keys])
+    await conn.execute("INSERT INTO dirty (period, entity_type, entity_id) SELECT * FROM "
+                       "unnest($1::text[], $2::text[], $3::text[])",
+                       [k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys])

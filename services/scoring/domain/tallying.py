@@ -1,0 +1,92 @@
+"""A poll batch's facts summed per entity: the running sums cards are computed from.
+
+Pure: the handler derives the batch's facts (in order, per case), attributes each to the entities it
+counts for with its case's context at the end of the batch, and adds the sums here to the stored ones
+in the batch's transaction — a handful of statements per batch instead of several per event. The sums
+are exactly what a GROUP BY over the ledger would give (`facts.tally` is their pure twin in tests).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from schemas.score import EntityType
+from services.scoring.domain.facts import CaseContext, EntityKey, Fact, attribute, parent_of, place_keys
+
+LINKS_PER_ENTITY = 16  # span links to the latest events that fed a card (a card sums many events)
+TallyKey = tuple[str, str, str, str, str]  # period, entity type, entity id, fact, tag
+EntityRow = tuple[str, str, str]  # period, entity type, entity id
+Link = tuple[str, str, str]  # sortable UTC time ('' when unknown), event id, traceparent
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """A fact as the ledger stores it: the event it came from (its id and position) and that event's trace."""
+
+    event_id: str
+    ordinal: int
+    fact: Fact
+    traceparent: str | None = None
+
+
+@dataclass
+class EntityDelta:
+    parent_id: str | None = None
+    as_of: datetime | None = None
+    cases: set[str] = field(default_factory=set)
+    links: list[Link] = field(default_factory=list)
+
+
+def sort_time(at: datetime | None) -> str:
+    """A fixed-width UTC text that sorts like the time (newest first when descending; unknown last)."""
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ") if at is not None else ""
+
+
+def latest_links(links: Iterable[Link], limit: int = LINKS_PER_ENTITY) -> list[Link]:
+    """Newest first, ties by event id: the same order whatever the batches were."""
+    ordered = sorted(set(links), key=lambda link: link[1])
+    ordered.sort(key=lambda link: link[0], reverse=True)
+    return ordered[:limit]
+
+
+@dataclass
+class BatchTally:
+    tallies: dict[TallyKey, tuple[int, Decimal]] = field(default_factory=dict)
+    entities: dict[EntityRow, EntityDelta] = field(default_factory=dict)
+
+    def add(self, recorded: Recorded, context: CaseContext | None,
+            only: Iterable[EntityKey] | None = None) -> None:
+        """Count the fact for every entity it is attributed to (`only`: just these of them — a case
+        located late brings its earlier facts to its new places)."""
+        fact = recorded.fact
+        keys = attribute(fact, context)
+        if only is not None:
+            wanted = set(only)
+            keys = [k for k in keys if k in wanted]
+        for etype, entity_id in keys:
+            self._count(fact, etype, entity_id, parent_of(etype, context) if context is not None else None,
+                        recorded)
+
+    def _count(self, fact: Fact, etype: EntityType, entity_id: str, parent: str | None, recorded: Recorded) -> None:
+        key = (fact.period, etype.value, entity_id, fact.name.value, fact.tag)
+        n, total = self.tallies.get(key, (0, Decimal(0)))
+        self.tallies[key] = (n + 1, total + fact.value)
+        delta = self.entities.setdefault((fact.period, etype.value, entity_id), EntityDelta())
+        if parent is not None and (delta.parent_id is None or parent < delta.parent_id):
+            delta.parent_id = parent
+        if fact.at is not None and (delta.as_of is None or fact.at > delta.as_of):
+            delta.as_of = fact.at
+        delta.cases.add(fact.case_id)
+        if recorded.traceparent:
+            delta.links.append((sort_time(fact.at), recorded.event_id, recorded.traceparent))
+            if len(delta.links) > 4 * LINKS_PER_ENTITY:
+                delta.links = latest_links(delta.links)
+
+
+def new_places(before: CaseContext | None, after: CaseContext) -> list[EntityKey]:
+    """Places (and the hotline) a case counts for now but did not at the start of the batch."""
+    had = set(place_keys(before))
+    return [k for k in place_keys(after) if k not in had]
