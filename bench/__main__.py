@@ -46,7 +46,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     g.add_argument("--router-incidents", type=int, help="pipeline: incidents per round (K)")
     g.add_argument("--open-cases", type=int, help="pipeline: one more round with this many open cases (1000000)")
     g.add_argument("--deadlines", type=int, help="sla: open deadlines in the table (1000000)")
-    p.add_argument("--no-profile", action="store_true", help="do not sample the router with py-spy")
+    p.add_argument("--no-profile", action="store_true", help="do not sample the router and scoring with py-spy")
     g.add_argument("--scoring-cases", type=int, help="scoring: synthetic cases per round")
     g.add_argument("--year", action="store_true", help="scoring: replay a synthetic year (~1,000,000 cases; hours)")
     if argv and argv[0] in SUITES:  # `python -m bench scoring`
@@ -58,7 +58,8 @@ def scoring_sizes(args: argparse.Namespace) -> scoring.ScoringSizes:
     s = scoring.ScoringSizes(cases=600, rounds=1) if args.quick else scoring.ScoringSizes()
     if args.scoring_cases:
         s = replace(s, cases=args.scoring_cases)
-    return replace(s, year=args.year)
+    s = replace(s, year=args.year)
+    return s if args.no_profile else replace(s, profile=args.out.parent / "profile-scoring.txt")
 
 
 def sla_sizes(args: argparse.Namespace) -> sla.SlaSizes:

@@ -23,6 +23,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -32,6 +33,7 @@ from aiokafka.structs import OffsetAndMetadata
 from bench import floors
 from bench.data import synthetic
 from bench.infra import wait_assigned
+from bench.profile import hottest, sampler, stop_sampler
 from bench.timing import Rate, Ratio
 from deploy.local.stack import Stack
 from runtime.kafka import make_producer, publish
@@ -57,6 +59,7 @@ class ScoringSizes:
     rounds: int = 1
     year: bool = False  # replay ~1,000,000 cases (hours here): `--year`
     timeout: float = 1800.0
+    profile: Path | None = None  # py-spy output (raw collapsed stacks) for the last round's scoring
 
 
 def case_events(n: int, seed: int, year_start: datetime) -> list[CaseEvent | SlaEvent]:
@@ -141,7 +144,7 @@ async def _settled(pool: asyncpg.Pool, consumer: AIOKafkaConsumer, end: dict[Top
 
 
 async def score_all(stack: Stack, start: dict[TopicPartition, int], end: dict[TopicPartition, int],
-                    ) -> tuple[float, float, dict[str, int]]:
+                    profile: Path | None = None) -> tuple[float, float, dict[str, int]]:
     """(seconds, start-up seconds, what was stored) of an in-process scoring into an EMPTY schema, from
     the moment it holds partitions until every record is consumed and every card published."""
     tag = uuid.uuid4().hex[:8]
@@ -163,8 +166,12 @@ async def score_all(stack: Stack, start: dict[TopicPartition, int], end: dict[To
         consumer = service.plumbing.consumer
         await wait_assigned(consumer)
         began = time.perf_counter()
-        while not await _settled(service.pool, consumer, end):  # noqa: ASYNC110 — polls the database and offsets
-            await asyncio.sleep(0.5)
+        spy = sampler(profile)
+        try:
+            while not await _settled(service.pool, consumer, end):  # noqa: ASYNC110 — polls the database and offsets
+                await asyncio.sleep(0.5)
+        finally:
+            stop_sampler(spy)
         took = time.perf_counter() - began
         stored = {name: int(await service.pool.fetchval(f"SELECT count(*) FROM {name}"))
                   for name in ("facts", "cards", "cases")}
@@ -187,7 +194,8 @@ async def run(stack: Stack, sizes: ScoringSizes) -> tuple[list[Rate], list[Ratio
         end = await _offsets(stack.bootstrap)
         async with asyncio.timeout(sizes.timeout):
             floors.append(await floor(stack, start, len(events)))
-            took, boot, stored = await score_all(stack, start, end)
+            took, boot, stored = await score_all(stack, start, end,
+                                                 sizes.profile if round_no == rounds - 1 else None)
         scored.append(len(events) / took)
         startup.append(boot)
         facts[f"round_{round_no}"] = {"cases": cases, "events": len(events), "replay_seconds": round(took, 1),
@@ -204,6 +212,8 @@ async def run(stack: Stack, sizes: ScoringSizes) -> tuple[list[Rate], list[Ratio
         facts["year_replay_projected_seconds (not measured; --year measures it)"] = round(
             YEAR_CASES * per_case / rate.median)
     facts["year_replay_target_seconds"] = 300
+    if sizes.profile is not None and sizes.profile.exists():
+        facts["profile"] = {"file": str(sizes.profile), **hottest(sizes.profile)}
     return [base, rate], [Ratio("scoring / inbox passthrough", rate, base, "fraction of the floor's speed")], facts
 
 

@@ -169,3 +169,50 @@ async def add_tallies(conn: asyncpg.Connection, batch: BatchTally) -> None:
     await conn.execute("INSERT INTO dirty (period, entity_type, entity_id) SELECT * FROM "
                        "unnest($1::text[], $2::text[], $3::text[])",
                        [k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys])
+
+
+_PLACE_COLUMN = {"grid": "grid_id", "community": "community_id", "street": "street_id"}
+_PARENT_COLUMN = {"grid": "c.community_id", "community": "c.street_id", "street": "NULL"}
+
+
+async def rebuild_places(conn: asyncpg.Connection, keys: Sequence[tuple[str, str, str]]) -> None:
+    """Recompute the running sums of these (period, place type, place) from the ledger and the cases as
+    they are now (after a case moved away): exactly what they would be had the case always been at its
+    new place, whatever order its events and SLA events came in. Rare, so one query per place type."""
+    if not keys:
+        return
+    args = ([k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys])
+    wanted = "(period, entity_type, entity_id) IN (SELECT * FROM unnest($1::text[], $2::text[], $3::text[]))"
+    for table in ("tallies", "entity_cases", "entities"):
+        await conn.execute(f"DELETE FROM {table} WHERE {wanted}", *args)
+    for etype, column in _PLACE_COLUMN.items():
+        mine = [k for k in keys if k[1] == etype]
+        if not mine:
+            continue
+        await conn.execute(
+            "CREATE TEMPORARY TABLE IF NOT EXISTS moved (period text, entity_type text, entity_id text, "
+            "parent_id text, case_id text, fact text, tag text, value numeric, at timestamptz, event_id text, "
+            "traceparent text) ON COMMIT DROP")
+        await conn.execute("TRUNCATE moved")
+        await conn.execute(
+            f"INSERT INTO moved SELECT w.period, w.entity_type, w.entity_id, {_PARENT_COLUMN[etype]}, f.case_id, "
+            "f.fact, f.tag, f.value, f.at, f.event_id, f.traceparent FROM unnest($1::text[], $2::text[], $3::text[]) "
+            f"AS w(period, entity_type, entity_id) JOIN cases c ON c.{column} = w.entity_id JOIN facts f ON "
+            "f.case_id = c.case_id AND f.period = w.period "
+            "WHERE f.department IS NULL OR (f.department <> 'CENTER' AND f.fact <> 'assisted')",
+            [k[0] for k in mine], [k[1] for k in mine], [k[2] for k in mine])
+        await conn.execute("INSERT INTO tallies (period, entity_type, entity_id, fact, tag, n, total) "
+                           "SELECT period, entity_type, entity_id, fact, tag, count(*), sum(value) FROM moved "
+                           "GROUP BY 1, 2, 3, 4, 5")
+        await conn.execute("INSERT INTO entity_cases (period, entity_type, entity_id, case_id) "
+                           "SELECT DISTINCT period, entity_type, entity_id, case_id FROM moved")
+        await conn.execute(
+            "INSERT INTO entities (period, entity_type, entity_id, parent_id, as_of, cases_counted, links) "
+            "SELECT a.period, a.entity_type, a.entity_id, min(a.parent_id), max(a.at), count(DISTINCT a.case_id), "
+            "coalesce((SELECT jsonb_agg(jsonb_build_array(l.sort_at, l.event_id, l.traceparent) ORDER BY l.sort_at "
+            "DESC, l.event_id) FROM (SELECT coalesce(to_char(b.at AT TIME ZONE 'UTC', "
+            "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), '') AS sort_at, b.event_id, b.traceparent FROM moved b "
+            "WHERE b.entity_id = a.entity_id AND b.period = a.period AND b.traceparent IS NOT NULL "
+            f"ORDER BY 1 DESC, 2 LIMIT {LINKS_PER_ENTITY}) l), '[]'::jsonb) FROM moved a GROUP BY 1, 2, 3")
+    await conn.execute("INSERT INTO dirty (period, entity_type, entity_id) SELECT * FROM "
+                       "unnest($1::text[], $2::text[], $3::text[])", *args)

@@ -7,7 +7,6 @@ rounded once, ROUND_HALF_UP to 2 places (the rule people expect from a 考核 ta
 
 from __future__ import annotations
 
-import math
 from decimal import Decimal
 from fractions import Fraction
 
@@ -21,9 +20,9 @@ def exact(value: Decimal | int) -> Fraction:
 
 def round_half_up(value: Fraction, places: int = PLACES) -> Decimal:
     """Half away from zero at `places` decimals, computed on the exact rational."""
-    scaled = value * 10**places
-    magnitude = math.floor(abs(scaled) + Fraction(1, 2))
-    return Decimal(-magnitude if scaled < 0 else magnitude).scaleb(-places)
+    numerator, denominator = value.numerator, value.denominator
+    magnitude = (2 * abs(numerator) * 10**places + denominator) // (2 * denominator)  # floor(|x| + 1/2), in integers
+    return Decimal(-magnitude if numerator < 0 else magnitude).scaleb(-places)
 
 
 def clamp(value: Fraction, low: Fraction, high: Fraction) -> Fraction:

@@ -39,7 +39,7 @@ _SLA_FACTS = {
 class Derived:
     context: CaseContext
     facts: tuple[Fact, ...]
-    located_now: bool = False  # the case's places (or its channel) became known with this event
+    located_now: bool = False  # the case's places (or its channel) became known or changed with this event
     opening: Opening | None = None  # a new case with item and grid: may repeat a closed one
     closure: Closure | None = None  # a closed case with item and grid: later cases may repeat it
 
@@ -66,9 +66,13 @@ def from_case_event(event: CaseEvent, known: CaseContext | None) -> Derived:
     counted_for = place_keys(ctx)
     if event.assignment is not None:
         a = event.assignment
-        ctx.grid_id = ctx.grid_id or a.grid_id
-        ctx.community_id = ctx.community_id or a.community_id
-        ctx.street_id = ctx.street_id or a.street_id
+        if a.grid_id and ctx.grid_id and a.grid_id != ctx.grid_id:
+            # moved (the centre corrected where it is): the case and all its facts count at its new place
+            ctx.grid_id, ctx.community_id, ctx.street_id = a.grid_id, a.community_id, a.street_id
+        else:
+            ctx.grid_id = ctx.grid_id or a.grid_id
+            ctx.community_id = ctx.community_id or a.community_id
+            ctx.street_id = ctx.street_id or a.street_id
         ctx.item_code = a.item_code or ctx.item_code
     ctx.channel = ctx.channel or (event.channel.value if event.channel is not None else None)
     period = period_of(event.at)

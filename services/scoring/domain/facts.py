@@ -110,20 +110,31 @@ class EntityFacts:
     as_of: datetime | None = None  # the latest event time among the facts: the card's `computed_at`
     tallies: dict[tuple[FactName, str], Tally] = field(default_factory=dict)
 
+    def _named(self, name: FactName) -> list[tuple[str, Tally]]:
+        """(tag, tally) of one fact name; indexed once per set of tallies (formulas ask many times)."""
+        index = self.__dict__.get("_index")
+        if index is None or index[0] != len(self.tallies):
+            named: dict[FactName, list[tuple[str, Tally]]] = {}
+            for (n, tag), t in self.tallies.items():
+                named.setdefault(n, []).append((tag, t))
+            index = self.__dict__["_index"] = (len(self.tallies), named)
+        found: list[tuple[str, Tally]] = index[1].get(name, [])
+        return found
+
     def count(self, name: FactName, within: int | None = None) -> int:
         """Facts of a name; `within`: only those tagged with fewer elapsed days (untagged ones count)."""
-        return sum(t.count for (n, tag), t in self.tallies.items()
-                   if n is name and (within is None or not tag.isdigit() or int(tag) < within))
+        return sum(t.count for tag, t in self._named(name)
+                   if within is None or not tag.isdigit() or int(tag) < within)
 
     def total(self, name: FactName) -> Decimal:
-        return sum((t.total for (n, _), t in self.tallies.items() if n is name), Decimal(0))
+        return sum((t.total for _, t in self._named(name)), Decimal(0))
 
     def facts_of(self, names: frozenset[FactName]) -> int:
         """How many of the entity's facts have one of these names (a card's revision input)."""
         return sum(t.count for (n, _), t in self.tallies.items() if n in names)
 
     def by_tag(self, name: FactName) -> dict[str, int]:
-        return {tag: t.count for (n, tag), t in self.tallies.items() if n is name}
+        return {tag: t.count for tag, t in self._named(name)}
 
 
 def is_centre(actor: str | None) -> bool:

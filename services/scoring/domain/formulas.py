@@ -49,14 +49,39 @@ def measure(indicator: Indicator, facts: EntityFacts) -> Measured:
     return Measured(exact(total) / n / exact(formula.divide_by), shown, n)
 
 
+@dataclass(frozen=True)
+class _Exact:
+    """An indicator's constants as rationals, converted once per ruler (cards ask for them per entity)."""
+
+    worst: Fraction
+    span: Fraction
+    if_no_data: Fraction
+    weight: Fraction
+
+
+_EXACT: dict[int, tuple[Indicator, _Exact]] = {}
+
+
+def _exact(indicator: Indicator) -> _Exact:
+    found = _EXACT.get(id(indicator))
+    if found is None or found[0] is not indicator:
+        worst = exact(indicator.normalise.worst)
+        found = _EXACT[id(indicator)] = (indicator, _Exact(worst, exact(indicator.normalise.best) - worst,
+                                                           exact(indicator.if_no_data), exact(indicator.weight)))
+    return found[1]
+
+
+ZERO, ONE = Fraction(0), Fraction(1)
+
+
 def normalised(indicator: Indicator, measured: Measured) -> Fraction:
     """0..100: linear between the ruler's `worst` and `best`, clamped beyond them."""
+    constants = _exact(indicator)
     if not measured.has_data:
-        return exact(indicator.if_no_data)
-    worst, best = exact(indicator.normalise.worst), exact(indicator.normalise.best)
-    return clamp((measured.raw - worst) / (best - worst), Fraction(0), Fraction(1)) * HUNDRED
+        return constants.if_no_data
+    return clamp((measured.raw - constants.worst) / constants.span, ZERO, ONE) * HUNDRED
 
 
 def points(indicator: Indicator, measured: Measured) -> Fraction:
     """The indicator's exact contribution to the 100-point total."""
-    return normalised(indicator, measured) * exact(indicator.weight) / HUNDRED
+    return normalised(indicator, measured) * _exact(indicator).weight / HUNDRED

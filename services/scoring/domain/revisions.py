@@ -50,11 +50,11 @@ class Revision:
 @dataclass
 class Plan:
     """One ruler version's cards of the group: those computed, and those only re-ranked (their stored
-    body is needed); `keys` is every key the version scores in the group now."""
+    body is needed), and the keys it no longer scores."""
 
     computed: list[Revision] = field(default_factory=list)
     rerank: dict[str, tuple[int, Stored]] = field(default_factory=dict)
-    keys: set[str] = field(default_factory=set)
+    gone: list[Stored] = field(default_factory=list)  # keys no longer scored: tombstoned
 
     def revisions(self, bodies: dict[str, str]) -> list[Revision]:
         moved = (revision(ScoreCard.model_validate_json(bodies[key]).model_copy(update={"rank": position}),
@@ -74,18 +74,19 @@ def revision(card: ScoreCard, facts_read: int, old: Stored | None) -> Revision |
 
 
 def plan_revisions(ruler: Ruler, entity_type: EntityType, period: str, facts: Iterable[EntityFacts],
-                   stored: dict[str, Stored], whole: bool) -> Plan:
-    """`facts`: the dirty entities' sums (every entity's when `whole`: then stored cards without facts
-    are no longer scored — the caller tombstones them)."""
+                   stored: dict[str, Stored], scope: set[str] | None) -> Plan:
+    """`facts`: the sums of the entities in `scope` (the dirty ones; every entity when None) that still
+    have facts. An entity in scope without facts any more (its only case moved away) loses its card."""
     read = ruler.facts_read(entity_type)
     computed = {e.entity_id: (score_card(ruler, e, period), e.facts_of(read)) for e in facts}
-    standings: dict[str, tuple[str | None, Decimal]] = {} if whole else {
-        s.entity_id: (s.parent_id, s.total) for s in stored.values() if s.ruler_version == ruler.version}
+    mine = [s for s in stored.values() if s.ruler_version == ruler.version]
+    plan = Plan(gone=sorted((s for s in mine if (scope is None or s.entity_id in scope)
+                             and s.entity_id not in computed), key=lambda s: s.key))
+    standings: dict[str, tuple[str | None, Decimal]] = {
+        s.entity_id: (s.parent_id, s.total) for s in mine if scope is not None and s.entity_id not in scope}
     standings.update({entity_id: (card.parent_id, card.total) for entity_id, (card, _) in computed.items()})
-    plan = Plan()
     for entity_id, position in ranks(standings).items():
         key = card_key(period, entity_type, entity_id, ruler.version)
-        plan.keys.add(key)
         old = stored.get(key)
         if entity_id in computed:
             card, facts_read = computed[entity_id]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from enum import StrEnum
+from functools import cached_property
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -71,6 +72,11 @@ class Ratio(RulerModel):
         return terms
 
     def terms(self) -> list[tuple[FactName, int]]:
+        return self._terms
+
+    @cached_property
+    def _terms(self) -> list[tuple[FactName, int]]:
+        """(fact, sign) of the numerator, parsed once (cards ask for it per entity)."""
         return [(FactName(t.removeprefix("-")), -1 if t.startswith("-") else 1) for t in self.numerator]
 
 

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from schemas.score import EntityType
 from services.scoring.domain.facts import CaseContext, EntityKey, Fact, attribute, parent_of, place_keys
 
 LINKS_PER_ENTITY = 16  # span links to the latest events that fed a card (a card sums many events)
@@ -66,27 +65,37 @@ class BatchTally:
         if only is not None:
             wanted = set(only)
             keys = [k for k in keys if k in wanted]
+        link = (sort_time(fact.at), recorded.event_id, recorded.traceparent) if recorded.traceparent else None
         for etype, entity_id in keys:
-            self._count(fact, etype, entity_id, parent_of(etype, context) if context is not None else None,
-                        recorded)
+            parent = parent_of(etype, context) if context is not None else None
+            key = (fact.period, etype.value, entity_id, fact.name.value, fact.tag)
+            n, total = self.tallies.get(key, _NOTHING)
+            self.tallies[key] = (n + 1, total + fact.value)
+            row = (fact.period, etype.value, entity_id)
+            delta = self.entities.get(row)
+            if delta is None:
+                delta = self.entities[row] = EntityDelta()
+            if parent is not None and (delta.parent_id is None or parent < delta.parent_id):
+                delta.parent_id = parent
+            if fact.at is not None and (delta.as_of is None or fact.at > delta.as_of):
+                delta.as_of = fact.at
+            delta.cases.add(fact.case_id)
+            if link is not None:
+                delta.links.append(link)
+                if len(delta.links) > 4 * LINKS_PER_ENTITY:
+                    delta.links = latest_links(delta.links)
 
-    def _count(self, fact: Fact, etype: EntityType, entity_id: str, parent: str | None, recorded: Recorded) -> None:
-        key = (fact.period, etype.value, entity_id, fact.name.value, fact.tag)
-        n, total = self.tallies.get(key, (0, Decimal(0)))
-        self.tallies[key] = (n + 1, total + fact.value)
-        delta = self.entities.setdefault((fact.period, etype.value, entity_id), EntityDelta())
-        if parent is not None and (delta.parent_id is None or parent < delta.parent_id):
-            delta.parent_id = parent
-        if fact.at is not None and (delta.as_of is None or fact.at > delta.as_of):
-            delta.as_of = fact.at
-        delta.cases.add(fact.case_id)
-        if recorded.traceparent:
-            delta.links.append((sort_time(fact.at), recorded.event_id, recorded.traceparent))
-            if len(delta.links) > 4 * LINKS_PER_ENTITY:
-                delta.links = latest_links(delta.links)
+
+_NOTHING = (0, Decimal(0))
 
 
 def new_places(before: CaseContext | None, after: CaseContext) -> list[EntityKey]:
     """Places (and the hotline) a case counts for now but did not at the start of the batch."""
     had = set(place_keys(before))
     return [k for k in place_keys(after) if k not in had]
+
+
+def left_places(before: CaseContext | None, after: CaseContext) -> list[EntityKey]:
+    """Places a case counted for at the start of the batch but no longer does (it moved)."""
+    now = set(place_keys(after))
+    return [k for k in place_keys(before) if k not in now]

@@ -24,7 +24,7 @@ from services.scoring.adapters import ledger
 from services.scoring.domain.derive import from_case_event, from_sla_event
 from services.scoring.domain.facts import CaseContext
 from services.scoring.domain.repeats import Closure, Opening, repeat_complaint, repeat_fact_id
-from services.scoring.domain.tallying import BatchTally, Recorded, new_places
+from services.scoring.domain.tallying import BatchTally, Recorded, left_places, new_places
 
 
 @dataclass
@@ -77,15 +77,25 @@ async def _write(conn: asyncpg.Connection, batch: _Batch, before: dict[str, Case
     # A case whose place (or channel) became known: its facts stored before now count there too.
     located = {case_id: new_places(before.get(case_id), ctx) for case_id, ctx in batch.contexts.items()}
     located = {case_id: keys for case_id, keys in located.items() if keys}
+    periods: dict[str, set[str]] = {}  # case id → the months of its facts (stored or new), for a case that moved
     if located:
         for earlier in await ledger.case_facts(conn, located):
             tally.add(earlier, batch.contexts[earlier.fact.case_id], only=located[earlier.fact.case_id])
+            periods.setdefault(earlier.fact.case_id, set()).add(earlier.fact.period)
+    for recorded in batch.facts:
+        if recorded.fact.case_id in located:
+            periods.setdefault(recorded.fact.case_id, set()).add(recorded.fact.period)
     repeats = await _repeats(conn, batch)
     await ledger.save_cases(conn, [batch.contexts[case_id] for case_id in sorted(batch.contexts)])
     for recorded in await ledger.add_facts(conn, batch.facts + repeats):
         case_id = recorded.fact.case_id
         tally.add(recorded, batch.contexts.get(case_id) or batch.others.get(case_id))
     await ledger.add_tallies(conn, tally)
+    # A case that moved: the places it left are recomputed from the ledger (it no longer counts there).
+    left = {(period, etype.value, place) for case_id, ctx in batch.contexts.items()
+            for etype, place in left_places(before.get(case_id), ctx)
+            for period in periods.get(case_id, ())}
+    await ledger.rebuild_places(conn, sorted(left))
 
 
 async def _repeats(conn: asyncpg.Connection, batch: _Batch) -> list[Recorded]:

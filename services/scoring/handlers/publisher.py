@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -33,6 +34,7 @@ from services.scoring.domain.ruler import RulerBook
 log = get_logger(__name__)
 tracer = trace.get_tracer("gridline.scoring")
 SOURCE = "/gridline/scoring"
+DUTY = 3.0  # a publishing round of t seconds is followed by at least DUTY × t of consuming
 
 
 def card_record(card: Revision, fed_by: Sequence[str], computed_at: datetime) -> Outgoing:
@@ -83,14 +85,19 @@ class Publisher:
         self.interval = interval_seconds
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Debounced: a burst of events becomes one recomputation per group every `interval`."""
+        """Debounced: a burst of events becomes one recomputation per dirty entity every `interval` — or
+        less often while a round takes long (a replay catching up): the next round waits at least
+        `DUTY` times as long as this one took, so publishing never takes more than a share of the loop
+        from consuming, and intermediate cards that the next events would replace are not computed."""
         while not stop.is_set():
+            started = time.perf_counter()
             try:
                 await self.publish_dirty(self.clock())
             except Exception as exc:  # the marks stay: the next round retries, the loop stays alive
                 log.error("publish_dirty_failed", error=repr(exc))
+            pause = max(self.interval, DUTY * (time.perf_counter() - started))
             try:
-                await asyncio.wait_for(stop.wait(), self.interval)
+                await asyncio.wait_for(stop.wait(), pause)
             except TimeoutError:
                 pass
 
@@ -123,17 +130,18 @@ class Publisher:
             stored = await repo.stored_cards(conn, period, entity_type)
             whole = repo.WHOLE_TYPE in dirty or any(s.facts_read is None for s in stored.values())
             facts = await repo.entity_facts(conn, period, entity_type, None if whole else dirty)
-            plans = [plan_revisions(ruler, entity_type, period, facts, stored, whole) for ruler in rulers]
+            scope = None if whole else dirty
+            plans = [plan_revisions(ruler, entity_type, period, facts, stored, scope) for ruler in rulers]
             bodies = await repo.card_bodies(conn, [k for p in plans for k in p.rerank])
             changed = [r for p in plans for r in p.revisions(bodies)]
-            gone = [] if not whole else sorted(set(stored) - {k for p in plans for k in p.keys})
+            gone = [s for p in plans for s in p.gone]
             taken = await repo.used_event_ids(conn, [r.event_id for r in changed])
             changed = [_unused(r, taken) for r in changed]
             links = await repo.entity_links(conn, period, entity_type, {r.card.entity_id for r in changed})
             await repo.save_cards(conn, changed)
-            await repo.delete_cards(conn, gone)
+            await repo.delete_cards(conn, [s.key for s in gone])
             records = [card_record(r, links.get(r.card.entity_id, []), now) for r in changed]
-            records += [tombstone(stored[key], now) for key in gone]
+            records += [tombstone(s, now) for s in gone]
             await enqueue(conn, records)
             await repo.clear_dirty(conn, period, entity_type, mark)
         if records:

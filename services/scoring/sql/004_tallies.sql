@@ -82,3 +82,4 @@ FROM attributed a GROUP BY 1, 2, 3;
 -- Every stored card is recomputed once from the sums (and gets its facts_read).
 INSERT INTO dirty (period, entity_type, entity_id) SELECT DISTINCT period, entity_type, '*' FROM cards;
 ALTER TABLE outbox ALTER COLUMN value DROP NOT NULL;  -- tombstones: a key no longer scored
+CREATE INDEX cases_grid ON cases (grid_id) WHERE grid_id IS NOT NULL;  -- a case that moved: its old grid recomputed

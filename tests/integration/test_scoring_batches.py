@@ -1,0 +1,236 @@
+"""Scoring's batch-shaped path through the real broker and database: the running sums stay exactly what
+the ledger says after redelivery and a failure in the middle of a batch; a case that moves tombstones the
+cards of the places it leaves; the centre's 直接办结 and 协办 assisting departments are scored on their own
+cards. Each test has its own schema, group, entity ids and month."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+import pytest_asyncio
+
+from deploy.local.stack import Stack
+from schemas.case import CaseEventKind, CaseState
+from schemas.common import Level
+from schemas.score import ScoreCard
+from schemas.sla import SlaEventKind, SlaStage
+from schemas.topics import SCORE_CARD_REMOVED, SCORING
+from services.scoring.adapters import ledger
+from services.scoring.app import create_app
+from services.scoring.bootstrap import Scoring
+from tests.integration.conftest import open_at_start, serve
+from tests.integration.test_scoring import (
+    NEW_RULER,
+    OLD_RULER,
+    caught_up,
+    input_end_offsets,
+    produce,
+    records,
+    settings,
+    start_group_at,
+    until_cards,
+)
+from tests.unit.scoring.builders import EXPECTED_MONTH, a_month_of_cases, assignment, case_event, local, sla_event
+
+pytestmark = pytest.mark.integration
+
+# The sums re-derived independently from the ledger and the cases as they are now (the GROUP BY the cards
+# were computed with before running sums existed): places and the hotline through the case, the centre's
+# and 协办 facts not the place's.
+_ATTRIBUTED = """
+WITH joined AS (
+    SELECT f.*, c.grid_id, c.community_id, c.street_id, c.channel,
+           (f.department IS NULL OR (f.department <> 'CENTER' AND f.fact <> 'assisted')) AS place_fact
+    FROM facts f LEFT JOIN cases c ON c.case_id = f.case_id
+)
+SELECT 'department' AS entity_type, department AS entity_id, j.* FROM joined j
+    WHERE department IS NOT NULL AND department <> 'CENTER' AND fact <> 'assisted'
+UNION ALL SELECT 'assisting_department', department, j.* FROM joined j
+    WHERE department IS NOT NULL AND fact = 'assisted'
+UNION ALL SELECT 'center', department, j.* FROM joined j WHERE department = 'CENTER'
+UNION ALL SELECT 'grid_worker', worker, j.* FROM joined j WHERE worker IS NOT NULL
+UNION ALL SELECT 'grid', grid_id, j.* FROM joined j WHERE grid_id IS NOT NULL AND place_fact
+UNION ALL SELECT 'community', community_id, j.* FROM joined j WHERE community_id IS NOT NULL AND place_fact
+UNION ALL SELECT 'street', street_id, j.* FROM joined j WHERE street_id IS NOT NULL AND place_fact
+UNION ALL SELECT 'hotline', '12345', j.* FROM joined j WHERE channel = 'hotline' AND place_fact
+"""
+FROM_LEDGER = (f"SELECT period, entity_type, entity_id, fact, tag, count(*) AS n, sum(value) AS total "
+               f"FROM ({_ATTRIBUTED}) a GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5")
+SUMS = "SELECT period, entity_type, entity_id, fact, tag, n, total FROM tallies ORDER BY 1, 2, 3, 4, 5"
+ENTITIES_FROM_LEDGER = (f"SELECT period, entity_type, entity_id, count(DISTINCT case_id) AS cases, max(at) AS as_of "
+                        f"FROM ({_ATTRIBUTED}) a GROUP BY 1, 2, 3 ORDER BY 1, 2, 3")
+ENTITIES = "SELECT period, entity_type, entity_id, cases_counted AS cases, as_of FROM entities ORDER BY 1, 2, 3"
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def schema(stack: Stack, uid: str) -> AsyncIterator[str]:
+    name = f"scoring_t{uid.lower()}"
+    yield name
+    conn = await asyncpg.connect(stack.database_url)
+    try:
+        await conn.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+    finally:
+        await conn.close()
+
+
+def service_of(client: httpx.AsyncClient) -> Scoring:
+    found: Scoring = client._transport.app.state.scoring  # type: ignore[attr-defined]
+    return found
+
+
+async def assert_sums_are_the_ledgers(service: Scoring) -> None:
+    async with service.pool.acquire() as conn:
+        assert [tuple(r) for r in await conn.fetch(SUMS)] == [tuple(r) for r in await conn.fetch(FROM_LEDGER)]
+        assert [tuple(r) for r in await conn.fetch(ENTITIES)] == [
+            tuple(r) for r in await conn.fetch(ENTITIES_FROM_LEDGER)]
+
+
+async def until(client: httpx.AsyncClient, params: dict[str, str], done: Callable[[list[ScoreCard]], bool],
+                within: float = 60) -> list[ScoreCard]:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while True:
+        response = await client.get("/v1/scores", params=params)
+        assert response.status_code == 200, response.text
+        cards = [ScoreCard.model_validate(c) for c in response.json()["cards"]]
+        if done(cards):
+            return cards
+        assert loop.time() < deadline, f"not reached within {within} s: {cards}"
+        await asyncio.sleep(0.3)
+
+
+async def test_a_failure_in_the_middle_of_a_batch_and_redelivery_leave_the_sums_exact(
+    stack: Stack, uid: str, schema: str, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The batch's facts are written, then the statement adding its sums fails: the whole transaction rolls
+    back and the loop does the batch again — nothing counted twice, every event delivered twice too."""
+    failures = {"left": 2}
+    add_tallies = ledger.add_tallies
+
+    async def failing_once(conn: asyncpg.Connection, batch: Any) -> None:
+        async with conn.transaction():  # a savepoint: proves the facts of the batch are in the transaction
+            assert await conn.fetchval("SELECT count(*) FROM facts") > 0
+        if failures["left"]:
+            failures["left"] -= 1
+            raise RuntimeError("crash after the facts, before the sums")
+        await add_tallies(conn, batch)
+
+    monkeypatch.setattr(ledger, "add_tallies", failing_once)
+    group = f"gridline-scoring-test-{uid}"
+    await start_group_at(stack.bootstrap, group, await input_end_offsets(stack.bootstrap))
+    batch = records(a_month_of_cases(uid, 2033, 1))
+    async with serve(create_app(settings(stack, uid, group))) as client:
+        await produce(stack.bootstrap, batch + batch)
+        await until_cards(client, "2033-01", uid, EXPECTED_MONTH)
+        service = service_of(client)
+        await caught_up(service, await input_end_offsets(stack.bootstrap))
+        assert failures["left"] == 0
+        await assert_sums_are_the_ledgers(service)
+
+
+async def tombstones_and_cards(bootstrap: str, keys: set[str]) -> dict[str, list[bytes | None]]:
+    """Every record of these keys on scoring.v1, in order: their values (None for a tombstone)."""
+    consumer, tps = await open_at_start(bootstrap, SCORING)
+    try:
+        end = await consumer.end_offsets(tps)
+        found: dict[str, list[bytes | None]] = {}
+        while [tp for tp in tps if await consumer.position(tp) < end[tp]]:
+            for batch in (await consumer.getmany(timeout_ms=500)).values():
+                for r in batch:
+                    key = (r.key or b"").decode()
+                    if key in keys:
+                        assert r.value is not None or dict(r.headers)["ce_type"] == SCORE_CARD_REMOVED.encode()
+                        found.setdefault(key, []).append(r.value)
+        return found
+    finally:
+        await consumer.stop()
+
+
+async def test_a_case_that_moves_tombstones_the_cards_of_the_places_it_left(
+    stack: Stack, uid: str, schema: str,
+) -> None:
+    """M is the only case of grid GX (community CX); the centre corrects its place to GY (CY): GX's and
+    CX's cards are removed from the compacted topic (a null value), GY and CY count the case instead."""
+    group = f"gridline-scoring-test-{uid}"
+    await start_group_at(stack.bootstrap, group, await input_end_offsets(stack.bootstrap))
+    dept, street = f"DEPT_M_{uid}", f"SX_{uid}"
+    gx = assignment(dept, grid=f"GX_{uid}", community=f"CX_{uid}", street=street)
+    gy = assignment(dept, grid=f"GY_{uid}", community=f"CY_{uid}", street=street)
+    case, at = f"M-{uid}", local(2033, 4, 3, 9)
+    k = CaseEventKind
+    first = [case_event(case, 1, k.CREATED, at, assigned=gx), case_event(case, 2, k.DISPATCHED, at, assigned=gx),
+             sla_event(case, SlaEventKind.MET, SlaStage.ACCEPT, local(2033, 4, 3, 10), dept)]
+    moved = [case_event(case, 3, k.DISPATCHED, local(2033, 4, 3, 11), assigned=gy, actor="CENTER:op"),
+             case_event(case, 4, k.RESOLVED, local(2033, 4, 4, 9), assigned=gy, actor=dept,
+                        state=CaseState.RESOLVED)]
+    places = {"period": "2033-04", "ruler": NEW_RULER}
+    async with serve(create_app(settings(stack, uid, group))) as client:
+        await produce(stack.bootstrap, records(first))
+        await until(client, {**places, "entity_type": "grid"}, lambda cs: f"GX_{uid}" in {c.entity_id for c in cs})
+        await produce(stack.bootstrap, records(moved))
+        grids = await until(client, {**places, "entity_type": "grid"},
+                            lambda cs: {c.entity_id for c in cs} & {f"GX_{uid}", f"GY_{uid}"} == {f"GY_{uid}"})
+        gy_card = next(c for c in grids if c.entity_id == f"GY_{uid}")
+        assert gy_card.cases_counted == 1 and gy_card.parent_id == f"CY_{uid}"
+        for ruler in (OLD_RULER, NEW_RULER):
+            communities = await until(client, {"period": "2033-04", "ruler": ruler, "entity_type": "community"},
+                                      lambda cs: f"CX_{uid}" not in {c.entity_id for c in cs})
+            assert f"CY_{uid}" in {c.entity_id for c in communities}
+        service = service_of(client)
+        await caught_up(service, await input_end_offsets(stack.bootstrap))
+        await service.publisher.publish_dirty(service.publisher.clock())
+        await assert_sums_are_the_ledgers(service)
+        async with service.pool.acquire() as conn:
+            while await conn.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NULL"):
+                service.plumbing.relay.kick.set()
+                await asyncio.sleep(0.2)
+    left = {f"2033-04:grid:GX_{uid}@{NEW_RULER}", f"2033-04:community:CX_{uid}@{OLD_RULER}",
+            f"2033-04:community:CX_{uid}@{NEW_RULER}"}
+    history = await tombstones_and_cards(stack.bootstrap, left)
+    assert set(history) == left
+    for key, values in history.items():
+        assert values[0] is not None and values[-1] is None, key  # a card, then its tombstone last
+
+
+async def test_the_centres_direct_answers_and_assisting_departments_have_their_own_cards(
+    stack: Stack, uid: str, schema: str,
+) -> None:
+    """Q1 the centre answers itself (直接办结); Q2 goes to A with B assisting (协办); Q3 to A alone. The
+    centre's card: 1 answered of 3 cases; B's assisting card: 1 case; neither is ranked among departments."""
+    group = f"gridline-scoring-test-{uid}"
+    await start_group_at(stack.bootstrap, group, await input_end_offsets(stack.bootstrap))
+    da, db = f"DEPT_A_{uid}", f"DEPT_B_{uid}"
+    k, at = CaseEventKind, local(2033, 6, 8, 9)
+    lead = assignment(da, level=Level.DISTRICT, grid=f"GQ_{uid}", community=f"CQ_{uid}", street=f"SQ_{uid}")
+    assisted = lead.model_copy(update={"assisting": (db,)})
+    events = [case_event(f"Q1-{uid}", 1, k.CREATED, at),
+              case_event(f"Q1-{uid}", 2, k.ANSWERED, at, actor="CENTER:op", state=CaseState.CLOSED),
+              case_event(f"Q2-{uid}", 1, k.CREATED, at, assigned=assisted),
+              case_event(f"Q2-{uid}", 2, k.DISPATCHED, at, assigned=assisted),
+              case_event(f"Q3-{uid}", 1, k.CREATED, at, assigned=lead),
+              case_event(f"Q3-{uid}", 2, k.DISPATCHED, at, assigned=lead)]
+    month = {"period": "2033-06", "ruler": NEW_RULER}
+    async with serve(create_app(settings(stack, uid, group))) as client:
+        await produce(stack.bootstrap, records(events + events))  # delivered twice
+        [centre] = await until(client, {**month, "entity_type": "center"},
+                               lambda cs: len(cs) == 1 and cs[0].indicators[0].denominator == 3)
+        share = centre.indicators[0]
+        assert (centre.entity_id, share.code, share.numerator, share.denominator, str(share.raw)) == (
+            "CENTER", "direct_closure_share", 1, 3, "33.33")
+        assert str(centre.total) == "83.33" and centre.rank == 1  # 33.33 % of the 40 % that scores 100
+        helpers = await until(client, {**month, "entity_type": "assisting_department"},
+                              lambda cs: db in {c.entity_id for c in cs})
+        b = next(c for c in helpers if c.entity_id == db)
+        assert [(i.code, i.numerator) for i in b.indicators] == [("assistance", 1)] and str(b.total) == "10.00"
+        departments = await until(client, {**month, "entity_type": "department"},
+                                  lambda cs: da in {c.entity_id for c in cs})
+        assert {c.entity_id for c in departments} == {da}  # not the centre, not B's assistance
+        service = service_of(client)
+        await caught_up(service, await input_end_offsets(stack.bootstrap))
+        await service.publisher.publish_dirty(service.publisher.clock())
+        await assert_sums_are_the_ledgers(service)
