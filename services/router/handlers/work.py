@@ -87,6 +87,7 @@ class CaseWork:
         """Queue the events for the outbox (with the current trace context), after the batch's earlier ones."""
         records = case_records(events)
         for event, record in zip(events, records, strict=True):
+            assert record.value is not None  # a case event always has a body (only scoring writes tombstones)
             self._bodies[event.event_id] = record.value
         self._outgoing.extend([*records, *extra])
 
