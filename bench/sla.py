@@ -24,12 +24,15 @@ import sys
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import asyncpg
 
+from bench.profile import hottest, sampler, stop_sampler
 from bench.timing import Rate, Ratio
 from runtime.db import create_pool, migrate
+from runtime.telemetry import configure_tracing
 from services.sla.adapters.calendar_files import load_calendar
 from services.sla.bootstrap import SQL, load_templates
 from services.sla.domain.deadlines import Rules
@@ -51,6 +54,7 @@ class SlaSizes:
     lateness_seconds: float = 5.0  # … spread evenly over this long
     batch: int = 200  # k: SLA_TIMER_BATCH
     interval: float = SlaSettings().timer_interval_seconds
+    profile: Path | None = None  # py-spy output (raw collapsed stacks) sampled over the burst rounds
 
 
 async def _reset(url: str) -> None:
@@ -141,6 +145,7 @@ def _pct(values: list[float], p: float) -> float:
 
 
 async def run(database_url: str, sizes: SlaSizes) -> tuple[list[Rate], list[Ratio], dict[str, Any]]:
+    configure_tracing("sla")  # as the service runs: a tracer provider and a span per asyncpg query
     await _reset(database_url)
     await migrate(database_url, SCHEMA, SQL)
     pool = await create_pool(database_url, SCHEMA, max_size=4)
@@ -164,9 +169,11 @@ async def run(database_url: str, sizes: SlaSizes) -> tuple[list[Rate], list[Rati
             assert await _floor(pool, sizes.batch) == sizes.burst
             floor_samples.append(sizes.burst / (time.perf_counter() - t))
             await _insert(pool, f"B{r}", sizes.burst, [past] * sizes.burst)
+            spy = sampler(sizes.profile if r == sizes.rounds - 1 else None, idle=True)  # the last round
             t = time.perf_counter()
             written = await fire_due(ctx, datetime.now(UTC))
             fired_samples.append(sizes.burst / (time.perf_counter() - t))
+            stop_sampler(spy)
             assert written >= sizes.burst, written
         late = await _lateness(pool, ctx, sizes)
         async with pool.acquire() as conn:
@@ -185,6 +192,8 @@ async def run(database_url: str, sizes: SlaSizes) -> tuple[list[Rate], list[Rati
         else None, "lateness_seconds_mean": round(statistics.fmean(late), 3) if late else None,
         "explain_timer_query": plan,
     }
+    if sizes.profile is not None and sizes.profile.exists():
+        facts["profile"] = {"file": str(sizes.profile), **hottest(sizes.profile)}
     return [fired, floor], [Ratio("sla timer / floor", fired, floor, "share of the bare claim-and-mark rate")], facts
 
 
@@ -193,21 +202,27 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--deadlines", type=int, default=SlaSizes.deadlines)
     p.add_argument("--burst", type=int, default=SlaSizes.burst)
     p.add_argument("--rounds", type=int, default=SlaSizes.rounds)
+    p.add_argument("--lateness", type=int, default=SlaSizes.lateness, help="deadlines coming due in the lateness round")
+    p.add_argument("--profile", type=Path, help="sample the burst rounds with py-spy into this file (raw stacks)")
     args = p.parse_args(argv)
     url = os.environ.get("DATABASE_URL")
     if url is None:
         from deploy.local import stack as local_stack
         stack = local_stack.up(local_stack.stack_for("bench"))
         url = stack.database_url
-    sizes = SlaSizes(deadlines=args.deadlines, burst=args.burst, rounds=args.rounds)
+    sizes = SlaSizes(deadlines=args.deadlines, burst=args.burst, rounds=args.rounds, lateness=args.lateness,
+                     profile=args.profile)
     rates, ratios, facts = asyncio.run(run(url, sizes))
     for rate in rates:
         print(f"{rate.name}: {rate.median:,.0f}/s (samples {', '.join(f'{s:,.0f}' for s in rate.samples)})")
     for ratio in ratios:
         print(f"{ratio.name}: {ratio.value:.2f}")
     for key, value in facts.items():
-        if key != "explain_timer_query":
+        if key not in ("explain_timer_query", "profile"):
             print(f"{key}: {value}")
+    for kind, frames in facts.get("profile", {}).items():
+        if kind != "file":
+            print(f"profile {kind}:", *(f"  {share:6.1%}  {frame}" for frame, share in frames), sep="\n")
     print("\n".join(facts["explain_timer_query"]))
     return 0
 

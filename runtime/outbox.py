@@ -46,11 +46,12 @@ class CaseFact(Protocol):
 
 
 def case_records(
-    topic: str, events: Sequence[CaseFact], *, type_of: Callable[[str], str], source: str
+    topic: str, events: Sequence[CaseFact], *, type_of: Callable[[str], str], source: str,
+    trace: Sequence[tuple[str, bytes]] | None = None,
 ) -> list[Outgoing]:
     """Outbox records for case facts: key and subject = case id, the event's stable id as ce_id,
-    ce_type from its kind, and the current trace context."""
-    trace = inject_headers()
+    ce_type from its kind, and the trace context given (by default the current one)."""
+    trace = inject_headers() if trace is None else trace
     return [
         encode(topic, e.case_id, e, type=type_of(str(e.kind.value)), source=source,  # type: ignore[arg-type]
                subject=e.case_id, event_id=e.event_id, time=e.at, trace_headers=trace)

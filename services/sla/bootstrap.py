@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 
+from runtime import chaos
 from runtime.consumer import Handler
 from runtime.plumbing import PlumbedService, Plumbing
 from schemas.topics import CASE_EVENTS
@@ -49,7 +50,7 @@ async def bootstrap(settings: SlaSettings, clock: Callable[[], datetime] | None 
     paperwork = Paperwork(settings.district_code, settings.district_name, load_templates(settings.templates_dir))
     ctx = SlaContext(pool=plumbing.pool, rules=rules, relay=plumbing.relay,
                      clock=clock or (lambda: datetime.now(UTC)), timer_batch=settings.timer_batch,
-                     paperwork=paperwork)
+                     paperwork=paperwork, chaos=chaos.from_env())
     await recompute_provisional(ctx, ctx.clock())  # this calendar may have the data they were waiting for
     await plumbing.consume(handlers(ctx), group_id=settings.group_id)
     if settings.timer_enabled:

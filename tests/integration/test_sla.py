@@ -8,7 +8,8 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator
+from collections import Counter
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import Any
@@ -241,6 +242,59 @@ async def test_two_replicas_share_the_timer_and_fire_each_deadline_once(stack: S
         assert sum(fired) == 40  # district level, ladder without supervision: overdue only, one per deadline
         listed = (await client.get("/v1/sla/overdue", params={"department": f"RP-{uid}", "limit": 100})).json()
         assert listed["total"] == 40 and len({o["case_id"] for o in listed["items"]}) == 40
+
+
+class Crash(Exception):
+    """Stands for kill -9 at a point of the timer's batch (what PostgreSQL sees: the transaction is gone)."""
+
+
+def crash_at(stage: str, call: int) -> Callable[[str, int], None]:
+    """A chaos hook that crashes the `call`-th time the timer reaches `stage`."""
+    seen = Counter[str]()
+
+    def hook(at: str, size: int) -> None:
+        seen[at] += 1
+        if at == stage and seen[at] == call:
+            raise Crash(f"{stage} #{call} ({size} stages)")
+
+    return hook
+
+
+async def test_a_crash_in_the_middle_of_a_timer_batch_fires_each_deadline_once(stack: Stack, topics: TopicReader,
+                                                                                uid: str) -> None:
+    routers = [Router(f"C-SLA-K{i:02d}-{uid}", f"KB-{uid}", accept="1h") for i in range(12)]  # grid → community
+    early = T0 - timedelta(days=90)  # before every other test's clocks (and in another year): only these are due
+    now = early + timedelta(hours=2)
+    async with running_sla(stack) as (sla, _), producer(stack) as p:
+        await send(p, *[r.event(CaseEventKind.DISPATCHED, early) for r in routers])
+        for r in routers:
+            await wait_seq(sla, r.case_id, 1)
+        sla.context.timer_batch = 5
+        sla.context.chaos = crash_at("after_db_commit", 1)  # the first batch is durable, then the process dies
+        with pytest.raises(Crash):
+            await sla.fire_due(now)
+    async with running_sla(stack) as (sla, _):  # restarted: dies inside its second batch, before the commit
+        sla.context.timer_batch = 5
+        sla.context.chaos = crash_at("in_transaction", 2)
+        with pytest.raises(Crash):
+            await sla.fire_due(now)
+        in_flight = await sla.pool.fetchval(
+            "SELECT count(*) FROM deadlines WHERE case_id LIKE $1 AND state = 'overdue'", f"C-SLA-K%-{uid}")
+        assert in_flight == 10  # two batches of five committed; the crashed one gave its five back
+    async with running_sla(stack) as (sla, client):  # restarted again: fires the rest
+        sla.context.timer_batch = 5
+        assert await sla.fire_due(now) == 2 * 2  # the last two stages: overdue + escalation_decided each
+        assert await sla.fire_due(now) == 0
+        escalations = await sla.pool.fetch("SELECT case_id, escalations FROM sla_cases WHERE case_id LIKE $1",
+                                           f"C-SLA-K%-{uid}")
+        assert sorted(r["escalations"] for r in escalations) == [1] * 12
+        documents = [row for r in routers for row in (await client.get(f"/v1/sla/cases/{r.case_id}/documents")).json()]
+        assert [d["kind"] for d in documents] == ["risk_warning_letter"] * 12  # one per decision
+        serials = sorted(d["serial"] for d in documents)
+        assert serials == list(range(serials[0], serials[0] + 12))  # numbers of the crashed batch given back
+    for r in routers:
+        events = await sla_events(topics, r.case_id, 3, settle=0.5)
+        assert [e["kind"] for e in events] == ["deadline_set", "overdue", "escalation_decided"]
 
 
 async def test_a_pending_extension_pauses_and_approval_moves_the_deadline(stack: Stack, topics: TopicReader,

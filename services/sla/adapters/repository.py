@@ -79,10 +79,42 @@ def _deadline_values(d: Deadline) -> tuple[object, ...]:
 
 
 async def due(conn: asyncpg.Connection, now: datetime, limit: int) -> list[tuple[CaseClocks, Deadline]]:
-    """Running stages whose warning point or deadline has come, locked with their case; rows another
-    instance (or the consumer) holds are skipped, so timers on several instances never fire twice."""
-    return await _locked(conn, "d.state = 'running' AND (d.due_at <= $1 OR (NOT d.warned AND d.warn_at <= $1))",
-                         "d.due_at", now, limit)
+    """Running stages whose deadline, then those whose warning point has come, at most `limit`, locked with
+    their case; rows another instance (or the consumer) holds are skipped, so timers on several instances
+    never fire twice. Two claims, each an ordered scan of its own partial index that stops after `limit`
+    rows (one query with `OR` cannot use either order and may read the whole due index)."""
+    out = await _locked(conn, "d.state = 'running' AND d.due_at <= $1", "d.due_at", now, limit)
+    if len(out) < limit:  # stages already claimed above are past due: excluded here
+        out += await _locked(conn, "d.state = 'running' AND NOT d.warned AND d.warn_at <= $1 AND d.due_at > $1",
+                             "d.warn_at", now, limit - len(out))
+    return out
+
+
+async def save_fired(conn: asyncpg.Connection, touched: Sequence[Deadline], escalated: Sequence[CaseClocks]) -> None:
+    """What a timer batch changed — the fields a tick writes (`domain.timers.FIELDS_TICK_WRITES`) of each
+    stage and the escalation count of each case that escalated: one UPDATE each, whatever the batch size."""
+    if touched:
+        await conn.execute(
+            "UPDATE deadlines d SET state = t.state, warn_at = t.warn_at, warned = t.warned, warnings = t.warnings, "
+            "breached = t.breached FROM unnest($1::text[], $2::int[], $3::text[], $4::timestamptz[], $5::bool[], "
+            "$6::int[], $7::bool[]) AS t(case_id, gen, state, warn_at, warned, warnings, breached) "
+            "WHERE d.case_id = t.case_id AND d.gen = t.gen",
+            [d.case_id for d in touched], [d.gen for d in touched], [d.state.value for d in touched],
+            [d.warn_at for d in touched], [d.warned for d in touched], [d.warnings for d in touched],
+            [d.breached for d in touched])
+    if escalated:
+        await conn.execute(
+            "UPDATE sla_cases c SET escalations = t.escalations, updated_at = now() "
+            "FROM unnest($1::text[], $2::int[]) AS t(case_id, escalations) WHERE c.case_id = t.case_id",
+            [c.case_id for c in escalated], [c.escalations for c in escalated])
+
+
+async def next_due(conn: asyncpg.Connection) -> datetime | None:
+    """When the next running stage's warning point or deadline comes (two index lookups)."""
+    at: datetime | None = await conn.fetchval(
+        "SELECT least((SELECT min(due_at) FROM deadlines WHERE state = 'running'), "
+        "(SELECT min(warn_at) FROM deadlines WHERE state = 'running' AND NOT warned))")
+    return at
 
 
 async def _locked(conn: asyncpg.Connection, where: str, order: str, *args: Any) -> list[tuple[CaseClocks, Deadline]]:
@@ -175,21 +207,30 @@ def _deadline(r: Any) -> Deadline:
     )
 
 
-async def next_serial(conn: asyncpg.Connection, district: str, year: int, kind: str) -> int:
-    """The next number for (district, year, kind); the row lock serialises issuers until commit."""
-    value: int = await conn.fetchval(
-        "INSERT INTO document_counters (district, year, kind, last_no) VALUES ($1, $2, $3, 1) "
-        "ON CONFLICT (district, year, kind) DO UPDATE SET last_no = document_counters.last_no + 1 RETURNING last_no",
-        district, year, kind)
-    return value
+async def reserve_serials(conn: asyncpg.Connection, district: str,
+                          wanted: dict[tuple[int, str], int]) -> dict[tuple[int, str], int]:
+    """Reserve `n` consecutive numbers per (year, kind) of the district in one statement; returns the
+    first of each. The counter rows stay locked until commit (numbers stay gapless: a rolled-back batch
+    gives its numbers back) and are taken in (year, kind) order, so two replicas never deadlock."""
+    keys = sorted(wanted)
+    rows = await conn.fetch(
+        "INSERT INTO document_counters (district, year, kind, last_no) "
+        "SELECT $1, t.year, t.kind, t.n FROM unnest($2::int[], $3::text[], $4::int[]) AS t(year, kind, n) "
+        "ORDER BY t.year, t.kind "
+        "ON CONFLICT (district, year, kind) DO UPDATE SET last_no = document_counters.last_no + EXCLUDED.last_no "
+        "RETURNING year, kind, last_no",
+        district, [y for y, _ in keys], [k for _, k in keys], [wanted[k] for k in keys])
+    return {(r["year"], r["kind"]): r["last_no"] - wanted[(r["year"], r["kind"])] + 1 for r in rows}
 
 
-async def save_document(conn: asyncpg.Connection, doc: IssuedDocument) -> None:
-    await conn.execute(
-        "INSERT INTO documents (doc_id, doc_no, district, year, kind, serial, case_id, decision, addressee, "
-        "issued_at, text_body, html) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-        doc.doc_id, doc.doc_no, doc.district, doc.year, doc.kind.value, doc.serial, doc.case_id, doc.decision,
-        doc.addressee, doc.issued_at, doc.text, doc.html)
+async def save_documents(conn: asyncpg.Connection, docs: Sequence[IssuedDocument]) -> None:
+    """A batch's documents in one statement (a decision's second document would violate `decision` UNIQUE)."""
+    if docs:
+        await conn.executemany(
+            "INSERT INTO documents (doc_id, doc_no, district, year, kind, serial, case_id, decision, addressee, "
+            "issued_at, text_body, html) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+            [(d.doc_id, d.doc_no, d.district, d.year, d.kind.value, d.serial, d.case_id, d.decision, d.addressee,
+              d.issued_at, d.text, d.html) for d in docs])
 
 
 async def documents_of(conn: asyncpg.Connection, case_id: str) -> list[dict[str, Any]]:

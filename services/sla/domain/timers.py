@@ -8,6 +8,11 @@ from schemas.sla import SlaEventKind, SlaStage
 from services.sla.domain.deadlines import CaseClocks, Change, Deadline, DeadlineState, Rules
 from services.sla.domain.escalation import document_for, next_rung
 
+FIELDS_TICK_WRITES = ("state", "warn_at", "warned", "warnings", "breached")
+"""The only fields of a stage a tick changes (the timer writes exactly these back, a batch per UPDATE)."""
+CASE_FIELDS_TICK_WRITES = ("escalations",)
+"""… and of its case."""
+
 
 def tick(case: CaseClocks, d: Deadline, now: datetime, rules: Rules) -> Change:
     """预警 once per warning share as it is reached; 超期 overdue at the deadline, then

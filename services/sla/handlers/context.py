@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import asyncpg
+from opentelemetry import propagate
 
 from runtime.outbox import OutboxRelay, case_records, enqueue
+from runtime.telemetry import context_from_traceparent
 from schemas.cloudevents import Outgoing
 from schemas.sla import SlaEvent
 from schemas.topics import SLA_EVENTS, sla_type
@@ -35,15 +37,26 @@ class SlaContext:
     clock: Callable[[], datetime]
     timer_batch: int = 200
     paperwork: Paperwork | None = None  # None: documents are not issued (unit-level wiring only)
+    chaos: Callable[[str, int], None] = lambda stage, size: None  # fault injection (runtime.chaos)
 
     def kick(self) -> None:
         if self.relay is not None:
             self.relay.kick.set()
 
 
-def sla_records(events: Sequence[SlaEvent]) -> list[Outgoing]:
-    """SLA events as outbox records: keyed by case id (per-case order), stable ce_id."""
-    return case_records(SLA_EVENTS, events, type_of=sla_type, source=SOURCE)
+def sla_records(events: Sequence[SlaEvent], trace: Sequence[tuple[str, bytes]] | None = None) -> list[Outgoing]:
+    """SLA events as outbox records: keyed by case id (per-case order), stable ce_id; in the trace given
+    (headers) or else the current one."""
+    return case_records(SLA_EVENTS, events, type_of=sla_type, source=SOURCE, trace=trace)
+
+
+def trace_of(traceparent: str | None, tracestate: str | None) -> list[tuple[str, bytes]] | None:
+    """The trace headers that continue a stored trace context (None: there is none, or it is invalid)."""
+    if not traceparent:
+        return None
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier, context=context_from_traceparent(traceparent, tracestate))
+    return [(k, v.encode()) for k, v in carrier.items()] or None
 
 
 async def publish_later(conn: asyncpg.Connection, events: Sequence[SlaEvent]) -> None:

@@ -70,3 +70,20 @@ def test_ladder_and_documents() -> None:
     assert document_for(2, Level.DISTRICT) is Document.ACCOUNTABILITY_LETTER
     assert document_for(3, Level.DISTRICT) is Document.ACCOUNTABILITY_LETTER
     assert document_for(1, Level.SUPERVISION) is Document.SUPERVISION_ORDER
+
+
+def test_a_tick_changes_only_what_the_timer_writes_back(calendar: Calendar) -> None:
+    """The timer writes a fired batch back column by column (one UPDATE): a tick that changed any other
+    field of the stage or of the case would be lost."""
+    from dataclasses import asdict, fields
+
+    from services.sla.domain.timers import CASE_FIELDS_TICK_WRITES, FIELDS_TICK_WRITES
+
+    for at in ("2026-03-10 12:00", "2026-03-10 14:06", "2026-03-10 14:30", "2026-03-11 09:00"):
+        clocks, d, rules = started(calendar)
+        before, case_before = asdict(d), {f.name: getattr(clocks, f.name) for f in fields(clocks) if f.name != "open"}
+        assert tick(clocks, d, local(at), rules).events
+        changed = {k for k, v in asdict(d).items() if before[k] != v}
+        case_changed = {k for k, v in case_before.items() if getattr(clocks, k) != v}
+        assert changed and changed <= set(FIELDS_TICK_WRITES), changed
+        assert case_changed <= set(CASE_FIELDS_TICK_WRITES), case_changed
