@@ -90,6 +90,10 @@ class Deadlines(Contract):
     handle_within: str | None = Field(default=None, examples=["3wd"])
     clock: str = Field(default="working", description="working | natural")
     escalation: tuple[Level, ...] = ()
+    rung_limits: dict[Level, str] = Field(
+        default_factory=dict, examples=[{"street": "2d", "supervision": "5wd"}],
+        description="the item's handle limit on each rung of its ladder once escalated (on `clock`); a rung "
+                    "not named runs on sla's district table")
 
 
 class ReporterRef(Contract):

@@ -73,7 +73,9 @@ def _check_ladder(file: str, node: Any, item: ResponsibilityItem) -> list[Proble
     if item.escalation[-1] != SUPERVISION:
         return [_problem(file, node, item, "escalation",
                          f"the escalation ladder must end at {SUPERVISION} (督办单)")]
-    return []
+    return [Problem(file=file, line=line_of(node, ["rung_limits", step]), item_code=item.code,
+                    message=f"rung_limits: rung {step} is not on the item's ladder {list(item.escalation)}")
+            for step in item.rung_limits if step not in item.escalation]
 
 
 def _check_duplicates(entries: Sequence[Entry]) -> list[Problem]:

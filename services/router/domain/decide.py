@@ -154,6 +154,7 @@ def assign(item: ResponsibilityItem, place: Place | None) -> Dispatch | None:
     deadlines = Deadlines(
         accept_within=str(item.deadlines.accept), handle_within=str(item.deadlines.handle),
         clock=item.deadlines.clock, escalation=tuple(Level(step) for step in item.escalation),
+        rung_limits={Level(step): str(limit) for step, limit in item.rung_limits.items()},
     )
     explanation = {
         "owner": owner, "owner_unit": unit, "level": level.value, "next_candidates": list(candidates),

@@ -67,6 +67,9 @@ class ResponsibilityItem(BaseModel):
     level: HandlingLevel
     deadlines: Deadline
     escalation: tuple[LadderStep, ...] = Field(min_length=1)
+    rung_limits: Mapping[LadderStep, Duration] = Field(
+        default_factory=dict, description="handle limit on a rung of the ladder once escalated (on the item's "
+                                          "clock); a rung not named runs on sla's district table")
     alternates: tuple[str, ...] = Field(default=(), description="next owners after a return (退单)")
 
     @field_validator("keywords")
@@ -77,6 +80,13 @@ class ResponsibilityItem(BaseModel):
                 raise ValueError(f"keyword {keyword!r} is shorter than two characters")
             if not 0 < weight <= 5:
                 raise ValueError(f"weight of {keyword!r} must be in (0, 5], got {weight}")
+        return value
+
+    @field_validator("rung_limits", mode="before")
+    @classmethod
+    def _parse_rung_limits(cls, value: object) -> object:
+        if isinstance(value, Mapping):
+            return {step: parse_duration(limit) if isinstance(limit, str) else limit for step, limit in value.items()}
         return value
 
     @property

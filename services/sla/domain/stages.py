@@ -88,8 +88,8 @@ def _limit_text(stage: SlaStage, event: CaseEvent, rules: Rules, rung: int) -> s
     if stage is SlaStage.ACCEPT:
         return limits.accept_within
     level = event.assignment.level if event.assignment else None
-    if rung > 0 and level is not None and level in rules.rung_limits:
-        return rules.rung_limits[level]  # each rung of the ladder has its own limit
+    if rung > 0 and level is not None:  # each rung of the ladder has its own limit: the item's, else the table's
+        return limits.rung_limits.get(level) or rules.rung_limits.get(level) or limits.handle_within
     return limits.handle_within
 
 

@@ -147,6 +147,8 @@ def test_hand_dispatch_by_item_code_gets_the_items_owner_unit_limits_and_ladder(
     assert (a.owner, a.owner_unit, a.level, a.item_code) == ("GRID", g["grid_id"], Level.GRID, "A01.001")
     assert (d.accept_within, d.handle_within, d.clock) == ("30m", "1d", "natural")
     assert d.escalation == (Level.COMMUNITY, Level.STREET, Level.DISTRICT, Level.SUPERVISION)
+    assert d.rung_limits == {Level.COMMUNITY: "12h", Level.STREET: "1d", Level.DISTRICT: "2d",
+                             Level.SUPERVISION: "3d"}  # each rung of the item's ladder with its own limit
 
 
 def test_hand_dispatch_to_a_department_maps_to_its_default_item(

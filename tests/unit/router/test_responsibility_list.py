@@ -112,6 +112,28 @@ def test_escalation_ladder_must_end_at_a_supervision_order(tmp_path: Path) -> No
     assert "end at supervision" in problem.message
 
 
+def test_an_item_gives_rungs_of_its_ladder_their_own_limits(tmp_path: Path) -> None:
+    write_list(tmp_path, item("A01.001", owner="GRID", level="grid", escalation=["community", "street", "supervision"],
+                              rung_limits={"community": "4h", "supervision": "5wd"}))
+    loaded = load(tmp_path).item("A01.001")
+    assert {step: str(limit) for step, limit in loaded.rung_limits.items()} == {"community": "4h", "supervision": "5wd"}
+    assert loaded.rung_limits["supervision"].working
+
+
+def test_a_rung_limit_for_a_rung_not_on_the_ladder_is_reported_with_its_line(tmp_path: Path) -> None:
+    write_list(tmp_path, item("A01.001", owner="GRID", level="grid", escalation=["street", "supervision"],
+                              rung_limits={"community": "4h"}))
+    [problem] = problems_of(tmp_path)
+    assert problem.item_code == "A01.001" and problem.line == line_containing(tmp_path / "a.yaml", "community: 4h")
+    assert "rung community is not on the item's ladder" in problem.message
+
+
+def test_a_bad_rung_limit_is_reported(tmp_path: Path) -> None:
+    write_list(tmp_path, item("A01.001", rung_limits={"supervision": "soon"}))
+    [problem] = problems_of(tmp_path)
+    assert "bad duration 'soon'" in problem.message
+
+
 def test_locational_owner_works_at_its_own_level(tmp_path: Path) -> None:
     write_list(tmp_path, item("A01.001", owner="GRID", level="street"))
     [problem] = problems_of(tmp_path)

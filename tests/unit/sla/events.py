@@ -21,9 +21,10 @@ class Case:
 
     def __init__(self, case_id: str = "C-1", *, accept: str | None = "2h", handle: str | None = "3wd",
                  clock: str = "working", level: Level = Level.GRID, owner: str = "GRID",
-                 ladder: tuple[Level, ...] = LADDER) -> None:
+                 ladder: tuple[Level, ...] = LADDER, rung_limits: dict[Level, str] | None = None) -> None:
         self.case_id, self.seq = case_id, 0
-        self.deadlines = Deadlines(accept_within=accept, handle_within=handle, clock=clock, escalation=ladder)
+        self.deadlines = Deadlines(accept_within=accept, handle_within=handle, clock=clock, escalation=ladder,
+                                   rung_limits=rung_limits or {})
         self.assignment = Assignment(owner=owner, owner_unit="G-1" if owner == "GRID" else None, level=level,
                                      grid_id="G-1", community_id="CM-1", street_id="ST-1")
 

@@ -189,6 +189,27 @@ def test_each_rung_has_its_own_configurable_limit(calendar: Calendar) -> None:
     assert change.events[-1].deadline == local("2026-03-10 17:00")
 
 
+def test_the_items_own_rung_limit_comes_before_the_district_table(calendar: Calendar) -> None:
+    """Each rung of the item's ladder with its own limit (the responsibility list's `rung_limits`); the
+    district table (SLA_RUNG_LIMITS) only for a rung the item names none for."""
+    rules = Rules(calendar, rung_limits={Level.COMMUNITY: "4h", Level.STREET: "2d"})
+    case = Case(handle="3d", clock="natural", rung_limits={Level.COMMUNITY: "2h"})
+    clocks = CaseClocks("C-1")
+    on_case_event(clocks, case.event(K.DISPATCHED, local("2026-03-10 09:00")), rules)
+    assert clocks.open is not None
+    tick(clocks, clocks.open, local("2026-03-10 12:00"), rules)
+    case.assignment = case.assignment.model_copy(update={"level": Level.COMMUNITY, "owner": "COMMUNITY"})
+    on_case_event(clocks, case.event(K.ESCALATED, local("2026-03-10 12:01")), rules)
+    change = on_case_event(clocks, case.event(K.ACCEPTED, local("2026-03-10 13:00")), rules)
+    assert (change.events[-1].deadline, change.events[-1].rung) == (local("2026-03-10 15:00"), 1)  # item: 2h
+    assert clocks.open is not None
+    tick(clocks, clocks.open, local("2026-03-10 15:00"), rules)
+    case.assignment = case.assignment.model_copy(update={"level": Level.STREET, "owner": "STREET"})
+    on_case_event(clocks, case.event(K.ESCALATED, local("2026-03-10 15:01")), rules)
+    change = on_case_event(clocks, case.event(K.ACCEPTED, local("2026-03-10 16:00")), rules)
+    assert (change.events[-1].deadline, change.events[-1].rung) == (local("2026-03-12 16:00"), 2)  # table: 2d
+
+
 def test_a_department_that_keeps_the_case_on_escalation_is_not_asked_to_accept_again(calendar: Calendar) -> None:
     case = Case(owner="URBAN_MGMT", level=Level.DISTRICT, ladder=(Level.SUPERVISION,), handle="1d", clock="natural")
     clocks, rules = CaseClocks("C-1"), Rules(calendar)
