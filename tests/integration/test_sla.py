@@ -189,6 +189,27 @@ async def test_overdue_list_filters(stack: Stack, uid: str) -> None:
         assert (await client.get("/readyz")).status_code == 200
 
 
+async def test_the_views_find_a_case_by_its_assisting_department_while_the_clock_stays_the_leads(
+        stack: Stack, uid: str) -> None:
+    lead = Router(f"C-SLA-AS-{uid}", f"LEAD-{uid}", level=Level.DISTRICT)
+    lead.assignment = lead.assignment.model_copy(update={"assisting": (f"HELP-{uid}", f"AID-{uid}")})
+    alone = Router(f"C-SLA-AL-{uid}", f"LEAD-{uid}", level=Level.DISTRICT)
+    async with running_sla(stack) as (sla, client), producer(stack) as p:
+        await send(p, lead.event(CaseEventKind.DISPATCHED, T0), alone.event(CaseEventKind.DISPATCHED, T0))
+        await wait_seq(sla, lead.case_id, 1)
+        await wait_seq(sla, alone.case_id, 1)
+        await sla.fire_due(T0 + timedelta(hours=6))
+        listed = (await client.get("/v1/sla/overdue", params={"assisting": f"HELP-{uid}"})).json()
+        assert [(o["case_id"], o["owner"], o["assisting"]) for o in listed["items"]] == [
+            (lead.case_id, f"LEAD-{uid}", [f"HELP-{uid}", f"AID-{uid}"])]  # the lead's stage, found by 协办
+        assert listed["counts"]["assisting"] == {f"HELP-{uid}": 1, f"AID-{uid}": 1} and listed["total"] == 1
+        by_lead = (await client.get("/v1/sla/overdue", params={"department": f"LEAD-{uid}"})).json()
+        assert by_lead["total"] == 2 and by_lead["counts"]["assisting"] == {f"HELP-{uid}": 1, f"AID-{uid}": 1}
+        assert (await client.get("/v1/sla/due-soon", params={"assisting": f"HELP-{uid}"})).json()["total"] == 0
+        case = (await client.get(f"/v1/sla/cases/{lead.case_id}")).json()
+        assert case["deadlines"][0]["assisting"] == [f"HELP-{uid}", f"AID-{uid}"]
+
+
 def escalate_to(router: Router, level: Level, owner: str) -> None:
     """What the router does on escalation_decided: the new holder at the next rung."""
     router.assignment = router.assignment.model_copy(update={"level": level, "owner": owner})

@@ -20,20 +20,23 @@ LevelQ = Annotated[Level | None, Query(description="level the stage is held at")
 DepartmentQ = Annotated[str | None, Query(description="owner: department code, or grid/community/street id")]
 StreetQ = Annotated[str | None, Query(description="street id")]
 CommunityQ = Annotated[str | None, Query(description="community id")]
+AssistingQ = Annotated[str | None, Query(description="协办: an assisting department of the lead's case")]
 LimitQ = Annotated[int, Query(ge=1, le=5000)]
 WithinQ = Annotated[str, Query(examples=["4h"], pattern=r"^\d+(m|h|d)$", description="natural minutes/hours/days")]
 
 
-def _filters(level: Level | None, department: str | None, street: str | None, community: str | None) -> repo.Filters:
-    return repo.Filters(level.value if level else None, department, street, community)
+def _filters(level: Level | None, department: str | None, street: str | None, community: str | None,
+             assisting: str | None) -> repo.Filters:
+    return repo.Filters(level.value if level else None, department, street, community, assisting)
 
 
 @router.get("/v1/sla/overdue", summary="Open stages past their deadline, and escalated cases still open (with "
                                        "their rung), oldest first, with counts per filter value")
 async def list_overdue(request: Request, level: LevelQ = None, department: DepartmentQ = None,
-                       street: StreetQ = None, community: CommunityQ = None, limit: LimitQ = 500) -> dict[str, Any]:
+                       street: StreetQ = None, community: CommunityQ = None, assisting: AssistingQ = None,
+                       limit: LimitQ = 500) -> dict[str, Any]:
     now = datetime.now(UTC)
-    f = _filters(level, department, street, community)
+    f = _filters(level, department, street, community, assisting)
     async with request.app.state.sla.pool.acquire() as conn:
         rows = await repo.overdue(conn, f, limit)
         counts = await repo.counts(conn, f, repo.LISTED_WHERE)
@@ -45,7 +48,8 @@ async def list_overdue(request: Request, level: LevelQ = None, department: Depar
                                         "counts per filter value")
 async def list_due_soon(request: Request, within: WithinQ = "1d",
                         level: LevelQ = None, department: DepartmentQ = None, street: StreetQ = None,
-                        community: CommunityQ = None, limit: LimitQ = 500) -> dict[str, Any]:
+                        community: CommunityQ = None, assisting: AssistingQ = None,
+                        limit: LimitQ = 500) -> dict[str, Any]:
     now = datetime.now(UTC)
     try:
         span = parse_duration(within)
@@ -54,7 +58,7 @@ async def list_due_soon(request: Request, within: WithinQ = "1d",
     if span.minutes > 60 * 24 * 90:
         raise HTTPException(422, "within: at most 90 days")
     until = now + timedelta(minutes=span.minutes)
-    f = _filters(level, department, street, community)
+    f = _filters(level, department, street, community, assisting)
     async with request.app.state.sla.pool.acquire() as conn:
         rows = await repo.due_soon(conn, f, now, until, limit)
         counts = await repo.counts(conn, f, repo.DUE_SOON_WHERE, now, until)
@@ -112,7 +116,7 @@ def _listed(d: Deadline, now: datetime) -> dict[str, Any]:
             "overdue_by_seconds": max(0, int(late)), "due_in_seconds": max(0, int(-late)), "owner": d.owner,
             "owner_unit": d.owner_unit, "level": d.level.value if d.level else None, "street_id": d.street_id,
             "community_id": d.community_id, "limit": d.limit, "rung": d.rung, "breached": d.breached,
-            "warnings": d.warnings, "provisional": d.provisional}
+            "warnings": d.warnings, "provisional": d.provisional, "assisting": list(d.assisting)}
 
 
 def _deadline(d: Deadline) -> dict[str, Any]:
@@ -122,7 +126,8 @@ def _deadline(d: Deadline) -> dict[str, Any]:
             "remaining_seconds": d.remaining.total_seconds() if d.remaining is not None else None,
             "owner": d.owner, "owner_unit": d.owner_unit, "level": d.level.value if d.level else None,
             "street_id": d.street_id, "community_id": d.community_id, "ended_at": _iso(d.ended_at),
-            "warnings": d.warnings, "breached": d.breached, "rung": d.rung, "provisional": d.provisional}
+            "warnings": d.warnings, "breached": d.breached, "rung": d.rung, "provisional": d.provisional,
+            "assisting": list(d.assisting)}
 
 
 def _iso(moment: datetime | None) -> str | None:

@@ -17,7 +17,7 @@ from services.sla.domain.documents import IssuedDocument
 
 _COLS = ("case_id, gen, rev, stage, state, limit_text, working, started_at, allowed_s, due_at, warn_at, warned, "
          "remaining_s, owner, owner_unit, level, street_id, ladder, ended_at, warnings, breached, rung, provisional, "
-         "community_id, run_from, run_for_s")
+         "community_id, run_from, run_for_s, assisting")
 _NCOLS = len(_COLS.split(","))
 _OPEN = "('running', 'paused', 'overdue')"
 
@@ -75,7 +75,7 @@ def _deadline_values(d: Deadline) -> tuple[object, ...]:
             d.remaining.total_seconds() if d.remaining is not None else None, d.owner, d.owner_unit,
             d.level.value if d.level else None, d.street_id, json.dumps([s.value for s in d.ladder]), d.ended_at,
             d.warnings, d.breached, d.rung, d.provisional, d.community_id, d.run_from,
-            d.run_for.total_seconds() if d.run_for is not None else None)
+            d.run_for.total_seconds() if d.run_for is not None else None, list(d.assisting))
 
 
 async def due(conn: asyncpg.Connection, now: datetime, limit: int) -> list[tuple[CaseClocks, Deadline]]:
@@ -140,19 +140,22 @@ class Filters:
     department: str | None = None  # owner: a department code, or a grid / community / street id
     street: str | None = None
     community: str | None = None
+    assisting: str | None = None  # 协办: an assisting department of the lead's case
 
 
 _LISTED = "(state = 'overdue' OR (state IN ('running', 'paused') AND rung > 0))"
 _FILTER = ("($1::text IS NULL OR level = $1) AND ($2::text IS NULL OR owner = $2 OR owner_unit = $2) "
-           "AND ($3::text IS NULL OR street_id = $3) AND ($4::text IS NULL OR community_id = $4)")
-_COUNTED = {"level": "level", "department": "owner", "street": "street_id", "community": "community_id"}
+           "AND ($3::text IS NULL OR street_id = $3) AND ($4::text IS NULL OR community_id = $4) "
+           "AND ($5::text IS NULL OR assisting @> ARRAY[$5::text])")
+_COUNTED = {"level": "level", "department": "owner", "street": "street_id", "community": "community_id",
+            "assisting": "unnest(assisting)"}
 
 
 async def overdue(conn: asyncpg.Connection, f: Filters, limit: int) -> list[Deadline]:
     """Open stages past their deadline, and stages of escalated cases still open (with their rung)."""
     rows = await conn.fetch(
-        f"SELECT {_COLS} FROM deadlines WHERE {_LISTED} AND {_FILTER} ORDER BY due_at NULLS LAST LIMIT $5",
-        f.level, f.department, f.street, f.community, limit)
+        f"SELECT {_COLS} FROM deadlines WHERE {_LISTED} AND {_FILTER} ORDER BY due_at NULLS LAST LIMIT $6",
+        *_args(f), limit)
     return [_deadline(r) for r in rows]
 
 
@@ -160,25 +163,29 @@ async def due_soon(conn: asyncpg.Connection, f: Filters, now: datetime, until: d
                    limit: int) -> list[Deadline]:
     """Running stages not yet breached whose deadline comes before `until`, soonest first."""
     rows = await conn.fetch(
-        f"SELECT {_COLS} FROM deadlines WHERE state = 'running' AND due_at > $5 AND due_at <= $6 AND {_FILTER} "
-        "ORDER BY due_at LIMIT $7", f.level, f.department, f.street, f.community, now, until, limit)
+        f"SELECT {_COLS} FROM deadlines WHERE {DUE_SOON_WHERE} AND {_FILTER} "
+        "ORDER BY due_at LIMIT $8", *_args(f), now, until, limit)
     return [_deadline(r) for r in rows]
 
 
 async def counts(conn: asyncpg.Connection, f: Filters, where: str, *args: Any) -> dict[str, dict[str, int]]:
     """For the dashboard: how many listed stages per value of each filter (level, department, street,
-    community), under the other filters given. `where` is one of the two views' conditions."""
+    community, assisting department), under the filters given. `where` is one of the two views' conditions."""
     out: dict[str, dict[str, int]] = {}
     for name, column in _COUNTED.items():
         rows = await conn.fetch(
-            f"SELECT {column} AS value, count(*) AS n FROM deadlines WHERE {where} AND {_FILTER} "
-            f"GROUP BY {column} ORDER BY n DESC, value", f.level, f.department, f.street, f.community, *args)
+            f"SELECT value, count(*) AS n FROM (SELECT {column} AS value FROM deadlines WHERE {where} AND {_FILTER}) "
+            "AS listed GROUP BY value ORDER BY n DESC, value", *_args(f), *args)
         out[name] = {str(r["value"]): r["n"] for r in rows if r["value"] is not None}
     return out
 
 
 LISTED_WHERE = _LISTED
-DUE_SOON_WHERE = "state = 'running' AND due_at > $5 AND due_at <= $6"
+DUE_SOON_WHERE = "state = 'running' AND due_at > $6 AND due_at <= $7"
+
+
+def _args(f: Filters) -> tuple[str | None, ...]:
+    return f.level, f.department, f.street, f.community, f.assisting
 
 
 async def provisional_open(conn: asyncpg.Connection, after: str, limit: int) -> list[tuple[CaseClocks, Deadline]]:
@@ -204,6 +211,7 @@ def _deadline(r: Any) -> Deadline:
         warned=r["warned"], ended_at=r["ended_at"], warnings=r["warnings"], breached=r["breached"], rung=r["rung"],
         provisional=r["provisional"], community_id=r["community_id"], run_from=r["run_from"],
         run_for=timedelta(seconds=r["run_for_s"]) if r["run_for_s"] is not None else None,
+        assisting=tuple(r["assisting"] or ()),
     )
 
 

@@ -75,6 +75,7 @@ class Deadline:
     community_id: str | None = None
     run_from: datetime | None = None  # the clock last (re)started here …
     run_for: timedelta | None = None  # … with this much time to run: due_at = calendar.advance(both)
+    assisting: tuple[str, ...] = ()  # 协办 departments of the lead's case: found by them, timed on the lead
 
     @property
     def is_open(self) -> bool:

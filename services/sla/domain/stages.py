@@ -105,16 +105,17 @@ def _start(case: CaseClocks, stage: SlaStage, event: CaseEvent, rules: Rules, ur
     a = event.assignment
     owner, unit, level = (a.owner, a.owner_unit, a.level) if a else (None, None, None)
     ladder = event.deadlines.escalation if event.deadlines else ()
+    assisting = tuple(a.assisting) if a else ()
     if stage is SlaStage.VERIFY:  # 核查 by the grid the case is in, or the centre
         grid = a.grid_id if a else None
         owner, unit, level = ("GRID", grid, Level.GRID) if grid else ("CENTER", None, Level.DISTRICT)
-        ladder = ()
+        ladder, assisting = (), ()
     d = Deadline(
         case_id=case.case_id, gen=case.next_gen, stage=stage, limit=str(duration).split(" ")[0],
         working=duration.working, started_at=event.at,
         allowed=rules.calendar.elapsed(event.at, due, duration.working), due_at=due, warn_at=None,
         owner=owner, owner_unit=unit, level=level, street_id=a.street_id if a else None, ladder=ladder,
-        rung=rung, community_id=a.community_id if a else None,
+        rung=rung, community_id=a.community_id if a else None, assisting=assisting,
         provisional=duration.working and not rules.calendar.covers_span(event.at, due),
     )
     d.run_from, d.run_for = event.at, d.allowed

@@ -294,3 +294,17 @@ def test_a_paused_provisional_stage_is_recomputed_when_it_resumes(calendar: Cale
     on_case_event(clocks, case.event(K.SUSPENDED, local("2026-12-28 10:30")), rules)
     resumed = on_case_event(clocks, case.event(K.RESUMED, local("2026-12-29 10:30")), rules)
     assert not resumed.events[-1].provisional
+
+
+def test_a_stage_records_the_assisting_departments_and_runs_on_the_lead(calendar: Calendar) -> None:
+    """协办: the assisting departments are kept on the lead's stages (the centre filters by them); the clock,
+    its owner and its escalation stay the lead's (主办). Verification is the grid's own."""
+    case, clocks, rules = Case(owner="URBAN_MGMT", level=Level.DISTRICT), CaseClocks("C-1"), Rules(calendar)
+    case.assignment = case.assignment.model_copy(update={"assisting": ("WATER", "POWER")})
+    on_case_event(clocks, case.event(K.DISPATCHED, local("2026-03-10 09:00")), rules)
+    assert clocks.open is not None
+    assert (clocks.open.owner, clocks.open.assisting) == ("URBAN_MGMT", ("WATER", "POWER"))
+    on_case_event(clocks, case.event(K.ACCEPTED, local("2026-03-10 09:10")), rules)
+    assert clocks.open.stage is SlaStage.HANDLE and clocks.open.assisting == ("WATER", "POWER")
+    on_case_event(clocks, case.event(K.RESOLVED, local("2026-03-10 10:00")), rules)
+    assert clocks.open.stage is SlaStage.VERIFY and clocks.open.assisting == ()
