@@ -86,6 +86,10 @@ def sizes(args: argparse.Namespace) -> tuple[core.CoreSizes, intake.IntakeSizes,
     return c, i, r
 
 
+def _shown(path: Path) -> str:
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
 def _cross(sections: list[Section]) -> None:
     """How much of the router pipeline's time is the decision itself (both measured in this run)."""
     rates = {rate.name: rate for section in sections for rate in section.rates}
@@ -106,8 +110,10 @@ async def _on_stack(stack: local_stack.Stack, city_dir: Path, suites: list[str],
     if "pipeline" in suites:
         rates, ratios, facts = await pipeline.run(stack, city_dir, r)
         if r.profile is not None and r.profile.exists():
-            facts["profile"] = {"file": str(r.profile.relative_to(ROOT)) if r.profile.is_relative_to(ROOT)
-                                else str(r.profile), **hottest(r.profile)}
+            facts["profile"] = {"file": _shown(r.profile), **hottest(r.profile)}
+        big = pipeline.open_cases_profile(r.profile) if r.profile is not None else None
+        if r.open_cases and big is not None and big.exists() and "open_cases_round" in facts:
+            facts["open_cases_round"]["profile"] = {"file": _shown(big), **hottest(big)}
         results.add(Section("3. Router pipeline (intake.hotline.v1 → router → cases + case.events.v1)",
                                 rates, ratios, facts))
     if "scoring" in suites:

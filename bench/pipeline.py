@@ -7,7 +7,8 @@ start-up (tables, migrations, group join) is reported apart, not counted in the 
 
 With `open_cases`, one more round runs after that many open cases were written to router.cases
 (spread over 30 days, a tenth of them inside the duplicate window): cost per incident as the open
-backlog grows. With `profile`, py-spy samples the last round's router (raw collapsed stacks).
+backlog grows. With `profile`, py-spy samples the last round's router (raw collapsed stacks), and the
+open-cases round's into `<profile>-open-cases.txt`.
 """
 
 from __future__ import annotations
@@ -151,9 +152,12 @@ async def run(stack: Stack, city_dir: Path, sizes: PipelineSizes) -> tuple[list[
             a = await floors.consume_produce(stack, start, sizes.incidents, database=False)
             b = await floors.consume_produce(stack, start, sizes.incidents, database=True)
         total += sizes.incidents
+        profile = sizes.profile if round_no == sizes.rounds - 1 else None
+        if backlog and sizes.profile is not None:
+            profile = open_cases_profile(sizes.profile)
         async with asyncio.timeout(sizes.timeout):
             took, boot, batch = await route_all(stack, city_dir, total + (sizes.open_cases if backlog else 0),
-                                                sizes.profile if round_no == sizes.rounds - 1 else None)
+                                                profile)
         if backlog:
             big.update(router=sizes.incidents / took, floor_b=b)
             continue
@@ -188,8 +192,18 @@ async def run(stack: Stack, city_dir: Path, sizes: PipelineSizes) -> tuple[list[
             "open_cases": sizes.open_cases, "router_per_second": round(big["router"], 1),
             "floor_b_per_second": round(big["floor_b"], 1), "seed_seconds": round(big["seed_seconds"], 1),
             "router_vs_empty_database": round(big["router"] / router.median, 3),
-            "router_over_floor_b": round(big["router"] / big["floor_b"], 3)}
+            "router_over_floor_b": round(big["router"] / big["floor_b"], 3),
+            "router_over_floor_b_empty_database": round(router.median / floor_b.median, 3),
+            # the flatness figure: router / floor (b) with the open cases over the same without them (each
+            # ratio measured within its own round, so the machine's load in between cancels out)
+            "per_floor_vs_empty_database": round((big["router"] / big["floor_b"]) / (router.median / floor_b.median),
+                                                 3)}
     return [bare, floor_a, floor_b, router], ratios, facts
+
+
+def open_cases_profile(profile: Path) -> Path:
+    """Where the py-spy profile of the open-cases round goes (beside the last small-database round's)."""
+    return profile.with_name(profile.stem + "-open-cases" + profile.suffix)
 
 
 async def seed_open_cases(url: str, n: int) -> float:
@@ -210,7 +224,8 @@ async def seed_open_cases(url: str, n: int) -> float:
                 f"WHERE state = 'dispatched') INSERT INTO router.cases ({', '.join(cols)}) "
                 f"SELECT {select} FROM generate_series($1::int, $2::int) g JOIN t ON t.rn = g % {int(templates)}",
                 lo, min(n, lo + 200_000) - 1)
-        await conn.execute("ANALYZE router.cases")
+        # vacuumed and analysed as a live database would be, not by autovacuum in the middle of the round
+        await conn.execute("VACUUM (ANALYZE) router.cases")
     finally:
         await conn.close()
     return time.perf_counter() - began

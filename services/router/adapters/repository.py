@@ -133,33 +133,44 @@ class Near:
 
 _LIGHT = ("case_id, incident_id, channel, state, item_code, owner, owner_unit, level, grid_id, lon, lat, "
           "urgency, citizen, opened_at, updated_at, closed_at")
+_HAVERSINE = ("2 * 6371000 * asin(sqrt(power(sin(radians(lat - q.lat) / 2), 2) + cos(radians(q.lat)) * "
+              "cos(radians(lat)) * power(sin(radians(lon - q.lon) / 2), 2)))")
+CELLS_PER_DEGREE = 400  # the cell of the duplicate search's index (sql/004_open_cases_by_cell.sql)
 _NEAR = (
-    f"SELECT c.* FROM unnest($1::text[], $2::float8[], $3::float8[], $4::float8[], $5::float8[], $6::text[]) "
-    "AS q(code, lon_lo, lon_hi, lat_lo, lat_hi, grid) CROSS JOIN LATERAL ("
-    f"(SELECT {_LIGHT} FROM cases WHERE item_code = q.code AND {_OPEN} AND opened_at >= $7 "
-    "AND lat BETWEEN q.lat_lo AND q.lat_hi AND lon BETWEEN q.lon_lo AND q.lon_hi ORDER BY opened_at LIMIT $8) "
-    "UNION ALL "
-    f"(SELECT {_LIGHT} FROM cases WHERE item_code = q.code AND {_OPEN} AND opened_at >= $7 "
-    "AND grid_id = q.grid AND (q.lat_lo IS NULL OR lat IS NULL OR lon IS NULL) ORDER BY opened_at LIMIT $8)"
+    "SELECT c.* FROM unnest($1::text[], $2::float8[], $3::float8[], $4::text[], $5::int[], $6::int[], $7::int[], "
+    "$8::int[]) AS q(code, lon, lat, grid, lat_lo, lat_hi, lon_lo, lon_hi) CROSS JOIN LATERAL ("
+    # an incident with a point: the cells around it, each in opened_at order, then the distance
+    "(SELECT k.* FROM generate_series(q.lat_lo, q.lat_hi) la(cell) CROSS JOIN generate_series(q.lon_lo, q.lon_hi) "
+    f"lo(cell) CROSS JOIN LATERAL (SELECT {_LIGHT} FROM cases WHERE item_code = q.code AND closed_at IS NULL "
+    f"AND floor(lat * {CELLS_PER_DEGREE})::int = la.cell AND floor(lon * {CELLS_PER_DEGREE})::int = lo.cell "
+    f"AND opened_at >= $9 AND {_OPEN} AND {_HAVERSINE} <= $10 ORDER BY opened_at LIMIT $11) k) "
+    "UNION ALL "  # … and the open cases of its grid without a point
+    f"(SELECT {_LIGHT} FROM cases WHERE q.lat IS NOT NULL AND item_code = q.code AND closed_at IS NULL "
+    f"AND lat IS NULL AND grid_id = q.grid AND opened_at >= $9 AND {_OPEN} ORDER BY opened_at LIMIT $11) "
+    "UNION ALL "  # an incident without a point: every open case of its grid
+    f"(SELECT {_LIGHT} FROM cases WHERE q.lat IS NULL AND item_code = q.code AND closed_at IS NULL "
+    f"AND grid_id = q.grid AND opened_at >= $9 AND {_OPEN} ORDER BY opened_at LIMIT $11)"
     ") c"
 )
 _METRES_PER_DEGREE = 111_320.0
 
 
 async def open_cases_near(
-    conn: asyncpg.Connection, wanted: Sequence[Near], since: datetime, radius_m: float, per_query: int = 200
+    conn: asyncpg.Connection, wanted: Sequence[Near], since: datetime, radius_m: float, per_query: int = 3
 ) -> dict[str, list[Case]]:
-    """Per item, the open cases opened since `since` that can be duplicates of one of `wanted`: inside
-    the bounding box of the radius around its point (indexed on item, lat, lon), or in its grid when
-    either side has no point (indexed on item, grid) — a superset of what `find_duplicate` accepts,
-    read in one statement however many cases are open. The cases are light (place, item, state, times):
+    """Per item, the open cases opened since `since` that can be duplicates of one of `wanted`: the oldest
+    few within the radius of its point (read cell by cell around it, each cell in opened_at order), and
+    those in its grid without a point, or every one in its grid when the incident has no point — in one
+    statement, whose cost does not grow with the number of open cases; `find_duplicate` makes the final
+    choice among them and the batch's own new cases. The cases are light (place, item, state, times):
     for matching only; a case to change is loaded (and locked) with `load`."""
     if not wanted:
         return {}
-    boxes = [_box(w, radius_m) for w in wanted]
+    cells = [_cells(w, radius_m) for w in wanted]
     rows = await conn.fetch(
-        _NEAR, [w.item_code for w in wanted], *([b[i] for b in boxes] for i in range(4)),
-        [w.grid_id for w in wanted], since, per_query,
+        _NEAR, [w.item_code for w in wanted], [w.lon for w in wanted], [w.lat for w in wanted],
+        [w.grid_id for w in wanted], *([c[i] for c in cells] for i in range(4)), since,
+        radius_m * 1.001, per_query,  # a hair wider than the radius: the exact test is find_duplicate's
     )
     found: dict[str, dict[str, Case]] = {w.item_code: {} for w in wanted}
     for r in rows:
@@ -167,13 +178,14 @@ async def open_cases_near(
     return {code: sorted(cases.values(), key=lambda c: c.opened_at) for code, cases in found.items()}
 
 
-def _box(w: Near, radius_m: float) -> tuple[float | None, float | None, float | None, float | None]:
-    """(lon_lo, lon_hi, lat_lo, lat_hi) around the point, a little wider than the radius (rounding)."""
+def _cells(w: Near, radius_m: float) -> tuple[int | None, int | None, int | None, int | None]:
+    """(lat_lo, lat_hi, lon_lo, lon_hi): the cells that the radius around the point touches."""
     if w.lon is None or w.lat is None:
         return None, None, None, None
     dlat = radius_m * 1.01 / _METRES_PER_DEGREE
     dlon = radius_m * 1.01 / (_METRES_PER_DEGREE * max(math.cos(math.radians(w.lat)), 0.01))
-    return w.lon - dlon, w.lon + dlon, w.lat - dlat, w.lat + dlat
+    return (math.floor((w.lat - dlat) * CELLS_PER_DEGREE), math.floor((w.lat + dlat) * CELLS_PER_DEGREE),
+            math.floor((w.lon - dlon) * CELLS_PER_DEGREE), math.floor((w.lon + dlon) * CELLS_PER_DEGREE))
 
 
 def _light_case(row: asyncpg.Record) -> Case:

@@ -9,12 +9,12 @@ import asyncpg
 
 from runtime.batch import Delivery, each
 from schemas.case import AnswerRef, CaseEvent, CaseEventKind, CaseState, ReporterRef
-from schemas.cloudevents import Envelope, Outgoing
+from schemas.cloudevents import Outgoing
 from schemas.common import Urgency
 from schemas.incident import IncidentReported
 from services.router.adapters.repository import Near
 from services.router.domain.case import Case, case_id_for
-from services.router.domain.decide import Routing, RoutingTables, route
+from services.router.domain.decide import Routing, RoutingTables, route, route_many
 from services.router.domain.duplicates import find_duplicate
 from services.router.handlers.context import RouterContext
 from services.router.handlers.work import CaseWork
@@ -23,10 +23,13 @@ from services.router.handlers.work import CaseWork
 async def handle_incidents(
     ctx: RouterContext, conn: asyncpg.Connection, deliveries: Sequence[Delivery]
 ) -> list[Outgoing]:
-    """A poll's new incidents: decided (pure, CPU-only) first, then the batch's reads in three queries,
-    then each incident in order against the batch's state, then one write of everything."""
+    """A poll's new incidents: parsed, then decided together (pure, CPU-only: the classifier's model runs
+    once over the batch), then the batch's reads in three queries, then each incident in order against
+    the batch's state, then one write of everything."""
     tables = ctx.tables.current
-    decided = dict(zip(deliveries, await each(deliveries, lambda d: _decide(d.envelope, tables)), strict=True))
+    incidents = await each(deliveries, _parse)
+    decided = dict(zip(deliveries, zip(incidents, await _route_all(deliveries, incidents, tables), strict=True),
+                       strict=True))
     work = CaseWork(conn)
     near = [Near(r.item.code, r.place.lon, r.place.lat, r.place.grid_id) for _, r in decided.values()
             if r.item is not None and r.place is not None and r.outcome == "dispatch"]
@@ -36,9 +39,22 @@ async def handle_incidents(
     return await work.flush()
 
 
-async def _decide(envelope: Envelope, tables: RoutingTables) -> tuple[IncidentReported, Routing]:
-    incident = envelope.payload(IncidentReported)
-    return incident, route(incident, tables)
+async def _parse(delivery: Delivery) -> IncidentReported:
+    return delivery.envelope.payload(IncidentReported)
+
+
+async def _route_all(deliveries: Sequence[Delivery], incidents: Sequence[IncidentReported],
+                     tables: RoutingTables) -> list[Routing]:
+    """`route_many` over the batch; should it fail, one by one, so that the failure names its record."""
+    try:
+        return route_many(incidents, tables)
+    except Exception:
+        by_delivery = dict(zip(deliveries, incidents, strict=True))
+
+        async def one(d: Delivery) -> Routing:
+            return route(by_delivery[d], tables)
+
+        return await each(deliveries, one)
 
 
 async def handle_incident(ctx: RouterContext, work: CaseWork, incident: IncidentReported, routing: Routing) -> None:
