@@ -46,7 +46,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     g.add_argument("--router-incidents", type=int, help="pipeline: incidents per round (K)")
     g.add_argument("--open-cases", type=int, help="pipeline: one more round with this many open cases (1000000)")
     g.add_argument("--deadlines", type=int, help="sla: open deadlines in the table (1000000)")
-    p.add_argument("--no-profile", action="store_true", help="do not sample the router and scoring with py-spy")
+    p.add_argument("--no-profile", action="store_true", help="do not sample the router, scoring and intake with py-spy")
     g.add_argument("--scoring-cases", type=int, help="scoring: synthetic cases per round")
     g.add_argument("--year", action="store_true", help="scoring: replay a synthetic year (~1,000,000 cases; hours)")
     if argv and argv[0] in SUITES:  # `python -m bench scoring`
@@ -83,6 +83,7 @@ def sizes(args: argparse.Namespace) -> tuple[core.CoreSizes, intake.IntakeSizes,
     r = replace(r, **given(incidents=args.router_incidents, rounds=args.rounds, open_cases=args.open_cases))
     if not args.no_profile:
         r = replace(r, profile=args.out.parent / "profile-router.txt")
+        i = replace(i, profile=args.out.parent)
     return c, i, r
 
 

@@ -4,10 +4,16 @@
   of intake — one uvicorn process (uvloop + httptools), its rate limiter opened up — and of floor (c),
   a bare FastAPI endpoint doing pydantic validation + one awaited acks=all produce (bench/floor_app.py),
   with the same connection count, taking turns round by round. Throughput and p50/p99 latency of each.
+- CPU per item: user + system CPU time of the serving process (intake, floor c) per request or incident
+  over each round, from /proc — on a shared machine wall-clock rates move with the neighbours' load,
+  CPU per request much less.
 - Batches: `POST /v1/hotline/tickets:batch` (500 tickets a call, over HTTP, `callers` concurrent
   callers) against raw batched produce of the records intake would publish (in-process, same producer
   settings), taking turns too.
 Every ticket carries a fresh number (a reused one would be a duplicate: cheaper, and not the point).
+With `profile` (a directory), one more, untimed round of each is sampled with py-spy: the intake process
+under wrk (`profile-intake-single.txt`), under the batch callers (`profile-intake-batch.txt`) and floor
+(c) under wrk (`profile-floor-c.txt`), raw collapsed stacks, summarised in the results.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import asyncio
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -29,6 +36,7 @@ from typing import Any
 import httpx
 
 from bench.data import intake_record, synthetic, ticket_body
+from bench.profile import hottest, sampler, stop_sampler
 from bench.timing import Rate, Ratio
 from deploy.local.processes import ROOT, ServiceSet
 from deploy.local.stack import Stack
@@ -47,6 +55,7 @@ class IntakeSizes:
     callers: int = 2  # concurrent batch callers
     rounds: int = 3
     warmup: int = 3  # seconds of wrk before the rounds
+    profile: Path | None = None  # directory for the untimed py-spy round's profiles
 
 
 def _port(base: int) -> int:
@@ -83,6 +92,29 @@ async def _batches(url: str, bodies: list[dict[str, Any]], callers: int) -> tupl
     return time.perf_counter() - began, statuses
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (/proc/<pid>/stat): what a request costs, whatever else
+    the machine is doing (a shared box stretches wall time, not CPU time)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _groups(port: int) -> tuple[float, float]:
+    """Items and groups committed so far, from intake's `gridline_group_commit_items` histogram."""
+    text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+    found = {}
+    for line in text.splitlines():
+        for part in ("sum", "count"):
+            if line.startswith(f'gridline_group_commit_items_{part}{{service="intake"}}'):
+                found[part] = float(line.rsplit(" ", 1)[1])
+    return found.get("sum", 0.0), found.get("count", 0.0)
+
+
+def _mean_group(before: tuple[float, float], after: tuple[float, float]) -> float:
+    groups = after[1] - before[1]
+    return (after[0] - before[0]) / groups if groups else 0.0
+
+
 def _ready(url: str, timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -109,6 +141,9 @@ async def run(stack: Stack, sizes: IntakeSizes, logs: Path) -> tuple[list[Rate],
         [sys.executable, "-m", "bench.floor_app"], cwd=ROOT, env={**os.environ, **env},
         stdout=(logs / "floor_c.log").open("ab"), stderr=subprocess.STDOUT)
     samples: dict[str, list[dict[str, Any]]] = {"floor": [], "intake": []}
+    profiles: dict[str, Any] = {}
+    cpu_us: dict[str, list[float]] = {"floor": [], "intake": [], "raw": [], "batch": []}
+    group_sizes: dict[str, list[float]] = {"single": [], "batch": []}
     batch_rates: dict[str, list[float]] = {"raw": [], "http": []}
     statuses: Counter[int] = Counter()
     run_id = uuid.uuid4().hex[:6].upper()
@@ -121,22 +156,35 @@ async def run(stack: Stack, sizes: IntakeSizes, logs: Path) -> tuple[list[Rate],
                   "intake": f"http://127.0.0.1:{intake_port}/v1/hotline/tickets"}
         for name, url in single.items():
             await asyncio.to_thread(wrk, url, bodies_file, f"BW{run_id}{name[0]}", sizes.warmup, sizes.connections)
+        pids = {"floor": floor.pid, "intake": services.procs["intake"].pid}
         for round_no in range(sizes.rounds):
             for name, url in single.items():
-                samples[name].append(await asyncio.to_thread(
-                    wrk, url, bodies_file, f"B{run_id}{name[0]}{round_no}", sizes.seconds, sizes.connections))
+                cpu, grouped = _cpu_seconds(pids[name]), _groups(intake_port)
+                got_wrk = await asyncio.to_thread(
+                    wrk, url, bodies_file, f"B{run_id}{name[0]}{round_no}", sizes.seconds, sizes.connections)
+                cpu_us[name].append((_cpu_seconds(pids[name]) - cpu) / got_wrk["requests"] * 1e6)
+                samples[name].append(got_wrk)
+                if name == "intake":
+                    group_sizes["single"].append(_mean_group(grouped, _groups(intake_port)))
             bodies = [ticket_body(pool[i % len(pool)], f"BB{run_id}-{round_no}-{i:06d}")
                       for i in range(sizes.batches * BATCH_LIMIT)]
             records = [intake_record(b) for b in bodies]
-            began = time.perf_counter()
+            began, cpu = time.perf_counter(), time.process_time()
             for start in range(0, len(records), BATCH_LIMIT):
                 await publish(producer, records[start:start + BATCH_LIMIT])
             batch_rates["raw"].append(len(records) / (time.perf_counter() - began))
+            cpu_us["raw"].append((time.process_time() - cpu) / len(records) * 1e6)
+            cpu, grouped = _cpu_seconds(pids["intake"]), _groups(intake_port)
             took, got = await _batches(f"http://127.0.0.1:{intake_port}/v1/hotline/tickets:batch",
                                        [ticket_body(pool[i % len(pool)], f"BH{run_id}-{round_no}-{i:06d}")
                                         for i in range(len(bodies))], sizes.callers)
+            cpu_us["batch"].append((_cpu_seconds(pids["intake"]) - cpu) / len(bodies) * 1e6)
+            group_sizes["batch"].append(_mean_group(grouped, _groups(intake_port)))
             batch_rates["http"].append(len(bodies) / took)
             statuses.update(got)
+        if sizes.profile is not None:
+            profiles = await _profiled_round(sizes, sizes.profile, single, bodies_file, run_id, pool, {
+                "intake": services.procs["intake"].pid, "floor": floor.pid}, intake_port)
     finally:
         await producer.stop()
         services.stop()
@@ -160,7 +208,13 @@ async def run(stack: Stack, sizes: IntakeSizes, logs: Path) -> tuple[list[Rate],
         sorted(p99["intake"])[len(p99["intake"]) // 2] / sorted(p99["floor"])[len(p99["floor"]) // 2], 3),
         "wrk": f"wrk -t1 -c{sizes.connections} -d{sizes.seconds}s", "non2xx": {
             n: sum(s["non2xx"] + s["socket_errors"] for s in samples[n]) for n in samples},
-        "batch_statuses": {str(k): v for k, v in statuses.items()}}
+        "batch_statuses": {str(k): v for k, v in statuses.items()},
+        "cpu_us_per_item": {n: [round(x) for x in v] for n, v in cpu_us.items()},
+        "mean_group_commit_items": {n: [round(x, 1) for x in v] for n, v in group_sizes.items()},
+        "cpu_ratio_intake_over_floor_c": round(statistics.median(cpu_us["intake"]) / statistics.median(cpu_us["floor"]),
+                                               3)}
+    if profiles:
+        facts["profiles"] = profiles
     return [*rates, raw_b, http_b], ratios, facts
 
 
@@ -168,3 +222,40 @@ def _wrk_rate(name: str, runs: list[dict[str, Any]], sizes: IntakeSizes) -> Rate
     return Rate(name, "requests", tuple(r["per_second"] for r in runs), int(sum(r["requests"] for r in runs)),
                 f"wrk -t1 -c{sizes.connections}, {sizes.seconds} s per round, one uvicorn process",
                 {"p50_ms": [round(r["p50_ms"], 1) for r in runs], "p99_ms": [round(r["p99_ms"], 1) for r in runs]})
+
+
+async def _profiled_round(sizes: IntakeSizes, out: Path, single: dict[str, str], bodies_file: Path, run_id: str,
+                          pool: list[Any], pids: dict[str, int], intake_port: int) -> dict[str, Any]:
+    """Untimed: py-spy on each process while it serves the same load as a timed round."""
+    found: dict[str, Any] = {}
+
+    async def sampled(name: str, pid: int, work: Any) -> None:
+        path = out / f"profile-{name}.txt"
+        path.unlink(missing_ok=True)
+        spy = sampler(path, pid)
+        try:
+            done = await work
+        finally:
+            stop_sampler(spy)
+        found[name] = {"file": str(path), "load": done, **(hottest(path) if path.exists() else {})}
+
+    async def wrk_round(name: str) -> str:
+        got = await asyncio.to_thread(wrk, single[name], bodies_file, f"BP{run_id}{name[0]}", sizes.seconds,
+                                      sizes.connections)
+        return f"{got['per_second']:.0f} req/s under py-spy, p99 {got['p99_ms']:.0f} ms"
+
+    async def batch_round() -> str:
+        """As many rounds of batch calls as fill `seconds` (a round alone is too short to sample)."""
+        n, took, got, rounds = sizes.batches * BATCH_LIMIT, 0.0, Counter[int](), 0
+        while took < sizes.seconds:
+            bodies = [ticket_body(pool[i % len(pool)], f"BP{run_id}-{rounds}-{i:06d}") for i in range(n)]
+            spent, statuses = await _batches(f"http://127.0.0.1:{intake_port}/v1/hotline/tickets:batch", bodies,
+                                             sizes.callers)
+            took, rounds = took + spent, rounds + 1
+            got.update(statuses)
+        return f"{n * rounds / took:.0f} incidents/s under py-spy, statuses {dict(got)}"
+
+    await sampled("intake-single", pids["intake"], wrk_round("intake"))
+    await sampled("intake-batch", pids["intake"], batch_round())
+    await sampled("floor-c", pids["floor"], wrk_round("floor"))
+    return found

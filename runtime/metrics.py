@@ -9,6 +9,7 @@
     gridline_http_responses_total{service,method,route,status}
     gridline_http_seconds{service,method,route}           request latency (histogram)
     gridline_cases{state}                                 router: open and closed cases per state
+    gridline_group_commit_items{service}                  items per group commit (intake's ledger + produce)
     SLA warnings (预警) and breaches (超期): gridline_records_out_total{topic="sla.events.v1",type=…warned/overdue…}
 
 The registry is the process's default one; every series names its service, so in-process tests that
@@ -33,6 +34,8 @@ LOOP_RESTARTS = Counter("gridline_loop_restarts", "Background loops restarted af
 HTTP_RESPONSES = Counter("gridline_http_responses", "HTTP responses", ["service", "method", "route", "status"])
 HTTP_SECONDS = Histogram("gridline_http_seconds", "HTTP request latency", ["service", "method", "route"])
 CASES = Gauge("gridline_cases", "Router's cases per state", ["state"])
+GROUP_ITEMS = Histogram("gridline_group_commit_items", "Items sharing one group commit", ["service"],
+                        buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1000))
 
 
 def metrics_router() -> APIRouter:

@@ -43,10 +43,13 @@ class Intake:
 
 async def bootstrap(settings: IntakeSettings) -> Intake:
     await migrate(settings.database_url, settings.schema_name, SQL, messaging=False)
-    pool = await create_pool(settings.database_url, settings.schema_name, max_size=20)
+    # Intake's statements leave no session state (transaction-scoped locks only): no reset query per
+    # release, which was a round trip per group commit and ~7 % of intake's CPU under load (py-spy).
+    pool = await create_pool(settings.database_url, settings.schema_name, max_size=20, reset_sessions=False)
     producer = make_producer(settings.kafka_bootstrap, client_id="gridline-intake")
     await producer.start()
-    gateway = Gateway(pool, producer, settings.contact_key, settings.publish_timeout_seconds)
+    gateway = Gateway(pool, producer, settings.contact_key, settings.publish_timeout_seconds,
+                      settings.groups_in_flight, settings.group_max_items)
     follower = None
     if settings.open311_status_enabled:
         follower = StatusFollower(pool, producer, settings)

@@ -1,9 +1,11 @@
 """The intake use case: make an incoming item durable on Kafka exactly once per natural id.
 
 Group commit: submissions that arrive while a group is being made durable wait for the next group, and
-a group shares one PostgreSQL transaction — one ledger insert for all its rows, one produce batch
-awaited with acks=all, one update marking them published — so concurrent requests cost the round trips
-of one. The ledger rows commit only after the broker acknowledged every record of the group. A
+a group shares one PostgreSQL transaction — one statement inserting its ledger rows (already marked
+published: they commit only after the broker acknowledged every record of the group, so no other
+transaction ever sees them otherwise) and the vault rows of the new ones, one produce batch awaited
+with acks=all (a record batch per partition, runtime/produce.py), the commit — so concurrent requests
+cost the round trips of one, and several groups are in flight at once. A
 concurrent duplicate blocks on the row's unique key and then sees it published; a retry after a crash
 between ack and commit re-publishes the same `ce_id`, which consumers de-duplicate. If the broker does
 not acknowledge in time the transaction rolls back and every caller of the group gets 503 — never a
@@ -21,8 +23,9 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+from collections import Counter
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import asyncpg
@@ -34,10 +37,11 @@ from pydantic import BaseModel
 from runtime.groupcommit import AGAIN as _AGAIN
 from runtime.groupcommit import Again as _Again
 from runtime.groupcommit import GroupCommit
-from runtime.kafka import publish
-from runtime.metrics import RECORDS_OUT
+from runtime.metrics import GROUP_ITEMS, RECORDS_OUT
+from runtime.produce import publish_batched
 from runtime.telemetry import inject_headers
 from schemas.cloudevents import Outgoing, encode
+from services.intake.domain.ids import same_request
 
 Builder = Callable[[str, str | None], BaseModel]  # (incident id, contact ref) → event payload
 log = structlog.get_logger("intake.gateway")
@@ -71,6 +75,10 @@ class Submission:
     key: str
     build: Builder
     contact: str | None = None
+    request: BaseModel | None = None  # the validated request: ledger rows hashed the old way are compared by it
+
+    def same_body(self, stored_hash: str) -> bool:
+        return same_request(stored_hash, self.body_hash, self.request)
 
 
 @dataclass(frozen=True)
@@ -88,27 +96,36 @@ class _Pending:
 
     sub: Submission
     trace: list[tuple[str, bytes]]
+    key: tuple[str, str] = field(init=False)  # (channel, natural id): the ledger's primary key
 
-    @property
-    def key(self) -> tuple[str, str]:
-        return self.sub.channel, self.sub.natural_id
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "key", (self.sub.channel, self.sub.natural_id))
 
 
-async def _claim(conn: asyncpg.Connection, group: list[_Pending]) -> dict[tuple[str, str], asyncpg.Record]:
-    """Insert the group's ledger rows (in key order: groups never deadlock); the rows that were there
-    already are returned, locked."""
+async def _claim(conn: asyncpg.Connection, group: list[_Pending], refs: list[str | None],
+                 sealed: list[bytes | None]) -> set[tuple[str, str]]:
+    """Insert the group's ledger rows (in key order: groups never deadlock), marked published — the
+    transaction commits only once the broker acknowledged them — and, for the rows that are new, their
+    sealed contacts in the vault; one statement. Returns the keys that were new."""
     subs = [p.sub for p in group]
+    vault = [(ref, s.incident_id, c) for ref, s, c in zip(refs, subs, sealed, strict=True) if ref is not None]
     inserted = await conn.fetch(
-        "INSERT INTO submissions (channel, natural_id, incident_id, body_hash, topic) "
-        "SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) "
-        "ON CONFLICT DO NOTHING RETURNING channel, natural_id",  # any of its unique keys
+        "WITH new AS (INSERT INTO submissions (channel, natural_id, incident_id, body_hash, topic, published_at) "
+        "SELECT c, n, i, h, t, now() FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) "
+        "AS u(c, n, i, h, t) ON CONFLICT DO NOTHING RETURNING channel, natural_id, incident_id), "  # any unique key
+        "sealed AS (INSERT INTO contact_vault (contact_ref, incident_id, ciphertext) "
+        "SELECT v.r, v.i, v.x FROM unnest($6::text[], $7::text[], $8::bytea[]) AS v(r, i, x) "
+        "JOIN new ON new.incident_id = v.i) "
+        "SELECT channel, natural_id FROM new",
         [s.channel for s in subs], [s.natural_id for s in subs], [s.incident_id for s in subs],
         [s.body_hash for s in subs], [s.topic for s in subs],
+        [v[0] for v in vault], [v[1] for v in vault], [v[2] for v in vault],
     )
-    new = {(r["channel"], r["natural_id"]) for r in inserted}
-    there = [p for p in group if p.key not in new]
-    if not there:
-        return {}
+    return {(r["channel"], r["natural_id"]) for r in inserted}
+
+
+async def _locked(conn: asyncpg.Connection, there: list[_Pending]) -> dict[tuple[str, str], asyncpg.Record]:
+    """The ledger rows that were there already, locked (a concurrent duplicate waits for this group)."""
     rows = await conn.fetch(
         "SELECT s.channel, s.natural_id, s.incident_id, s.body_hash, s.published_at FROM submissions s "
         "JOIN unnest($1::text[], $2::text[]) AS k(c, n) ON s.channel = k.c AND s.natural_id = k.n "
@@ -119,14 +136,17 @@ async def _claim(conn: asyncpg.Connection, group: list[_Pending]) -> dict[tuple[
 
 
 class Gateway:
-    def __init__(self, pool: asyncpg.Pool, producer: AIOKafkaProducer, contact_key: str, timeout: float) -> None:
+    def __init__(self, pool: asyncpg.Pool, producer: AIOKafkaProducer, contact_key: str, timeout: float,
+                 groups_in_flight: int = 4, group_max_items: int = 250) -> None:
         self.pool = pool
         self.producer = producer
         self.vault = Fernet(contact_key.encode())
         self.timeout = timeout
         self._late: dict[tuple[str, str], _LateDelivery] = {}
         self._background: set[asyncio.Task[None]] = set()
-        self._groups: GroupCommit[_Pending, Published | Conflict] = GroupCommit(self._commit_group)
+        self._groups: GroupCommit[_Pending, Published | Conflict] = GroupCommit(
+            self._commit_group, max_group=group_max_items, in_flight=groups_in_flight,
+            on_group=GROUP_ITEMS.labels("intake").observe)
 
     async def submit(self, sub: Submission) -> Published | Conflict:
         """Durable (or a conflict) when it returns; raises BrokerUnavailable or a database outage."""
@@ -134,42 +154,80 @@ class Gateway:
             return await self._submit_alone(sub)  # an earlier attempt is still in flight: settle it first
         return await self._groups.submit(_Pending(sub, inject_headers()))
 
+    async def submit_many(self, subs: list[Submission]) -> list[Published | Conflict | BaseException]:
+        """A batch call's submissions, queued at once; each one's outcome or its group's exception."""
+        trace = inject_headers()
+        alone = {i for i, sub in enumerate(subs) if (sub.channel, sub.natural_id) in self._late}
+        grouped = iter(await self._groups.submit_many([_Pending(s, trace) for i, s in enumerate(subs)
+                                                         if i not in alone]))
+        results: list[Published | Conflict | BaseException] = []
+        for i, sub in enumerate(subs):
+            if i not in alone:
+                results.append(next(grouped))
+                continue
+            try:  # an earlier attempt is still in flight: settle it first (rare)
+                results.append(await self._submit_alone(sub))
+            except Exception as exc:
+                results.append(exc)
+        return results
+
     async def _commit_group(self, group: list[_Pending]) -> list[Published | Conflict | _Again]:
-        """One transaction for the group: ledger rows in, records produced and acknowledged, rows marked."""
+        """One transaction for the group: ledger and vault rows in, records produced and acknowledged."""
         firsts: dict[tuple[str, str], _Pending] = {}
         for p in group:
             firsts.setdefault(p.key, p)
+        ordered = sorted(firsts.values(), key=lambda p: p.key)
+        refs = [f"ct_{secrets.token_urlsafe(12)}" if p.sub.contact else None for p in ordered]
+        sealed = [self.vault.encrypt(p.sub.contact.encode()) if p.sub.contact else None for p in ordered]
+        outcome: dict[tuple[str, str], Published | Conflict] = {}
         async with self.pool.acquire() as conn, conn.transaction():
-            ledger = await _claim(conn, sorted(firsts.values(), key=lambda p: p.key))
-            outcome: dict[tuple[str, str], Published | Conflict] = {}
-            to_publish: list[_Pending] = []
-            for key, p in firsts.items():
-                row = ledger.get(key)
-                if row is None or (row["published_at"] is None and row["body_hash"] == p.sub.body_hash):
-                    to_publish.append(p)  # new (or left unpublished): publish it in this group
-                elif row["body_hash"] != p.sub.body_hash:
-                    outcome[key] = Conflict(row["incident_id"])
-                else:
-                    outcome[key] = Published(row["incident_id"], duplicate=True, topic=p.sub.topic)
+            new = await _claim(conn, ordered, refs, sealed)
+            to_publish = [(p, ref) for p, ref in zip(ordered, refs, strict=True) if p.key in new]
+            unpublished = await self._meet_existing(
+                conn, [(p, ref, c) for p, ref, c in zip(ordered, refs, sealed, strict=True) if p.key not in new],
+                outcome)
+            to_publish += unpublished
             if to_publish:
-                refs = await self._keep_contacts(conn, [p.sub for p in to_publish])
                 records = [encode(p.sub.topic, p.sub.key, p.sub.build(p.sub.incident_id, ref),
                                   type=p.sub.event_type, source=f"/gridline/intake/{p.sub.channel}",
                                   subject=p.sub.incident_id, event_id=p.sub.incident_id, trace_headers=p.trace)
-                           for p, ref in zip(to_publish, refs, strict=True)]
-                await self._publish(records, [(p.sub, ref) for p, ref in zip(to_publish, refs, strict=True)])
-                await conn.execute(
-                    "UPDATE submissions SET published_at = now() FROM unnest($1::text[], $2::text[]) AS k(c, n) "
-                    "WHERE channel = k.c AND natural_id = k.n",
-                    [p.sub.channel for p in to_publish], [p.sub.natural_id for p in to_publish],
-                )
-                for p in to_publish:
+                           for p, ref in to_publish]
+                await self._publish(records, [(p.sub, ref) for p, ref in to_publish])
+                if unpublished:
+                    await conn.execute(
+                        "UPDATE submissions SET published_at = now() FROM unnest($1::text[], $2::text[]) AS k(c, n) "
+                        "WHERE channel = k.c AND natural_id = k.n",
+                        [p.sub.channel for p, _ in unpublished], [p.sub.natural_id for p, _ in unpublished],
+                    )
+                for p, _ in to_publish:
                     outcome[p.key] = Published(p.sub.incident_id, duplicate=False, topic=p.sub.topic)
-        return [outcome[p.key] if firsts[p.key] is p else _AGAIN for p in group]
+        return [outcome[p.key] if firsts.get(p.key) is p else _AGAIN for p in group]
+
+    async def _meet_existing(self, conn: asyncpg.Connection, there: list[tuple[_Pending, str | None, bytes | None]],
+                             outcome: dict[tuple[str, str], Published | Conflict]) -> list[tuple[_Pending, str | None]]:
+        """Retries and conflicts: each existing row answers its submission; a row left unpublished with the
+        same body is published again in this group (returned, its vault row written now)."""
+        if not there:
+            return []
+        ledger = await _locked(conn, [p for p, _, _ in there])
+        again: list[tuple[_Pending, str | None, bytes | None]] = []
+        for p, ref, sealed in there:
+            row = ledger.get(p.key)
+            if row is None or not p.sub.same_body(row["body_hash"]):  # None: its incident id is taken
+                outcome[p.key] = Conflict(row["incident_id"] if row is not None else p.sub.incident_id)
+            elif row["published_at"] is None:
+                again.append((p, ref, sealed))
+            else:
+                outcome[p.key] = Published(row["incident_id"], duplicate=True, topic=p.sub.topic)
+        vault = [(ref, p.sub.incident_id, sealed) for p, ref, sealed in again if ref is not None]
+        if vault:
+            await conn.executemany(
+                "INSERT INTO contact_vault (contact_ref, incident_id, ciphertext) VALUES ($1, $2, $3)", vault)
+        return [(p, ref) for p, ref, _ in again]
 
     async def _publish(self, records: list[Outgoing], subs: list[tuple[Submission, str | None]]) -> None:
         """Produce and await every acknowledgement within the timeout (else BrokerUnavailable)."""
-        delivery = asyncio.ensure_future(publish(self.producer, records))
+        delivery = asyncio.ensure_future(publish_batched(self.producer, records))
         try:
             await asyncio.wait_for(asyncio.shield(delivery), self.timeout)
         except TimeoutError as exc:
@@ -178,8 +236,8 @@ class Gateway:
             raise BrokerUnavailable(f"no acknowledgement within {self.timeout:g} s") from exc
         except Exception as exc:  # any failure to get an ack means "not durable"
             raise BrokerUnavailable(str(exc) or type(exc).__name__) from exc
-        for record in records:
-            RECORDS_OUT.labels("intake", record.topic, dict(record.headers)["ce_type"].decode()).inc()
+        for (topic, event_type), n in Counter((sub.topic, sub.event_type) for sub, _ in subs).items():
+            RECORDS_OUT.labels("intake", topic, event_type).inc(n)
 
     async def _keep_contacts(self, conn: asyncpg.Connection, subs: list[Submission]) -> list[str | None]:
         refs = [f"ct_{secrets.token_urlsafe(12)}" if sub.contact else None for sub in subs]
@@ -205,14 +263,14 @@ class Gateway:
                     sub.channel, sub.natural_id,
                 )
                 assert row is not None
-                if row["body_hash"] != sub.body_hash:
+                if not sub.same_body(row["body_hash"]):
                     return Conflict(row["incident_id"])
                 if row["published_at"] is not None:
                     return Published(row["incident_id"], duplicate=True, topic=sub.topic)
             earlier = self._late.get((sub.channel, sub.natural_id))
             if earlier is not None and await self._landed(earlier):
                 await self._record(conn, earlier)
-                if earlier.sub.body_hash != sub.body_hash:
+                if not sub.same_body(earlier.sub.body_hash):
                     return Conflict(earlier.sub.incident_id)
                 return Published(earlier.sub.incident_id, duplicate=False, topic=sub.topic)
             [contact_ref] = await self._keep_contacts(conn, [sub])

@@ -67,6 +67,11 @@ class IntakeSettings(PlatformSettings):
     rate_per_second: float = 200.0  # per source
     rate_burst: int = 1000  # must hold a full batch (500 tickets cost 500 tokens)
     publish_timeout_seconds: float = 10.0
+    # group commit: groups being made durable at once (each holds one pooled connection until its ack)
+    groups_in_flight: int = Field(default=4, ge=1, le=16)
+    # … and items per group: a batch call of 500 goes through two groups, so one group's insert overlaps
+    # the other's acknowledgement instead of one call waiting on each step in turn
+    group_max_items: int = Field(default=250, ge=1, le=1000)
     # Open311 services.json is the responsibility list (read as data; intake never imports the router)
     open311_services_dir: Path = Path(__file__).resolve().parents[2] / "services/router/data/responsibility_list"
     # GET requests.json: the status of each request from intake's read model of case.events.v1/sla.events.v1

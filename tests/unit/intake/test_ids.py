@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
 from schemas.common import Channel
-from services.intake.domain.ids import body_hash, incident_id, mini_program_natural_id
+from schemas.intake_api import HotlineTicket
+from services.intake.domain.ids import body_hash, incident_id, mini_program_natural_id, request_hash, same_request
+
+TICKET = {"ticket_no": "12345-20261123-000187", "call_time": "2026-11-23T09:15:00+08:00",
+          "caller_phone": "13812345678", "appeal_type": "投诉", "text": "人民东路128号门口井盖破损",
+          "address": "通江区人民东路128号", "operator_id": "OP-0231"}
 
 
 def test_the_incident_id_depends_only_on_channel_and_natural_id() -> None:
@@ -20,3 +27,21 @@ def test_body_hash_ignores_key_order_but_not_content() -> None:
 
 def test_a_mini_program_request_id_cannot_look_like_a_pushed_msg_id() -> None:
     assert mini_program_natural_id("tongjiang", "6054768590064713728") != "tongjiang:6054768590064713728"
+
+
+def test_request_hash_ignores_key_order_and_padding_but_not_content() -> None:
+    one = HotlineTicket.model_validate_json(json.dumps(TICKET))
+    shuffled = HotlineTicket.model_validate_json(json.dumps(dict(reversed(TICKET.items())), indent=2))
+    padded = HotlineTicket.model_validate({**TICKET, "text": f"  {TICKET['text']} "})
+    other = HotlineTicket.model_validate({**TICKET, "text": "路灯不亮"})
+    assert request_hash(one) == request_hash(shuffled) == request_hash(padded)
+    assert request_hash(one) != request_hash(other)
+
+
+def test_a_row_hashed_before_request_hash_still_names_the_same_request() -> None:
+    ticket = HotlineTicket.model_validate(TICKET)
+    legacy = body_hash(ticket.model_dump(mode="json"))  # what the ledger holds for tickets taken earlier
+    assert same_request(legacy, request_hash(ticket), ticket)
+    other = HotlineTicket.model_validate({**TICKET, "text": "路灯不亮"})
+    assert not same_request(legacy, request_hash(other), other)
+    assert not same_request(request_hash(ticket), request_hash(other), other)

@@ -64,3 +64,44 @@ async def test_the_group_size_is_capped() -> None:
     assert await asyncio.gather(*(gc.submit(i) for i in range(10))) == list(range(10))
     assert max(sizes) <= 4 and sum(sizes) == 10
 
+
+
+async def test_submit_many_queues_a_callers_items_together_and_answers_each_in_order() -> None:
+    groups: list[list[int]] = []
+
+    async def commit(items: list[int]) -> list[int | Again]:
+        groups.append(items)
+        return [-i for i in items]
+
+    gc: GroupCommit[int, int] = GroupCommit(commit, in_flight=1)
+    assert await gc.submit_many([3, 1, 2]) == [-3, -1, -2]
+    assert groups == [[3, 1, 2]]
+
+
+async def test_submit_many_gives_a_failed_groups_items_its_exception_and_the_others_their_results() -> None:
+    async def commit(items: list[int]) -> list[int | Again]:
+        if 13 in items:
+            raise ConnectionResetError("broker went away")
+        return list(items)
+
+    gc: GroupCommit[int, int] = GroupCommit(commit, max_group=2, in_flight=1)
+    first, second, third = await gc.submit_many([12, 13, 14])
+    assert isinstance(first, ConnectionResetError) and isinstance(second, ConnectionResetError)
+    assert third == 14
+
+
+async def test_submit_many_sends_an_item_marked_again_through_a_later_group() -> None:
+    groups: list[list[str]] = []
+
+    async def commit(items: list[str]) -> list[str | Again]:
+        groups.append(items)
+        seen: set[str] = set()
+        out: list[str | Again] = []
+        for item in items:
+            out.append(AGAIN if item in seen else f"{item}:{len(groups)}")
+            seen.add(item)
+        return out
+
+    gc: GroupCommit[str, str] = GroupCommit(commit, in_flight=1)
+    assert await gc.submit_many(["a", "b", "a"]) == ["a:1", "b:1", "a:2"]
+    assert groups == [["a", "b", "a"], ["a"]]

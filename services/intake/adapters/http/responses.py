@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from fastapi import HTTPException, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from schemas.intake_api import Accepted
 from services.intake.gateway import BrokerUnavailable, Conflict, Gateway, Published, Submission
@@ -26,7 +27,8 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def gateway(request: Request) -> Gateway:
+async def gateway(request: Request) -> Gateway:
+    """Async on purpose: FastAPI runs a plain `def` dependency in its thread pool, a thread hop per request."""
     gw: Gateway = request.app.state.gateway
     return gw
 
@@ -37,6 +39,34 @@ async def accept(gw: Gateway, sub: Submission) -> Accepted:
         raise HTTPException(409, f"{result.reason} (incident {result.incident_id})")
     assert isinstance(result, Published)
     return Accepted(incident_id=result.incident_id, duplicate=result.duplicate, topic=result.topic)
+
+
+def accepted(result: Published | Conflict) -> Response:
+    """202 with the `Accepted` body, written directly (its fields are ours: nothing to validate again),
+    or 409."""
+    if isinstance(result, Conflict):
+        raise HTTPException(409, f"{result.reason} (incident {result.incident_id})")
+    body = {"incident_id": result.incident_id, "duplicate": result.duplicate, "topic": result.topic}
+    return Response(orjson.dumps(body), status_code=202, media_type="application/json")
+
+
+def batch_answer(results: list[Published | Conflict | BaseException]) -> Response:
+    """207 with the `BatchResult` body: 202, 409 or 503 per item. A database outage fails the call (503)."""
+    items: list[dict[str, Any]] = []
+    for index, result in enumerate(results):
+        item: dict[str, Any] = {"index": index, "status": 202, "incident_id": None, "duplicate": False, "error": None}
+        if isinstance(result, Published):
+            item["incident_id"], item["duplicate"] = result.incident_id, result.duplicate
+        elif isinstance(result, Conflict):
+            item["status"], item["error"] = 409, f"{result.reason} (incident {result.incident_id})"
+        elif isinstance(result, BrokerUnavailable):
+            item["status"], item["error"] = 503, f"not accepted: {result}"
+        else:
+            raise result
+        items.append(item)
+    ok = sum(1 for i in items if i["status"] == 202)
+    return Response(orjson.dumps({"accepted": ok, "failed": len(items) - ok, "results": items}), status_code=207,
+                    media_type="application/json")
 
 
 async def broker_unavailable(_: Request, exc: Exception) -> JSONResponse:
@@ -53,5 +83,5 @@ async def database_unavailable(_: Request, exc: Exception) -> JSONResponse:
     )
 
 
-__all__ = ["ERRORS", "Accepted", "BrokerUnavailable", "accept", "broker_unavailable", "database_unavailable",
-           "gateway"]
+__all__ = ["ERRORS", "Accepted", "BrokerUnavailable", "accept", "accepted", "batch_answer", "broker_unavailable",
+           "database_unavailable", "gateway"]
