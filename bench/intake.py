@@ -99,6 +99,33 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _stack_pids(stack: Stack) -> dict[str, list[int]]:
+    """The broker's process, and PostgreSQL's postmaster with its backends (its children)."""
+    found: dict[str, list[int]] = {"kafka": [int(stack.kafka.pid_file.read_text())], "postgres": []}
+    if stack.postgres is not None:
+        master = int((stack.postgres.pgdata / "postmaster.pid").read_text().split()[0])
+        found["postgres"] = [master] + [
+            int(d.name) for d in Path("/proc").iterdir() if d.name.isdigit() and _parent(int(d.name)) == master]
+    return found
+
+
+def _parent(pid: int) -> int | None:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _cpu_of(pids: list[int]) -> float:
+    total = 0.0
+    for pid in pids:
+        try:
+            total += _cpu_seconds(pid)
+        except (OSError, ValueError, IndexError):
+            pass  # a backend that ended meanwhile
+    return total
+
+
 def _groups(port: int) -> tuple[float, float]:
     """Items and groups committed so far, from intake's `gridline_group_commit_items` histogram."""
     text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
@@ -142,7 +169,8 @@ async def run(stack: Stack, sizes: IntakeSizes, logs: Path) -> tuple[list[Rate],
         stdout=(logs / "floor_c.log").open("ab"), stderr=subprocess.STDOUT)
     samples: dict[str, list[dict[str, Any]]] = {"floor": [], "intake": []}
     profiles: dict[str, Any] = {}
-    cpu_us: dict[str, list[float]] = {"floor": [], "intake": [], "raw": [], "batch": []}
+    cpu_us: dict[str, list[float]] = {"floor": [], "intake": [], "raw": [], "batch": [], "batch_postgres": [],
+                                      "batch_kafka": [], "batch_client": []}
     group_sizes: dict[str, list[float]] = {"single": [], "batch": []}
     batch_rates: dict[str, list[float]] = {"raw": [], "http": []}
     statuses: Counter[int] = Counter()
@@ -160,9 +188,14 @@ async def run(stack: Stack, sizes: IntakeSizes, logs: Path) -> tuple[list[Rate],
         for round_no in range(sizes.rounds):
             for name, url in single.items():
                 cpu, grouped = _cpu_seconds(pids[name]), _groups(intake_port)
+                others = _stack_pids(stack)
+                spent = {other: _cpu_of(ps) for other, ps in others.items()}
                 got_wrk = await asyncio.to_thread(
                     wrk, url, bodies_file, f"B{run_id}{name[0]}{round_no}", sizes.seconds, sizes.connections)
                 cpu_us[name].append((_cpu_seconds(pids[name]) - cpu) / got_wrk["requests"] * 1e6)
+                for other, ps in others.items():
+                    cpu_us.setdefault(f"{name}_{other}", []).append(
+                        (_cpu_of(ps) - spent[other]) / got_wrk["requests"] * 1e6)
                 samples[name].append(got_wrk)
                 if name == "intake":
                     group_sizes["single"].append(_mean_group(grouped, _groups(intake_port)))
@@ -175,10 +208,16 @@ async def run(stack: Stack, sizes: IntakeSizes, logs: Path) -> tuple[list[Rate],
             batch_rates["raw"].append(len(records) / (time.perf_counter() - began))
             cpu_us["raw"].append((time.process_time() - cpu) / len(records) * 1e6)
             cpu, grouped = _cpu_seconds(pids["intake"]), _groups(intake_port)
+            others = _stack_pids(stack)
+            spent = {name: _cpu_of(ps) for name, ps in others.items()}
+            client = time.process_time()
             took, got = await _batches(f"http://127.0.0.1:{intake_port}/v1/hotline/tickets:batch",
                                        [ticket_body(pool[i % len(pool)], f"BH{run_id}-{round_no}-{i:06d}")
                                         for i in range(len(bodies))], sizes.callers)
             cpu_us["batch"].append((_cpu_seconds(pids["intake"]) - cpu) / len(bodies) * 1e6)
+            for name, ps in others.items():
+                cpu_us[f"batch_{name}"].append((_cpu_of(ps) - spent[name]) / len(bodies) * 1e6)
+            cpu_us["batch_client"].append((time.process_time() - client) / len(bodies) * 1e6)
             group_sizes["batch"].append(_mean_group(grouped, _groups(intake_port)))
             batch_rates["http"].append(len(bodies) / took)
             statuses.update(got)
