@@ -68,7 +68,7 @@ async def publish_batched(producer: AIOKafkaProducer, records: Sequence[Outgoing
                 deliveries.append(await _send(producer, batch, topic, partition))  # full
                 batch = producer.create_batch()
                 if batch.append(key=record.key, value=record.value, timestamp=None, headers=headers) is None:
-                    raise ValueError(f"a record of {len(record.value)} bytes does not fit in a batch")
+                    raise ValueError(f"a record of {len(record.value or b'')} bytes does not fit in a batch")
         deliveries.append(await _send(producer, batch, topic, partition))
     for delivery in deliveries:
         await delivery
