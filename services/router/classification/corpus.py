@@ -31,7 +31,12 @@ class LabelledText:
     @property
     def dev(self) -> bool:
         """Deterministic split on the text itself: the same text is always on the same side."""
-        return int(hashlib.sha256(self.text.encode()).hexdigest()[:8], 16) % DEV_SHARE == 0
+        return self.fold == 0
+
+    @property
+    def fold(self) -> int:
+        """Cross-validation fold (0 … DEV_SHARE - 1), a fixed function of the text."""
+        return int(hashlib.sha256(self.text.encode()).hexdigest()[:8], 16) % DEV_SHARE
 
 
 def corpus_files(training_dir: Path = TRAINING_DIR) -> list[Path]:

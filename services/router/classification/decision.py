@@ -82,7 +82,9 @@ def _decide(engine: Engine, request: TextRequest, assessment: Assessment) -> Tex
         else None
     urgency = assess(text, assessment.urgent_probability, settings.get("urgent_probability", 0.5),
                      request.reported_urgent, urgent_item)
-    judged = verdict(assessment.classification, urgency, engine.thresholds)
+    on_department = settings.get("dispatch_on_department", 0.0) >= 0.5
+    judged = verdict(assessment.classification, urgency, engine.thresholds,
+                     assessment.department_score if on_department else None)
     by_code = engine.responsibility_list.by_code
     item = by_code[top.item_code] if top is not None else None
     if not urgency.urgent and _enquiry(text, request.appeal_type, assessment,

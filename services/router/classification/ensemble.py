@@ -48,6 +48,7 @@ class Assessment:
     keyword_candidates: tuple[Candidate, ...]
     enquiry_probability: float | None
     urgent_probability: float | None
+    department_score: float | None = None  # probability that the top item's owner is right (Σ over its items)
 
 
 class EnsembleClassifier:
@@ -62,6 +63,7 @@ class EnsembleClassifier:
         self._codes = [item.code for item in self._items]
         self._position = {code: i for i, code in enumerate(self._codes)}
         self._code_only = np.array([item.code_only for item in self._items])
+        self._owners = np.array([item.owner for item in self._items])
         self._conditional = [i for i, item in enumerate(self._items) if item.conditions != type(item.conditions)()]
         if model is not None:
             classes = model.heads["item"].classes
@@ -145,8 +147,13 @@ class EnsembleClassifier:
             candidates.append(Candidate(item_code=code, score=round(float(q[i]), 4),
                                         matched_keywords=kw.matched_keywords if kw else (),
                                         conditions_checked=parts.passed.get(int(i), ())))
+        department = round(float(q[self._owners == self._owners[int(np.argmax(q))]].sum()), 4) if q.any() else None
         return Assessment(Classification.of(candidates, threshold), parts.vector, parts.found,
-                          parts.scores.enquiry, parts.scores.urgent)
+                          parts.scores.enquiry, parts.scores.urgent, department)
+
+    @property
+    def owners(self) -> npt.NDArray[np.str_]:
+        return self._owners
 
     @property
     def codes(self) -> list[str]:

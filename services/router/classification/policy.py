@@ -37,18 +37,22 @@ class Verdict:
     why_manual: str | None = None
 
 
-def verdict(classification: Classification, urgency: Urgency, thresholds: Thresholds) -> Verdict:
+def verdict(classification: Classification, urgency: Urgency, thresholds: Thresholds,
+            score: float | None = None) -> Verdict:
+    """`score`: the confidence judged against the threshold when it is not the top item's own (the
+    department's, `dispatch_on_department` in the artefact)."""
     threshold = thresholds.urgent if urgency.urgent else thresholds.dispatch
     top = classification.top
     if top is None:
         return Verdict(False, threshold, "no responsibility item matched")
-    if top.score >= threshold:
+    confidence = top.score if score is None else score
+    if confidence >= threshold:
         return Verdict(True, threshold)
     if urgency.urgent:
-        return Verdict(False, threshold, f"urgent and the classifier is unsure ({top.score:.2f} < {threshold:.2f}): "
+        return Verdict(False, threshold, f"urgent and the classifier is unsure ({confidence:.2f} < {threshold:.2f}): "
                                          "to the centre at once")
     return Verdict(False, threshold, f"no responsibility item matched with enough confidence "
-                                     f"({top.score:.2f} < {threshold:.2f})")
+                                     f"({confidence:.2f} < {threshold:.2f})")
 
 
 def assisting(clause_items: Sequence[tuple[str, float]], lead: ResponsibilityItem,

@@ -263,6 +263,7 @@ def _explain_model(decision: TextDecision, tables: RoutingTables) -> dict[str, A
     verdict = decision.verdict
     return {"method": "model+keywords" if tables.engine.model_version else "keywords",
             "threshold": verdict.threshold, "confident": verdict.dispatch,
+            "department_score": decision.assessment.department_score,
             **tables.engine.ensemble.explain(decision.assessment)}
 
 

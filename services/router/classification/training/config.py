@@ -14,3 +14,4 @@ KEYWORD_WEIGHTS = (0.0, 0.5, 1.0, 2.0, 3.0, 4.0, 6.0)
 TEMPERATURES = tuple(round(0.1 + 0.05 * i, 2) for i in range(39))  # 0.10 … 2.00
 THRESHOLDS = tuple(round(0.30 + 0.01 * i, 2) for i in range(70))  # 0.30 … 0.99
 ASSIST_THRESHOLDS = tuple(round(0.3 + 0.05 * i, 2) for i in range(14))  # 0.30 … 0.95
+FOLDS = 5  # cross-validation folds for calibration and thresholds (`corpus.LabelledText.fold`)

@@ -12,7 +12,7 @@ from services.router.classification.corpus import LabelledText
 from services.router.classification.ensemble import EnsembleClassifier
 from services.router.classification.evaluate import build_engine, context_for, decided
 from services.router.classification.knowledge import KnowledgeBase
-from services.router.classification.metrics import summary
+from services.router.classification.metrics import Decided, summary
 from services.router.classification.model import LinearModel
 from services.router.classification.policy import LOCATIONAL, Thresholds, assisting
 from services.router.classification.training import config
@@ -20,12 +20,18 @@ from services.router.classification.urgency import danger_phrases
 from services.router.domain.classify import Classifier
 from services.router.domain.responsibility import ResponsibilityList
 
+Judged = Sequence[tuple[LinearModel, Sequence[LabelledText]]]  # each model with the texts it did not see
 
-def tune(model: LinearModel, resp_list: ResponsibilityList, dev: Sequence[LabelledText],
+
+def tune(judged: Judged, resp_list: ResponsibilityList,
          knowledge: KnowledgeBase | None = None) -> tuple[dict[str, float], dict[str, Any]]:
-    ensemble = EnsembleClassifier(resp_list, Classifier(resp_list), model)
-    parts = [ensemble.components(r.text, None, context_for(r.channel)) for r in dev]
-    truth = np.array([ensemble.codes.index(r.item_code) for r in dev])
+    """Settings fitted on the out-of-fold judgements of every (model, texts) pair together."""
+    ensembles = [EnsembleClassifier(resp_list, Classifier(resp_list), model) for model, _ in judged]
+    dev = [r for _, rows in judged for r in rows]
+    parts = [e.components(r.text, None, context_for(r.channel)) for e, (_, rows) in zip(ensembles, judged, strict=True)
+             for r in rows]
+    codes = ensembles[0].codes
+    truth = np.array([codes.index(r.item_code) for r in dev])
     log_p = np.stack([p.log_p for p in parts])
     keyword = np.stack([p.keyword_score for p in parts])
     allowed = np.stack([p.allowed for p in parts])
@@ -39,34 +45,62 @@ def tune(model: LinearModel, resp_list: ResponsibilityList, dev: Sequence[Labell
     _, weight, temperature = best
     q = _softmax(np.where(allowed, (log_p + weight * keyword) / temperature, -np.inf))
     top, score = q.argmax(axis=1), q.max(axis=1)
-    owners = np.array([resp_list.by_code[c].owner for c in ensemble.codes])
+    owners = np.array([resp_list.by_code[c].owner for c in codes])
     right = owners[top] == owners[truth]  # dispatched to the right department (the issue's measure)
+    department_score = np.array([row[owners == owners[k]].sum() for row, k in zip(q, top, strict=True)])
+    # Dispatch on the department's probability (Σ over its items) when that lets more texts through at the
+    # target department precision than the top item's own probability does (the centre's question is who,
+    # and a department sorts out which of its own items; README).
+    by_item, by_department = _dispatch_threshold(score, right), _dispatch_threshold(department_score, right)
+    on_department = (department_score >= by_department).mean() > (score >= by_item).mean()
+    confidence = department_score if on_department else score
     settings: dict[str, float] = {"keyword_weight": weight, "temperature": temperature,
-                                  "dispatch_threshold": _dispatch_threshold(score, right),
+                                  "dispatch_threshold": by_department if on_department else by_item,
+                                  "dispatch_on_department": 1.0 if on_department else 0.0,
                                   "enquiry_probability": 0.5}
-    settings["urgent_probability"] = _urgency_threshold(model, dev)
-    urgent = np.array([_urgent(model, r.text, settings["urgent_probability"]) or bool(r.urgent)
-                       or ensemble.codes[int(k)] in model.urgent_items for r, k in zip(dev, top, strict=True)])
-    wrong_urgent = score[urgent & (top != truth)]
+    curves = {"item": _curve(score, right), "department": _curve(department_score, right)}
+    urgent_p = np.array([p.scores.urgent if p.scores is not None and p.scores.urgent is not None else 0.0
+                         for p in parts])
+    settings["urgent_probability"] = _urgency_threshold(urgent_p, dev)
+    urgent_items = [model.urgent_items for model, rows in judged for _ in rows]
+    urgent = np.array([bool(danger_phrases(r.text)) or p >= settings["urgent_probability"] or bool(r.urgent)
+                       or codes[int(k)] in items
+                       for r, p, k, items in zip(dev, urgent_p, top, urgent_items, strict=True)])
+    wrong_urgent = confidence[urgent & ~right]
     highest_wrong = float(wrong_urgent.max()) if len(wrong_urgent) else 0.0
     settings["urgent_threshold"] = round(min(1.01, max(settings["dispatch_threshold"] + 0.1, highest_wrong + 0.02)), 2)
-    ensemble.keyword_weight, ensemble.temperature = weight, temperature
-    settings["assist_threshold"] = _assist_threshold(ensemble, resp_list, dev, settings)
-    model.settings.update(settings)
-    engine = build_engine(resp_list, model, knowledge or KnowledgeBase(()), Thresholds.of(settings), nearest=None)
-    rows = [decided(engine, r.text, r.channel, r.item_code, r.urgent) for r in dev]
-    report = summary(rows)
+    for ensemble in ensembles:
+        ensemble.keyword_weight, ensemble.temperature = weight, temperature
+    settings["assist_threshold"] = _assist_threshold(list(zip(ensembles, (rows for _, rows in judged), strict=True)),
+                                                     resp_list, settings)
+    report_rows: list[Decided] = []
+    for model, rows in judged:
+        model.settings.update(settings)
+        engine = build_engine(resp_list, model, knowledge or KnowledgeBase(()), Thresholds.of(settings), nearest=None)
+        report_rows.extend(decided(engine, r.text, r.channel, r.item_code, r.urgent) for r in rows)
+    report = summary(report_rows)
     brief = {k: report[k] for k in ("n", "top1_item", "top1_department", "top3_department", "dispatched_share",
                                      "precision_dispatched_item", "precision_dispatched_department")}
     brief["ece"] = report["calibration"]["ece"]  # type: ignore[index]
     brief["nll"] = round(best[0], 4)
-    return settings, {"summary": report, "summary_brief": brief}
+    brief["urgent"] = report["urgent"]
+    return settings, {"summary": report, "summary_brief": brief, "dispatch_curves": curves}
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:
     z = z - z.max(axis=1, keepdims=True)
     e = np.exp(z)
     return np.asarray(e / e.sum(axis=1, keepdims=True))
+
+
+def _curve(score: np.ndarray, right: np.ndarray) -> list[dict[str, float]]:
+    """Dispatched share and department precision per threshold (the report's dispatch curve)."""
+    out = []
+    for t in config.THRESHOLDS[::5]:
+        picked = score >= t
+        out.append({"threshold": t, "share": round(float(picked.mean()), 4),
+                    "precision": round(float(right[picked].mean()), 4) if picked.any() else 1.0})
+    return out
 
 
 def _dispatch_threshold(score: np.ndarray, right: np.ndarray) -> float:
@@ -78,37 +112,31 @@ def _dispatch_threshold(score: np.ndarray, right: np.ndarray) -> float:
     return config.THRESHOLDS[-1]
 
 
-def _urgent(model: LinearModel, text: str, threshold: float) -> bool:
-    if danger_phrases(text):
-        return True
-    return "urgent" in model.heads and model.probability("urgent", model.vector(text)) >= threshold
-
-
-def _urgency_threshold(model: LinearModel, dev: Sequence[LabelledText]) -> float:
-    labelled = [r for r in dev if r.urgent]
-    if "urgent" not in model.heads or not labelled:
+def _urgency_threshold(urgent_p: np.ndarray, dev: Sequence[LabelledText]) -> float:
+    """The highest threshold of the urgency head that, with the danger lexicon, keeps the target recall."""
+    labelled = [(bool(danger_phrases(r.text)), float(p)) for r, p in zip(dev, urgent_p, strict=True) if r.urgent]
+    if not labelled or not urgent_p.any():
         return 0.5
-    lexicon = [bool(danger_phrases(r.text)) for r in labelled]
-    p = [model.probability("urgent", model.vector(r.text)) for r in labelled]
     for t in (0.6, 0.5, 0.4, 0.3, 0.25, 0.2):
-        if sum(lx or pr >= t for lx, pr in zip(lexicon, p, strict=True)) / len(labelled) >= config.URGENT_RECALL:
+        if sum(lx or pr >= t for lx, pr in labelled) / len(labelled) >= config.URGENT_RECALL:
             return t
     return 0.2
 
 
-def _assist_threshold(ensemble: EnsembleClassifier, resp_list: ResponsibilityList, dev: Sequence[LabelledText],
-                      settings: dict[str, float]) -> float:
+def _assist_threshold(judged: Sequence[tuple[EnsembleClassifier, Sequence[LabelledText]]],
+                      resp_list: ResponsibilityList, settings: dict[str, float]) -> float:
     """Best F1 of assisting owners against the `also` labels (owners other than the lead's)."""
     by_code = resp_list.by_code
     cases = []
-    for r in dev:
-        assessed = ensemble.assess(r.text, None, context_for(r.channel), settings["dispatch_threshold"])
-        top = assessed.classification.top
-        if top is None:
-            continue
-        lead = by_code[top.item_code]
-        wanted = {by_code[c].owner for c in r.also if c in by_code} - {lead.owner} - LOCATIONAL
-        cases.append((ensemble.clause_items(assessed.vector), lead, wanted))
+    for ensemble, dev in judged:
+        for r in dev:
+            assessed = ensemble.assess(r.text, None, context_for(r.channel), settings["dispatch_threshold"])
+            top = assessed.classification.top
+            if top is None:
+                continue
+            lead = by_code[top.item_code]
+            wanted = {by_code[c].owner for c in r.also if c in by_code} - {lead.owner} - LOCATIONAL
+            cases.append((ensemble.clause_items(assessed.vector), lead, wanted))
     if not any(w for _, _, w in cases):
         return 0.5
     best = (-1.0, 0.5)

@@ -27,6 +27,15 @@ def test_an_urgent_text_the_model_is_unsure_of_goes_to_the_centre_at_once() -> N
     assert verdict(ranked(("B02.004", 0.95, ("困人",))), DANGER, LIMITS).dispatch
 
 
+def test_when_the_department_is_sure_between_its_own_items_the_text_is_dispatched() -> None:
+    # 电梯困人 vs 电梯故障: the item is a toss-up, the department owning both is not
+    unsure_item = ranked(("B02.004", 0.5, ()), ("B02.005", 0.45, ()))
+    assert not verdict(unsure_item, CALM, LIMITS).dispatch
+    judged = verdict(unsure_item, CALM, LIMITS, score=0.95)
+    assert judged.dispatch and judged.threshold == LIMITS.dispatch
+    assert not verdict(unsure_item, CALM, LIMITS, score=0.55).dispatch
+
+
 def test_no_candidate_means_the_manual_queue() -> None:
     assert not verdict(Classification.of([], 0.6), CALM, LIMITS).dispatch
 

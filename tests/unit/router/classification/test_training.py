@@ -31,13 +31,13 @@ def test_training_twice_on_the_same_data_gives_the_same_bytes(tmp_path: Path) ->
 
 
 def test_the_committed_artefact_names_the_corpus_it_was_trained_on() -> None:
-    """The artefact records each corpus file and its digest (a full retrain takes minutes on CI, so the
-    byte-for-byte reproduction is `make train` + `git diff`; the corpus may grow after the freeze)."""
+    """The artefact records each corpus file and its digest (the byte-for-byte rebuild from the corpus is
+    tests/training/test_artefact_rebuilds.py, in `make test`: a full training takes minutes)."""
     document = json.loads(RouterSettings().model_path.read_bytes())
     recorded = document["corpus"]["files"]
     assert recorded and all((corpus.ROOT / name).exists() for name in recorded)
     assert all(len(digest) == 64 for digest in recorded.values())
-    assert document["corpus"]["train"] > document["corpus"]["dev"] > 0
+    assert document["corpus"]["train"] >= document["corpus"]["dev"] > 0  # dev: texts judged out of fold
 
 
 def test_the_split_is_a_fixed_function_of_the_text() -> None:

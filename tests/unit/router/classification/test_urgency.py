@@ -13,6 +13,19 @@ def test_danger_to_life_or_property_is_urgent() -> None:
         assert assess(text, None, 0.5, reported=False).urgent
 
 
+def test_crowd_crushes_and_people_hurt_in_accidents_are_urgent() -> None:
+    texts = ("广场上人挤人动不了，前面有人摔倒了", "出口只开一个，存在踩踏风险", "庙会入口人流失控",
+             "电动车被轿车撞了，骑车的人头上在流血", "撞了人就跑，肇事逃逸", "老人倒地不起，叫不醒",
+             "一家三口一氧化碳中毒", "孩子被锁在车里出不来了", "山体滑坡把路埋了")
+    for text in texts:
+        assert danger_phrases(text), text
+
+
+def test_trampled_grass_and_a_dented_car_are_not_dangers() -> None:
+    assert not danger_phrases("有人踩踏草坪种菜")
+    assert not danger_phrases("停在路边的车被撞了个坑，对方留了电话")
+
+
 def test_a_feared_danger_is_not_an_urgent_one() -> None:
     assert not danger_phrases("楼道堆满杂物，万一着火怎么办")
     assert not danger_phrases("担心燃气泄漏，想问问怎么检查")
