@@ -46,7 +46,10 @@ def parse(argv: list[str]) -> argparse.Namespace:
     g.add_argument("--router-incidents", type=int, help="pipeline: incidents per round (K)")
     g.add_argument("--open-cases", type=int, help="pipeline: one more round with this many open cases (1000000)")
     g.add_argument("--deadlines", type=int, help="sla: open deadlines in the table (1000000)")
-    p.add_argument("--no-profile", action="store_true", help="do not sample the router, scoring and intake with py-spy")
+    g.add_argument("--e2e-loads", type=float, nargs="+", help="end to end: offered loads, reports/s (25 … 500)")
+    g.add_argument("--e2e-seconds", type=float, help="end to end: seconds per offered load (6)")
+    p.add_argument("--no-profile", action="store_true",
+                   help="do not sample the router, scoring, intake and the end-to-end services with py-spy")
     g.add_argument("--scoring-cases", type=int, help="scoring: synthetic cases per round")
     g.add_argument("--year", action="store_true", help="scoring: replay a synthetic year (~1,000,000 cases; hours)")
     if argv and argv[0] in SUITES:  # `python -m bench scoring`
@@ -103,7 +106,8 @@ def _cross(sections: list[Section]) -> None:
 
 async def _on_stack(stack: local_stack.Stack, city_dir: Path, suites: list[str],
                     i: intake.IntakeSizes, r: pipeline.PipelineSizes, logs: Path,
-                    s: scoring.ScoringSizes, quick: bool, results: Results) -> None:
+                    s: scoring.ScoringSizes, quick: bool, results: Results,
+                    e2e_loads: list[float] | None = None, e2e_seconds: float | None = None) -> None:
     """Pipeline first: the router must meet an empty intake.hotline.v1, not the intake benchmark's tickets;
     end to end next (its router resumes where the pipeline's left off), intake last. Each section is
     added to `results` (and so to results.json) as soon as it is measured."""
@@ -124,7 +128,9 @@ async def _on_stack(stack: local_stack.Stack, city_dir: Path, suites: list[str],
     if "e2e" in suites:
         print("end to end …", file=sys.stderr, flush=True)
         loads, seconds = ((50.0, 500.0), 2.0) if quick else (E2E_LOADS, E2E_SECONDS)
-        e2e_facts = await e2e.run(stack, city_dir, logs, loads, seconds, logs.parent / "latency.png")
+        loads, seconds = tuple(e2e_loads or loads), e2e_seconds or seconds
+        e2e_facts = await e2e.run(stack, city_dir, logs, loads, seconds, logs.parent / "latency.png",
+                                  r.profile)
         results.add(Section("6. End to end over HTTP (ticket → intake → router → case.dispatched)", [], [],
                                 e2e_facts))
     if "recovery" in suites:
@@ -156,7 +162,8 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 print("router pipeline and intake …", file=sys.stderr, flush=True)
                 asyncio.run(_on_stack(stack, city_dir, args.only, i, r, args.out.parent / "logs",
-                                      scoring_sizes(args), args.quick, results))
+                                      scoring_sizes(args), args.quick, results, args.e2e_loads,
+                                      args.e2e_seconds))
                 if "sla" in args.only:
                     print("sla timer …", file=sys.stderr, flush=True)
                     size = sla_sizes(args)

@@ -64,6 +64,50 @@ def ticket_body(inc: SyntheticIncident, ticket_no: str) -> dict[str, Any]:
     }
 
 
+WORKER_SECRET = "dev-worker-token-secret"  # intake's default (IntakeSettings.worker_token_secret)
+HOTLINE_KEY = {"X-Api-Key": "dev-hotline-key"}
+MINI_KEY = {"X-Api-Key": "dev-wechat-mini-key"}
+DEPT_KEY = {"X-Api-Key": "dev-dept-key"}
+ITEM_CODES = Path(__file__).resolve().parents[1] / "deploy" / "local" / "demo_item_codes.yaml"
+
+
+def item_codes() -> dict[str, str]:
+    """simcity incident kind → the item code a grid worker picks in the app for it."""
+    import yaml
+
+    codes: dict[str, str] = yaml.safe_load(ITEM_CODES.read_text()) if ITEM_CODES.exists() else {}
+    return codes
+
+
+def request_for(inc: SyntheticIncident, no: str, codes: dict[str, str], on_the_spot: bool,
+                tokens: dict[str, str]) -> tuple[str, dict[str, Any], dict[str, str]]:
+    """(path, body, headers) of the report as its channel sends it: a 12345 ticket, a grid worker's
+    report from the app (with the item picked, sometimes handled on the spot) or a WeChat mini-program
+    submission; `no` makes its natural id unique."""
+    point = {"lon": inc.lon, "lat": inc.lat} if inc.lon is not None and inc.lat is not None else None
+    at = inc.reported_at.isoformat()
+    if inc.channel == "hotline":
+        return "/v1/hotline/tickets", ticket_body(inc, no), HOTLINE_KEY
+    if inc.channel == "grid":
+        worker = inc.worker_id or "GW0001"
+        if worker not in tokens:
+            from services.intake.domain.credentials import issue_worker_token
+
+            tokens[worker] = f"Bearer {issue_worker_token(WORKER_SECRET, worker)}"
+        return "/v1/grid/reports", {
+            "report_id": no, "worker_id": worker, "grid_id": inc.grid_id or inc.true_grid_id,
+            "category_code": codes.get(inc.true_kind, "A01.001"), "point": point or {"lon": 120.9, "lat": 32.0},
+            "text": inc.text, "handled_on_spot": on_the_spot, "reported_at": at,
+            "evidence_urls": ["https://img.example.org/after.jpg"] if on_the_spot else [],
+            "photo_urls": ["https://img.example.org/before.jpg"],
+        }, {"Authorization": tokens[worker]}
+    location = {"lon": inc.lon, "lat": inc.lat, "address": inc.address} if point else None
+    return "/v1/wechat/tongjiang/submissions", {
+        "request_id": no, "openid": f"oBENCH{no[-20:]}", "text": inc.text, "location": location,
+        "submitted_at": at,
+    }, MINI_KEY
+
+
 def intake_record(body: dict[str, Any]) -> Outgoing:
     """The record intake would publish for this ticket (same payload and headers, no contact vault)."""
     ticket = HotlineTicket.model_validate(body)

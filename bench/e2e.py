@@ -1,33 +1,43 @@
-"""End to end over HTTP: an open-loop load generator posts the synthetic city's incidents (its mix of
-texts, places and urgencies, all as 12345 tickets) to intake at a fixed offered rate, with intake,
-router and sla running as their own processes on the bench stack; a consumer on case.events.v1 notes
-when each case's `dispatched` event arrives. Latency is from the 202 to that event (both clocks in
-this process); achieved rate is dispatched cases per second of the run. One run per offered load,
-then a PNG of latency against offered load (matplotlib, Agg).
+"""End to end over HTTP: an open-loop load generator replays the synthetic city's mix — 12345 tickets,
+grid workers' reports from the app (the item picked; a fifth handled on the spot) and WeChat
+mini-program submissions, in simcity's proportions (about 5 : 3 : 2) — to intake at a fixed offered
+rate, with intake, router and sla running as their own processes on the bench stack; a consumer on
+case.events.v1 notes when each case's `dispatched` event arrives, and the departments act on what they
+were sent: every case dispatched to a department (not handled on the spot) is accepted (签收) through
+`POST /v1/cases/{id}/actions`, so the router handles department actions beside new incidents.
 
-Not replayed (stated in docs/benchmarks.md): grid reports, WeChat pairs and department actions — the
-generator posts every report as a hotline ticket, which exercises the same router and sla paths."""
+Latency is from the 202 to the `dispatched` event (both clocks in this process); achieved rate is
+dispatched cases per second of the run. One run per offered load, then a PNG of latency against
+offered load (matplotlib, Agg). With `profile`, py-spy samples intake, router and sla during the
+highest load (raw collapsed stacks, one file per service)."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import random
 import statistics
 import time
 import uuid
+from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from bench.data import synthetic, ticket_body
+from bench.data import DEPT_KEY, item_codes, request_for, synthetic
+from bench.profile import hottest, sampler, stop_sampler
 from deploy.local.processes import ServiceSet
 from deploy.local.stack import Stack
 from schemas.topics import CASE_EVENTS
 
 DRAIN_SECONDS = 30.0
 IN_FLIGHT = 128  # requests open at once; beyond that the offer waits (answered_per_second shows it)
+ON_THE_SPOT = 0.2  # share of grid reports handled on the spot (自行处置)
+SERVICES = ("intake", "router", "sla")
 
 
 def _ports() -> dict[str, int]:
@@ -36,13 +46,16 @@ def _ports() -> dict[str, int]:
 
 
 class Arrivals:
-    """Reads case.events.v1 from its end and notes when each case was first dispatched."""
+    """Reads case.events.v1 from its end: when each case was first dispatched, and to whom (the
+    departments' side of the mix accepts what they were sent)."""
 
     def __init__(self, bootstrap: str) -> None:
         self.consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
                                          isolation_level="read_committed")
         self.dispatched: dict[str, float] = {}
         self.other: dict[str, str] = {}  # case id → first non-created kind when it was not a dispatch
+        self.accepted: set[str] = set()
+        self.to_accept: asyncio.Queue[tuple[str, str]] = asyncio.Queue()  # (case id, owner)
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -61,12 +74,21 @@ class Arrivals:
             now = time.perf_counter()
             for records in batch.values():
                 for r in records:
-                    kind = dict(r.headers).get("ce_type", b"").decode()
-                    case_id = (r.key or b"").decode()
-                    if kind.endswith(".dispatched.v1"):
-                        self.dispatched.setdefault(case_id, now)
-                    elif not kind.endswith(".created.v1"):
-                        self.other.setdefault(case_id, kind)
+                    self._note(r.key, dict(r.headers).get("ce_type", b"").decode(), r.value, now)
+
+    def _note(self, key: bytes | None, kind: str, value: bytes | None, now: float) -> None:
+        case_id = (key or b"").decode()
+        if kind.endswith(".dispatched.v1"):
+            if case_id not in self.dispatched:
+                self.dispatched[case_id] = now
+                event = json.loads(value or b"{}")
+                owner = (event.get("assignment") or {})
+                if not event.get("on_the_spot"):
+                    self.to_accept.put_nowait((case_id, owner.get("owner_unit") or owner.get("owner") or "CENTER"))
+        elif kind.endswith(".accepted.v1"):
+            self.accepted.add(case_id)
+        elif not kind.endswith(".created.v1"):
+            self.other.setdefault(case_id, kind)
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -75,21 +97,56 @@ class Arrivals:
         await self.consumer.stop()
 
 
-async def offered(client: httpx.AsyncClient, url: str, rate: float, seconds: float, tag: str,
-                  arrivals: Arrivals) -> dict[str, Any]:
-    """Post `rate` tickets a second for `seconds` (open loop: a slow answer does not slow the offer)."""
+async def departments(client: httpx.AsyncClient, base: str, arrivals: Arrivals, mine: set[str],
+                      statuses: Counter[str]) -> None:
+    """Accept (签收) each of the run's dispatched cases as its owner, as the department gateway would."""
+    in_flight = asyncio.Semaphore(32)
+
+    async def accept(case_id: str, owner: str) -> None:
+        body = {"action_id": uuid.uuid4().hex, "kind": "accept", "actor": owner,
+                "taken_at": datetime.now(UTC).isoformat()}
+        try:
+            async with in_flight:
+                resp = await client.post(f"{base}/v1/cases/{case_id}/actions", json=body, headers=DEPT_KEY)
+            statuses[str(resp.status_code)] += 1
+        except httpx.HTTPError as exc:
+            statuses[type(exc).__name__] += 1
+
+    tasks: set[asyncio.Task[None]] = set()
+    while True:
+        case_id, owner = await arrivals.to_accept.get()
+        if case_id in mine:
+            task = asyncio.create_task(accept(case_id, owner))
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+
+
+async def offered(client: httpx.AsyncClient, base: str, rate: float, seconds: float, tag: str,
+                  arrivals: Arrivals, mine: set[str]) -> dict[str, Any]:
+    """Post `rate` reports a second for `seconds` (open loop: a slow answer does not slow the offer)."""
     pool = synthetic(2000, seed=3000)
+    codes, rng = item_codes(), random.Random(tag)
+    tokens: dict[str, str] = {}
     accepted: dict[str, float] = {}
-    statuses: dict[int, int] = {}
+    statuses: Counter[str] = Counter()
+    channels: Counter[str] = Counter()
     in_flight = asyncio.Semaphore(IN_FLIGHT)  # httpx's pool slows down badly with thousands queued
 
     async def one(i: int) -> None:
-        async with in_flight:
-            resp = await client.post(url, json=ticket_body(pool[i % len(pool)], f"E2E-{tag}-{i:07d}"),
-                                     headers={"X-Api-Key": "dev-hotline-key"})
-        statuses[resp.status_code] = statuses.get(resp.status_code, 0) + 1
+        inc = pool[i % len(pool)]
+        path, body, headers = request_for(inc, f"E2E-{tag}-{i:07d}", codes, rng.random() < ON_THE_SPOT, tokens)
+        channels[inc.channel] += 1
+        try:
+            async with in_flight:
+                resp = await client.post(base + path, json=body, headers=headers)
+        except httpx.HTTPError as exc:
+            statuses[type(exc).__name__] += 1
+            return
+        statuses[str(resp.status_code)] += 1
         if resp.status_code == 202:
-            accepted["C-" + resp.json()["incident_id"]] = time.perf_counter()
+            case_id = "C-" + resp.json()["incident_id"]
+            accepted[case_id] = time.perf_counter()
+            mine.add(case_id)
 
     n = int(rate * seconds)
     began = time.perf_counter()
@@ -107,40 +164,60 @@ async def offered(client: httpx.AsyncClient, url: str, rate: float, seconds: flo
         return all(c in arrivals.dispatched or c in arrivals.other for c in accepted)
     while not settled() and time.perf_counter() < deadline:  # noqa: ASYNC110 — another task fills it
         await asyncio.sleep(0.1)
-    mine = {c: arrivals.dispatched[c] - t for c, t in accepted.items() if c in arrivals.dispatched}
-    last = max((arrivals.dispatched[c] for c in mine), default=began)
-    lat = sorted(max(0.0, v) * 1000 for v in mine.values())
+    mine_lat = {c: arrivals.dispatched[c] - t for c, t in accepted.items() if c in arrivals.dispatched}
+    last = max((arrivals.dispatched[c] for c in mine_lat), default=began)
+    lat = sorted(max(0.0, v) * 1000 for v in mine_lat.values())
 
     def pct(q: float) -> float | None:
         return round(lat[min(len(lat) - 1, int(q * len(lat)))], 1) if lat else None
 
     return {"offered_per_second": rate, "answered_per_second": round(n / sent, 1), "accepted": len(accepted),
-            "dispatched": len(mine), "not_dispatched": len(accepted) - len(mine),
-            "dispatched_per_second": round(len(mine) / (last - began), 1) if mine else 0.0,
+            "channels": dict(channels), "dispatched": len(mine_lat),
+            "not_dispatched": dict(Counter(arrivals.other.get(c, "not yet").rsplit(".", 2)[-2]
+                                           for c in accepted if c not in arrivals.dispatched)),
+            "dispatched_per_second": round(len(mine_lat) / (last - began), 1) if mine_lat else 0.0,
             "latency_ms": {"p50": pct(0.50), "p95": pct(0.95), "p99": pct(0.99),
                            "mean": round(statistics.fmean(lat), 1) if lat else None},
-            "statuses": {str(k): v for k, v in statuses.items()}}
+            "statuses": dict(statuses)}
 
 
 async def run(stack: Stack, city_dir: Path, logs: Path, loads: tuple[float, ...], seconds: float,
-              plot: Path) -> dict[str, Any]:
+              plot: Path, profile: Path | None = None) -> dict[str, Any]:
     p = _ports()
     env = {**stack.env(), "LOG_LEVEL": "WARNING", "ROUTER_CITY_DIR": str(city_dir),
            "INTAKE_RATE_PER_SECOND": "1e9", "INTAKE_RATE_BURST": "1000000000"}
     services = ServiceSet(env=env, logs=logs / "e2e")
     arrivals = Arrivals(stack.bootstrap)
     runs = []
+    mine: set[str] = set()
+    actions: Counter[str] = Counter()
+    profiles: dict[str, Any] = {}
     try:
         services.start(p)
         await asyncio.to_thread(services.wait_ready, p)
         await arrivals.start()
         limits = httpx.Limits(max_connections=256, max_keepalive_connections=256)
         async with httpx.AsyncClient(timeout=30, limits=limits) as client:
-            url = f"http://127.0.0.1:{p['intake']}/v1/hotline/tickets"
+            base = f"http://127.0.0.1:{p['intake']}"
+            acting = asyncio.create_task(departments(client, base, arrivals, mine, actions))
             tag = uuid.uuid4().hex[:6].upper()
-            await offered(client, url, 50, 2, f"{tag}W", arrivals)  # warm-up
-            for n, rate in enumerate(loads):
-                runs.append(await offered(client, url, rate, seconds, f"{tag}{n}", arrivals))
+            try:
+                await offered(client, base, 50, 2, f"{tag}W", arrivals, mine)  # warm-up
+                for n, rate in enumerate(loads):
+                    spies = {}
+                    if profile is not None and rate == max(loads):
+                        spies = {name: (sampler(_profile_file(profile, name), services.procs[name].pid),
+                                        _profile_file(profile, name)) for name in SERVICES}
+                    try:
+                        runs.append(await offered(client, base, rate, seconds, f"{tag}{n}", arrivals, mine))
+                    finally:
+                        for name, (spy, out) in spies.items():
+                            stop_sampler(spy)
+                            if out.exists():
+                                profiles[name] = {"file": str(out), **hottest(out, top=12)}
+            finally:
+                acting.cancel()
+                await asyncio.gather(acting, return_exceptions=True)
     finally:
         await arrivals.stop()
         services.stop()
@@ -148,7 +225,13 @@ async def run(stack: Stack, city_dir: Path, logs: Path, loads: tuple[float, ...]
     at_500 = next((r for r in runs if r["offered_per_second"] == 500), None)
     best = max(runs, key=lambda r: r["dispatched_per_second"])
     return {"runs": runs, "at_500_per_second": at_500, "sustained_dispatched_per_second":
-            best["dispatched_per_second"], "plot": str(plot), "seconds_per_load": seconds}
+            best["dispatched_per_second"], "plot": str(plot), "seconds_per_load": seconds,
+            "department_actions": {"posted": dict(actions), "accepted_events": len(arrivals.accepted & mine)},
+            **({"profile_at_highest_load": profiles} if profiles else {})}
+
+
+def _profile_file(profile: Path, service: str) -> Path:
+    return profile.with_name(f"profile-e2e-{service}.txt")
 
 
 def _plot(runs: list[dict[str, Any]], out: Path) -> None:
@@ -161,12 +244,13 @@ def _plot(runs: list[dict[str, Any]], out: Path) -> None:
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
     for q in ("p50", "p95", "p99"):
         left.plot(x, [r["latency_ms"][q] or float("nan") for r in runs], marker="o", label=q)
-    left.set(xlabel="offered load (tickets/s)", ylabel="202 → case.dispatched (ms)", yscale="log",
-             title="latency against offered load")
+    left.set(xlabel="offered load (reports/s: hotline, grid, WeChat)", ylabel="202 → case.dispatched (ms)",
+             yscale="log", title="latency against offered load")
     left.legend()
     right.plot(x, [r["dispatched_per_second"] for r in runs], marker="o", label="dispatched/s")
+    right.plot(x, [r["answered_per_second"] for r in runs], marker="s", label="answered/s (intake)")
     right.plot(x, x, linestyle=":", color="grey", label="offered")
-    right.set(xlabel="offered load (tickets/s)", ylabel="cases dispatched per second", title="achieved rate")
+    right.set(xlabel="offered load (reports/s)", ylabel="per second", title="achieved rate")
     right.legend()
     fig.tight_layout()
     out.parent.mkdir(parents=True, exist_ok=True)

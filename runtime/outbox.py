@@ -125,9 +125,11 @@ class OutboxRelay:
                     pass
             try:
                 while not stop.is_set():
+                    # cleared before looking, not after finding nothing: a commit that kicks while the
+                    # SELECT runs (and that the SELECT did not see) is not lost for `idle_seconds`
+                    self.kick.clear()
                     sent = await self.publish_pending()
                     if sent == 0:
-                        self.kick.clear()
                         try:
                             await asyncio.wait_for(self.kick.wait(), idle_seconds)
                         except TimeoutError:
