@@ -11,7 +11,8 @@ not scan). Then, in rounds, three fresh sets of rows, each the same size, each i
 - **lateness**: rows coming due at a steady rate over a few seconds, fired by sla's timer loop
   (`run_timer`, `SLA_TIMER_INTERVAL_SECONDS`); lateness = the outbox row's time (its transaction's start)
   minus the deadline, per deadline.
-EXPLAIN (ANALYZE, BUFFERS) of the timer's query is taken at full size before the rounds.
+EXPLAIN (ANALYZE, BUFFERS) of the timer's two claims is taken at full size before the rounds (nothing due:
+what an idle tick costs) and with the first burst waiting.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from bench.timing import Rate, Ratio
 from runtime.db import create_pool, migrate
 from runtime.telemetry import configure_tracing
 from services.sla.adapters.calendar_files import load_calendar
+from services.sla.adapters.repository import DUE_CLAIM, WARN_CLAIM
 from services.sla.bootstrap import SQL, load_templates
 from services.sla.domain.deadlines import Rules
 from services.sla.handlers.context import Paperwork, SlaContext
@@ -99,12 +101,13 @@ async def _floor(pool: asyncpg.Pool, batch: int) -> int:
 
 
 async def _explain(pool: asyncpg.Pool, batch: int) -> list[str]:
+    """EXPLAIN (ANALYZE, BUFFERS) of the timer's two claims, exactly as sla sends them."""
+    lines: list[str] = []
     async with pool.acquire() as conn, conn.transaction():
-        rows = await conn.fetch(
-            "EXPLAIN (ANALYZE, BUFFERS) SELECT d.*, c.last_seq FROM deadlines d JOIN sla_cases c USING (case_id) "
-            "WHERE d.state = 'running' AND (d.due_at <= $1 OR (NOT d.warned AND d.warn_at <= $1)) "
-            "ORDER BY d.due_at LIMIT $2 FOR UPDATE OF d, c SKIP LOCKED", datetime.now(UTC), batch)
-        return [r[0] for r in rows]
+        for name, sql in (("due claim", DUE_CLAIM), ("warning claim", WARN_CLAIM)):
+            rows = await conn.fetch(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", datetime.now(UTC), batch)
+            lines += [f"-- {name}", *(r[0] for r in rows)]
+    return lines
 
 
 def _context(pool: asyncpg.Pool, batch: int) -> SlaContext:
@@ -162,6 +165,7 @@ async def run(database_url: str, sizes: SlaSizes) -> tuple[list[Rate], list[Rati
         plan = await _explain(pool, sizes.batch)
         ctx = _context(pool, sizes.batch)
         floor_samples, fired_samples = [], []
+        plan_busy: list[str] = []
         past = datetime.now(UTC) - timedelta(hours=1)
         for r in range(sizes.rounds):
             await _insert(pool, f"F{r}", sizes.burst, [past] * sizes.burst)
@@ -169,6 +173,8 @@ async def run(database_url: str, sizes: SlaSizes) -> tuple[list[Rate], list[Rati
             assert await _floor(pool, sizes.batch) == sizes.burst
             floor_samples.append(sizes.burst / (time.perf_counter() - t))
             await _insert(pool, f"B{r}", sizes.burst, [past] * sizes.burst)
+            if r == 0:  # the claims again with a burst waiting (untimed)
+                plan_busy = await _explain(pool, sizes.batch)
             spy = sampler(sizes.profile if r == sizes.rounds - 1 else None, idle=True)  # the last round
             t = time.perf_counter()
             written = await fire_due(ctx, datetime.now(UTC))
@@ -190,7 +196,7 @@ async def run(database_url: str, sizes: SlaSizes) -> tuple[list[Rate], list[Rati
         "lateness_deadlines": len(late), "lateness_seconds_p50": round(_pct(late, 0.5), 3),
         "lateness_seconds_p99": round(_pct(late, 0.99), 3), "lateness_seconds_max": round(max(late), 3) if late
         else None, "lateness_seconds_mean": round(statistics.fmean(late), 3) if late else None,
-        "explain_timer_query": plan,
+        "explain_timer_query": plan, "explain_timer_query_burst_due": plan_busy,
     }
     if sizes.profile is not None and sizes.profile.exists():
         facts["profile"] = {"file": str(sizes.profile), **hottest(sizes.profile)}
@@ -218,12 +224,13 @@ def main(argv: list[str] | None = None) -> int:
     for ratio in ratios:
         print(f"{ratio.name}: {ratio.value:.2f}")
     for key, value in facts.items():
-        if key not in ("explain_timer_query", "profile"):
+        if key not in ("explain_timer_query", "explain_timer_query_burst_due", "profile"):
             print(f"{key}: {value}")
     for kind, frames in facts.get("profile", {}).items():
         if kind != "file":
             print(f"profile {kind}:", *(f"  {share:6.1%}  {frame}" for frame, share in frames), sep="\n")
-    print("\n".join(facts["explain_timer_query"]))
+    print("EXPLAIN, nothing due:", *facts["explain_timer_query"], sep="\n")
+    print(f"EXPLAIN, {sizes.burst:,} due:", *facts["explain_timer_query_burst_due"], sep="\n")
     return 0
 
 

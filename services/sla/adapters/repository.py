@@ -83,11 +83,29 @@ async def due(conn: asyncpg.Connection, now: datetime, limit: int) -> list[tuple
     their case; rows another instance (or the consumer) holds are skipped, so timers on several instances
     never fire twice. Two claims, each an ordered scan of its own partial index that stops after `limit`
     rows (one query with `OR` cannot use either order and may read the whole due index)."""
-    out = await _locked(conn, "d.state = 'running' AND d.due_at <= $1", "d.due_at", now, limit)
+    out = await _claim(conn, DUE_CLAIM, now, limit)
     if len(out) < limit:  # stages already claimed above are past due: excluded here
-        out += await _locked(conn, "d.state = 'running' AND NOT d.warned AND d.warn_at <= $1 AND d.due_at > $1",
-                             "d.warn_at", now, limit - len(out))
+        out += await _claim(conn, WARN_CLAIM, now, limit - len(out))
     return out
+
+
+def _locked_sql(where: str, order: str, limit_arg: int) -> str:
+    """Claim the first rows matching `where` on `deadlines` alone (narrow rows: the partial index's scan and
+    sort stay small however many are due), then read them whole with their case, locking the case too.
+    A row whose case is held elsewhere (the consumer is applying one of its events) is left out of the
+    batch — claimed until this transaction ends, fired by a later one."""
+    cols = ", ".join("d." + c.strip() for c in _COLS.split(","))
+    return (f"WITH claimed AS (SELECT case_id, gen FROM deadlines d WHERE {where} ORDER BY {order} "
+            f"LIMIT ${limit_arg} FOR UPDATE SKIP LOCKED) "
+            f"SELECT {cols}, c.last_seq, c.escalations, c.next_gen, c.suspended, c.extension_pending, "
+            "c.traceparent, c.tracestate "
+            "FROM claimed JOIN deadlines d USING (case_id, gen) JOIN sla_cases c ON c.case_id = d.case_id "
+            f"ORDER BY {order} FOR UPDATE OF c SKIP LOCKED")
+
+
+DUE_CLAIM = _locked_sql("d.state = 'running' AND d.due_at <= $1", "d.due_at", 2)
+"""The timer's claims ($1 now, $2 how many), also EXPLAINed at 1,000,000 rows by bench/sla.py."""
+WARN_CLAIM = _locked_sql("d.state = 'running' AND NOT d.warned AND d.warn_at <= $1 AND d.due_at > $1", "d.warn_at", 2)
 
 
 async def save_fired(conn: asyncpg.Connection, touched: Sequence[Deadline], escalated: Sequence[CaseClocks]) -> None:
@@ -120,13 +138,12 @@ async def next_due(conn: asyncpg.Connection) -> datetime | None:
 async def _locked(conn: asyncpg.Connection, where: str, order: str, *args: Any) -> list[tuple[CaseClocks, Deadline]]:
     """Deadlines matching `where` with their case, both locked; rows held elsewhere are skipped. The last
     argument is the row limit."""
-    rows = await conn.fetch(
-        f"SELECT {', '.join('d.' + c.strip() for c in _COLS.split(','))}, c.last_seq, c.escalations, c.next_gen, "
-        "c.suspended, c.extension_pending, c.traceparent, c.tracestate "
-        f"FROM deadlines d JOIN sla_cases c USING (case_id) WHERE {where} "
-        f"ORDER BY {order} LIMIT ${len(args)} FOR UPDATE OF d, c SKIP LOCKED", *args)
+    return await _claim(conn, _locked_sql(where, order, len(args)), *args)
+
+
+async def _claim(conn: asyncpg.Connection, sql: str, *args: Any) -> list[tuple[CaseClocks, Deadline]]:
     out = []
-    for r in rows:
+    for r in await conn.fetch(sql, *args):
         d = _deadline(r)
         out.append((_clocks(r["case_id"], r, d), d))
     return out

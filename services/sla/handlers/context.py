@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 import asyncpg
-from opentelemetry import propagate
 
 from runtime.outbox import OutboxRelay, case_records, enqueue
-from runtime.telemetry import context_from_traceparent
 from schemas.cloudevents import Outgoing
 from schemas.sla import SlaEvent
 from schemas.topics import SLA_EVENTS, sla_type
@@ -50,13 +49,15 @@ def sla_records(events: Sequence[SlaEvent], trace: Sequence[tuple[str, bytes]] |
     return case_records(SLA_EVENTS, events, type_of=sla_type, source=SOURCE, trace=trace)
 
 
+_TRACEPARENT = re.compile(r"^(?!ff)[0-9a-f]{2}-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}$")
+
+
 def trace_of(traceparent: str | None, tracestate: str | None) -> list[tuple[str, bytes]] | None:
-    """The trace headers that continue a stored trace context (None: there is none, or it is invalid)."""
-    if not traceparent:
+    """The trace headers that continue a stored W3C trace context (None: there is none, or it is not a
+    valid `traceparent`). Checked by its format, not through the propagator: the timer does this per case."""
+    if not traceparent or not _TRACEPARENT.match(traceparent):
         return None
-    carrier: dict[str, str] = {}
-    propagate.inject(carrier, context=context_from_traceparent(traceparent, tracestate))
-    return [(k, v.encode()) for k, v in carrier.items()] or None
+    return [("traceparent", traceparent.encode()), *([("tracestate", tracestate.encode())] if tracestate else [])]
 
 
 async def publish_later(conn: asyncpg.Connection, events: Sequence[SlaEvent]) -> None:

@@ -87,3 +87,13 @@ def test_a_tick_changes_only_what_the_timer_writes_back(calendar: Calendar) -> N
         case_changed = {k for k, v in case_before.items() if getattr(clocks, k) != v}
         assert changed and changed <= set(FIELDS_TICK_WRITES), changed
         assert case_changed <= set(CASE_FIELDS_TICK_WRITES), case_changed
+
+
+def test_fired_events_continue_a_stored_trace_only_when_it_is_a_valid_traceparent() -> None:
+    from services.sla.handlers.context import trace_of
+
+    valid = "00-" + "ab" * 16 + "-" + "12" * 8 + "-01"
+    assert trace_of(valid, "vendor=1") == [("traceparent", valid.encode()), ("tracestate", b"vendor=1")]
+    assert trace_of(valid, None) == [("traceparent", valid.encode())]
+    for bad in (None, "", "garbage", "00-" + "0" * 32 + "-" + "12" * 8 + "-01", "ff" + valid[2:], valid.upper()):
+        assert trace_of(bad, None) is None  # the batch's own span then starts the trace
