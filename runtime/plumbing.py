@@ -43,8 +43,9 @@ class Plumbing:
         relay = OutboxRelay(pool, producer, schema, chaos=chaos.from_env(), service=service)
         return cls(service, settings, pool, producer, relay, loops=Loops(service=service))
 
-    async def consume(self, handlers: dict[str, Handler], *, group_id: str) -> None:
-        """Join the group and start the consumer loop (one transaction per poll batch) and the outbox relay.
+    async def consume(self, handlers: dict[str, Handler], *, group_id: str, max_records: int = 500) -> None:
+        """Join the group and start the consumer loop (one transaction per poll batch of at most
+        `max_records`) and the outbox relay.
 
         What start-up built (the router's tables and model, jieba's dictionary) lives as long as the
         process: it is moved out of the garbage collector's sight first (`gc.freeze`). Otherwise every
@@ -57,7 +58,7 @@ class Plumbing:
                                       client_id=client_id)
         await start_consumer(self.consumer)
         self.consumer_loop = ConsumerLoop(self.consumer, self.producer, self.pool, handlers, self.service,
-                                          wake=self.relay.kick.set, chaos=chaos.from_env())
+                                          wake=self.relay.kick.set, chaos=chaos.from_env(), max_records=max_records)
         self.loops.start("consumer", self.consumer_loop.run)
         self.loops.start("outbox", self.relay.run)
 

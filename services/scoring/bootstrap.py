@@ -40,6 +40,6 @@ async def bootstrap(settings: ScoringSettings, clock: Callable[[], datetime] | N
     ctx = ScoringContext(pool=plumbing.pool, rulers=rulers)
     publisher = Publisher(plumbing.pool, rulers, plumbing.relay, now, settings.publish_interval_seconds)
     await publisher.mark_ruler_changes()
-    await plumbing.consume(handlers(), group_id=settings.group_id)
+    await plumbing.consume(handlers(), group_id=settings.group_id, max_records=settings.batch_records)
     plumbing.loops.start("publisher", publisher.run)
     return Scoring(plumbing=plumbing, settings=settings, context=ctx, publisher=publisher)

@@ -20,3 +20,4 @@ class ScoringSettings(PlatformSettings):
     group_id: str = "gridline-scoring"
     ruler_dir: Path = HERE / "data" / "ruler"  # every published <version>.yaml
     publish_interval_seconds: float = 15.0  # debounce: one change can move every rank of a type
+    batch_records: int = 500  # records per poll batch (a batch costs a fixed handful of statements)

@@ -110,21 +110,27 @@ class EntityFacts:
     as_of: datetime | None = None  # the latest event time among the facts: the card's `computed_at`
     tallies: dict[tuple[FactName, str], Tally] = field(default_factory=dict)
 
-    def _named(self, name: FactName) -> list[tuple[str, Tally]]:
-        """(tag, tally) of one fact name; indexed once per set of tallies (formulas ask many times)."""
+    def _indexed(self) -> tuple[int, dict[FactName, list[tuple[str, Tally]]], dict[FactName, int]]:
+        """(tag, tally) and the count per fact name, built once per set of tallies (formulas ask many times)."""
         index = self.__dict__.get("_index")
         if index is None or index[0] != len(self.tallies):
             named: dict[FactName, list[tuple[str, Tally]]] = {}
+            counts: dict[FactName, int] = {}
             for (n, tag), t in self.tallies.items():
                 named.setdefault(n, []).append((tag, t))
-            index = self.__dict__["_index"] = (len(self.tallies), named)
-        found: list[tuple[str, Tally]] = index[1].get(name, [])
+                counts[n] = counts.get(n, 0) + t.count
+            index = self.__dict__["_index"] = (len(self.tallies), named, counts)
+        found: tuple[int, dict[FactName, list[tuple[str, Tally]]], dict[FactName, int]] = index
         return found
+
+    def _named(self, name: FactName) -> list[tuple[str, Tally]]:
+        return self._indexed()[1].get(name, [])
 
     def count(self, name: FactName, within: int | None = None) -> int:
         """Facts of a name; `within`: only those tagged with fewer elapsed days (untagged ones count)."""
-        return sum(t.count for tag, t in self._named(name)
-                   if within is None or not tag.isdigit() or int(tag) < within)
+        if within is None:
+            return self._indexed()[2].get(name, 0)
+        return sum(t.count for tag, t in self._named(name) if not tag.isdigit() or int(tag) < within)
 
     def total(self, name: FactName) -> Decimal:
         return sum((t.total for _, t in self._named(name)), Decimal(0))
