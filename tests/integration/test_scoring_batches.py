@@ -13,13 +13,17 @@ import asyncpg
 import httpx
 import pytest
 import pytest_asyncio
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from deploy.local.stack import Stack
 from schemas.case import CaseEventKind, CaseState
 from schemas.common import Level
 from schemas.score import ScoreCard
 from schemas.sla import SlaEventKind, SlaStage
-from schemas.topics import SCORE_CARD_REMOVED, SCORING
+from schemas.topics import CASE_EVENTS, SCORE_CARD_REMOVED, SCORING
 from services.scoring.adapters import ledger
 from services.scoring.app import create_app
 from services.scoring.bootstrap import Scoring
@@ -33,6 +37,7 @@ from tests.integration.test_scoring import (
     records,
     settings,
     start_group_at,
+    traceparent,
     until_cards,
 )
 from tests.unit.scoring.builders import EXPECTED_MONTH, a_month_of_cases, assignment, case_event, local, sla_event
@@ -216,6 +221,11 @@ async def test_the_centres_direct_answers_and_assisting_departments_have_their_o
               case_event(f"Q3-{uid}", 2, k.DISPATCHED, at, assigned=lead)]
     month = {"period": "2033-06", "ruler": NEW_RULER}
     async with serve(create_app(settings(stack, uid, group))) as client:
+        provider = trace.get_tracer_provider()
+        assert isinstance(provider, TracerProvider)  # the service configured it
+        spans = InMemorySpanExporter()
+        processor = SimpleSpanProcessor(spans)
+        provider.add_span_processor(processor)
         await produce(stack.bootstrap, records(events + events))  # delivered twice
         [centre] = await until(client, {**month, "entity_type": "center"},
                                lambda cs: len(cs) == 1 and cs[0].indicators[0].denominator == 3)
@@ -234,3 +244,10 @@ async def test_the_centres_direct_answers_and_assisting_departments_have_their_o
         await caught_up(service, await input_end_offsets(stack.bootstrap))
         await service.publisher.publish_dirty(service.publisher.clock())
         await assert_sums_are_the_ledgers(service)
+    processor.shutdown()
+    # each record is processed in its own event's trace (a CONSUMER span whose parent is the event's)
+    answered = events[1]
+    processed = [sp for sp in spans.get_finished_spans() if sp.name == f"{CASE_EVENTS} process"
+                 and sp.attributes and sp.attributes.get("cloudevents.event_id") == answered.event_id]
+    assert processed and processed[0].kind is trace.SpanKind.CONSUMER
+    assert f"{processed[0].context.trace_id:032x}" == traceparent(answered.event_id).split("-")[1]
