@@ -34,7 +34,7 @@ from services.scoring.domain.ruler import RulerBook
 log = get_logger(__name__)
 tracer = trace.get_tracer("gridline.scoring")
 SOURCE = "/gridline/scoring"
-DUTY = 3.0  # a publishing round of t seconds is followed by at least DUTY × t of consuming
+DUTY = 6.0  # a publishing round of t seconds is followed by at least DUTY × t of consuming (≤ 1/7 of the loop)
 
 
 def card_record(card: Revision, fed_by: Sequence[str], computed_at: datetime) -> Outgoing:
