@@ -39,6 +39,12 @@ async def dirty_entities(conn: asyncpg.Connection, period: str, entity_type: Ent
     return {r["entity_id"] for r in rows}
 
 
+async def latest_mark(conn: asyncpg.Connection) -> int | None:
+    """The newest dirty mark of any group: unchanged over an interval means the consumer is caught up."""
+    value = await conn.fetchval("SELECT max(mark) FROM dirty")
+    return int(value) if value is not None else None
+
+
 async def highest_mark(conn: asyncpg.Connection, period: str, entity_type: EntityType) -> int | None:
     value = await conn.fetchval("SELECT max(mark) FROM dirty WHERE period = $1 AND entity_type = $2",
                                 period, entity_type.value)

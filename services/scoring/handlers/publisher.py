@@ -34,7 +34,7 @@ from services.scoring.domain.ruler import RulerBook
 log = get_logger(__name__)
 tracer = trace.get_tracer("gridline.scoring")
 SOURCE = "/gridline/scoring"
-DUTY = 6.0  # a publishing round of t seconds is followed by at least DUTY × t of consuming (≤ 1/7 of the loop)
+DUTY = 6.0  # while events keep coming, a round of t seconds is followed by DUTY × t of consuming (≤ 1/7)
 
 
 def card_record(card: Revision, fed_by: Sequence[str], computed_at: datetime) -> Outgoing:
@@ -85,21 +85,37 @@ class Publisher:
         self.interval = interval_seconds
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Debounced: a burst of events becomes one recomputation per dirty entity every `interval` — or
-        less often while a round takes long (a replay catching up): the next round waits at least
-        `DUTY` times as long as this one took, so publishing never takes more than a share of the loop
-        from consuming, and intermediate cards that the next events would replace are not computed."""
+        """Debounced: a burst of events becomes one recomputation per dirty entity every `interval`. While
+        events keep coming (a replay catching up) the next round also waits until `DUTY` times as long as
+        this one took has passed, so publishing takes at most a share of the loop from consuming and
+        intermediate cards that the next events replace are not computed; it runs at once when an
+        `interval` passes without new marks (caught up)."""
         while not stop.is_set():
             started = time.perf_counter()
             try:
                 await self.publish_dirty(self.clock())
             except Exception as exc:  # the marks stay: the next round retries, the loop stays alive
                 log.error("publish_dirty_failed", error=repr(exc))
-            pause = max(self.interval, DUTY * (time.perf_counter() - started))
-            try:
-                await asyncio.wait_for(stop.wait(), pause)
-            except TimeoutError:
-                pass
+            ended = time.perf_counter()
+            busy_until = ended + DUTY * (ended - started)
+            seen = await self._latest_mark()
+            while not stop.is_set():
+                try:
+                    await asyncio.wait_for(stop.wait(), self.interval)
+                except TimeoutError:
+                    pass
+                latest = await self._latest_mark()
+                if time.perf_counter() >= busy_until or latest == seen:
+                    break
+                seen = latest
+
+    async def _latest_mark(self) -> int | None:
+        try:
+            async with self.pool.acquire() as conn:
+                return await repo.latest_mark(conn)
+        except Exception as exc:  # a database outage: the round itself reports it
+            log.warning("latest_mark_failed", error=repr(exc))
+            return None
 
     async def publish_dirty(self, now: datetime) -> int:
         """Recompute every dirty group; returns how many cards were written to the outbox."""
