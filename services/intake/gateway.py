@@ -40,10 +40,11 @@ from runtime.groupcommit import GroupCommit
 from runtime.metrics import GROUP_ITEMS, RECORDS_OUT
 from runtime.produce import publish_batched
 from runtime.telemetry import inject_headers
-from schemas.cloudevents import Outgoing, encode
+from schemas.cloudevents import Outgoing, encode_value
 from services.intake.domain.ids import same_request
 
-Builder = Callable[[str, str | None], BaseModel]  # (incident id, contact ref) → event payload
+# (incident id, contact ref) → the event's payload: a model, or its JSON already written (12345 tickets)
+Builder = Callable[[str, str | None], BaseModel | bytes]
 log = structlog.get_logger("intake.gateway")
 
 
@@ -135,6 +136,13 @@ async def _locked(conn: asyncpg.Connection, there: list[_Pending]) -> dict[tuple
     return {(r["channel"], r["natural_id"]): r for r in rows}
 
 
+def _outgoing(sub: Submission, contact_ref: str | None, trace: list[tuple[str, bytes]]) -> Outgoing:
+    built = sub.build(sub.incident_id, contact_ref)
+    value = built if isinstance(built, bytes) else built.model_dump_json(exclude_none=False).encode()
+    return encode_value(sub.topic, sub.key, value, type=sub.event_type, source=f"/gridline/intake/{sub.channel}",
+                        subject=sub.incident_id, event_id=sub.incident_id, trace_headers=trace)
+
+
 class Gateway:
     def __init__(self, pool: asyncpg.Pool, producer: AIOKafkaProducer, contact_key: str, timeout: float,
                  groups_in_flight: int = 4, group_max_items: int = 250) -> None:
@@ -188,10 +196,7 @@ class Gateway:
                 outcome)
             to_publish += unpublished
             if to_publish:
-                records = [encode(p.sub.topic, p.sub.key, p.sub.build(p.sub.incident_id, ref),
-                                  type=p.sub.event_type, source=f"/gridline/intake/{p.sub.channel}",
-                                  subject=p.sub.incident_id, event_id=p.sub.incident_id, trace_headers=p.trace)
-                           for p, ref in to_publish]
+                records = [_outgoing(p.sub, ref, p.trace) for p, ref in to_publish]
                 await self._publish(records, [(p.sub, ref) for p, ref in to_publish])
                 if unpublished:
                     await conn.execute(
@@ -274,11 +279,7 @@ class Gateway:
                     return Conflict(earlier.sub.incident_id)
                 return Published(earlier.sub.incident_id, duplicate=False, topic=sub.topic)
             [contact_ref] = await self._keep_contacts(conn, [sub])
-            record = encode(
-                sub.topic, sub.key, sub.build(sub.incident_id, contact_ref),
-                type=sub.event_type, source=f"/gridline/intake/{sub.channel}", subject=sub.incident_id,
-                event_id=sub.incident_id, trace_headers=inject_headers(),
-            )
+            record = _outgoing(sub, contact_ref, inject_headers())
             await self._publish([record], [(sub, contact_ref)])
             await conn.execute(
                 "UPDATE submissions SET published_at = now() WHERE channel = $1 AND natural_id = $2",

@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
+import pytest
+from pydantic import ValidationError
+
+from bench.data import synthetic, ticket_body
+from schemas.incident import IncidentReported
 from schemas.intake_api import CaseActionRequest, GridReport, HotlineTicket, MiniProgramSubmission
-from services.intake.domain.normalise import from_grid_report, from_hotline, from_mini_program, to_action
+from services.intake.domain.normalise import (
+    from_grid_report,
+    from_hotline,
+    from_mini_program,
+    hotline_json,
+    hotline_payload,
+    to_action,
+)
 
 NOW = datetime(2026, 11, 23, 1, 15, tzinfo=UTC)
 
@@ -47,3 +59,28 @@ def test_an_action_keeps_what_its_kind_needs() -> None:
                                             "satisfaction": 4, "taken_at": "2026-11-23T09:15:00+08:00"})
     action = to_action("C-HL-1", req)
     assert (action.case_id, action.kind, action.satisfaction) == ("C-HL-1", "rate", 4)
+
+
+def _equivalent_json(ticket: HotlineTicket, received: datetime, ref: str | None) -> None:
+    model = IncidentReported.model_validate(hotline_payload(ticket, "HL-1", received, ref))
+    assert hotline_json(ticket, "HL-1", received, ref) == model.model_dump_json(exclude_none=False).encode()
+
+
+def test_a_tickets_event_json_written_once_is_byte_for_byte_the_models_json() -> None:
+    for i, inc in enumerate(synthetic(300, seed=77)):
+        ticket = HotlineTicket.model_validate(ticket_body(inc, f"T-{i:04d}"))
+        _equivalent_json(ticket, datetime.now(UTC), f"ct_{i}" if i % 2 else None)
+    odd = HotlineTicket.model_validate({
+        "ticket_no": "12345-2", "call_time": "2026-11-23T09:15:00.000123-03:30", "appeal_type": "咨询",
+        "text": "  电话 025-83456789，身份证320602198703151234 卡6222 0202 0011 2233 446  ", "operator_id": "OP-1",
+        "urgency": "urgent", "category_hint": "路灯", "point": {"lon": -0.5, "lat": 1e-7}})
+    _equivalent_json(odd, datetime(2026, 1, 1, tzinfo=UTC), None)
+    _equivalent_json(odd, datetime(2026, 1, 1, 8, 0, 0, 5, tzinfo=timezone(timedelta(hours=8))), "ct_x")
+
+
+def test_masking_that_outgrows_the_text_limit_is_refused_as_the_model_would() -> None:
+    long = HotlineTicket.model_validate({
+        "ticket_no": "12345-3", "call_time": "2026-11-23T09:15:00+08:00", "appeal_type": "咨询",
+        "text": ("0251234567 " * 364)[:4000], "operator_id": "OP-1"})  # each landline gains a dash when masked
+    with pytest.raises(ValidationError):
+        hotline_payload(long, "HL-1", NOW, None)

@@ -14,7 +14,7 @@ from schemas.topics import INCIDENT_REPORTED, INTAKE_HOTLINE
 from services.intake.adapters.http.guards import SOURCE_SECURITY, source_for, throttle
 from services.intake.adapters.http.responses import ERRORS, accepted, batch_answer
 from services.intake.domain.ids import incident_id, request_hash
-from services.intake.domain.normalise import from_hotline
+from services.intake.domain.normalise import hotline_json
 from services.intake.gateway import Gateway, Submission
 
 router = APIRouter(prefix="/v1/hotline", tags=["12345 hotline"])
@@ -31,7 +31,7 @@ def _submission(ticket: HotlineTicket, received: datetime) -> Submission:
         topic=INTAKE_HOTLINE,
         event_type=INCIDENT_REPORTED,
         key=ticket.ticket_no,
-        build=lambda iid, ref: from_hotline(ticket, iid, received, ref),
+        build=lambda iid, ref: hotline_json(ticket, iid, received, ref),  # the event's JSON, written once
         contact=ticket.caller_phone,
         request=ticket,
     )
