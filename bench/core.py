@@ -133,7 +133,7 @@ def run(city_dir: Path, sizes: CoreSizes) -> tuple[list[Rate], list[Ratio], dict
     routed = Rate(ROUTE_RATE, "decisions", s_route, n,
                   f"locate + model ensemble + urgency + knowledge + dispatch, pure (model {tables.model_version})")
     batched = Rate("route_many() decision", "decisions", s_batch, n,
-                   f"the same decisions, {POLL_BATCH} incidents a call (a poll): the model's heads in one product")
+                   f"the same decisions, {POLL_BATCH} incidents a call (a poll)")
     classified = Rate("keyword classifier.decide", "classifications", s_classify, n, "free text → item, keywords only")
     combined = Rate("model + keywords ensemble", "classifications", s_ensemble, n,
                     "features, linear model, keywords, conditions, calibration")
