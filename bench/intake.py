@@ -36,7 +36,7 @@ from typing import Any
 import httpx
 
 from bench.data import intake_record, synthetic, ticket_body
-from bench.profile import hottest, sampler, stop_sampler
+from bench.profile import attributed, hottest, sampler, stop_sampler
 from bench.timing import Rate, Ratio
 from deploy.local.processes import ROOT, ServiceSet
 from deploy.local.stack import Stack
@@ -276,7 +276,8 @@ async def _profiled_round(sizes: IntakeSizes, out: Path, single: dict[str, str],
             done = await work
         finally:
             stop_sampler(spy)
-        found[name] = {"file": str(path), "load": done, **(hottest(path) if path.exists() else {})}
+        found[name] = {"file": str(path), "load": done, **({"by_part": attributed(path), **hottest(path)}
+                                                          if path.exists() else {})}
 
     async def wrk_round(name: str) -> str:
         got = await asyncio.to_thread(wrk, single[name], bodies_file, f"BP{run_id}{name[0]}", sizes.seconds,

@@ -55,3 +55,42 @@ def hottest(collapsed: Path, top: int = 15) -> dict[str, list[tuple[str, float]]
     return {"self": [(f, round(c / samples, 3)) for f, c in leaf.most_common(top)],
             "total": [(f, round(c / samples, 3)) for f, c in total.most_common(top * 2)],
             "samples": [("samples", float(samples))]}
+
+
+# What a sample of intake or floor (c) is spent for: the innermost frame that falls in one of these parts.
+PARTS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("vault (Fernet)", ("fernet.py", "cryptography/")),
+    ("body hash, ids", ("domain/ids.py",)),
+    ("normalise + masking", ("normalise.py", "privacy.py")),
+    ("CloudEvent encode", ("cloudevents.py",)),
+    ("produce: batches + spans", ("runtime/produce.py",)),
+    ("aiokafka", ("aiokafka/",)),
+    ("asyncpg (ledger)", ("asyncpg/",)),
+    ("gateway", ("gateway.py",)),
+    ("group commit", ("groupcommit.py",)),
+    ("12345 adapter + responses", ("http/hotline.py", "http/responses.py")),
+    ("guards (body, credentials, rate)", ("http/guards.py", "credentials.py", "ratelimit.py")),
+    ("OpenTelemetry (SDK, ASGI)", ("opentelemetry/", "trace/", "asgi/", "context/", "_semconv", "util/",
+                                   "runtime/telemetry.py")),
+    ("metrics middleware", ("runtime/metrics.py", "prometheus_client")),
+    ("pydantic", ("pydantic/",)),
+    ("FastAPI", ("fastapi/",)),
+    ("Starlette", ("starlette/",)),
+    ("uvicorn + httptools", ("uvicorn/", "httptools")),
+    ("event loop (uvloop, C)", ("asyncio/runners.py:118",)),
+)
+
+
+def attributed(collapsed: Path) -> list[tuple[str, float]]:
+    """Share of the main thread's samples per part (PARTS), by the innermost frame that names one."""
+    found: Counter[str] = Counter()
+    total = 0
+    for line in collapsed.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not stack or not count.isdigit() or stack.startswith("Thread._bootstrap"):
+            continue
+        total += int(count)
+        part = next((name for frame in reversed(stack.split(";")) for name, marks in PARTS
+                     if any(mark in frame for mark in marks)), "other")
+        found[part] += int(count)
+    return [(name, round(n / total, 3)) for name, n in found.most_common()] if total else []
