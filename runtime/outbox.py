@@ -9,7 +9,6 @@ same ce_id: consumers of the output topics de-duplicate by ce_id (AsyncAPI, READ
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import json
 from collections import Counter
@@ -128,18 +127,23 @@ class OutboxRelay:
                     # cleared before looking, not after finding nothing: a commit that kicks while the
                     # SELECT runs (and that the SELECT did not see) is not lost for `idle_seconds`
                     self.kick.clear()
-                    sent = await self.publish_pending()
+                    sent = await self.publish_pending(leader)
                     if sent == 0:
                         try:
                             await asyncio.wait_for(self.kick.wait(), idle_seconds)
                         except TimeoutError:
                             pass
             finally:
-                with contextlib.suppress(*DATABASE_OUTAGE):  # a lost session has released its lock already
+                try:
                     await leader.execute("SELECT pg_advisory_unlock($1)", self.lock_id)
+                except DATABASE_OUTAGE:  # a lost session has released its lock already; a broken one goes
+                    leader.terminate()  # (pools may skip the reset query that would unlock it on release)
 
-    async def publish_pending(self) -> int:
-        rows = await self.pool.fetch(
+    async def publish_pending(self, conn: asyncpg.Connection | asyncpg.Pool | None = None) -> int:
+        """Publish the oldest unsent rows (one batch) and mark them sent; the relay passes the connection
+        that holds its lock, so a batch costs its two statements and no pool round trips."""
+        db = conn or self.pool
+        rows = await db.fetch(
             "SELECT id, topic, key, value, headers FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT $1",
             self.batch,
         )
@@ -155,8 +159,7 @@ class OutboxRelay:
         for fut in futures:
             await fut
         self.chaos("after_publish", len(rows))
-        await self.pool.execute("UPDATE outbox SET sent_at = now() WHERE id = ANY($1::bigint[])",
-                                [r["id"] for r in rows])
+        await db.execute("UPDATE outbox SET sent_at = now() WHERE id = ANY($1::bigint[])", [r["id"] for r in rows])
         self.published += len(rows)
         for (topic, ce_type), n in Counter(zip((r["topic"] for r in rows), types, strict=True)).items():
             RECORDS_OUT.labels(self.service, topic, ce_type).inc(n)

@@ -35,7 +35,9 @@ class Plumbing:
                    pool_size: int = 10) -> Plumbing:
         """Migrate the service's schema, then connect; nothing consumes until `consume`."""
         await migrate(settings.database_url, schema, sql)
-        pool = await create_pool(settings.database_url, schema, max_size=pool_size)
+        # no reset query per release: handlers and the relay leave no session state behind (the relay's
+        # session lock is released by the relay itself), and a poll batch is one acquire
+        pool = await create_pool(settings.database_url, schema, max_size=pool_size, reset_sessions=False)
         # no linger: the relay hands a whole batch to the producer before it waits, so batches form anyway,
         # and a lone record (a case dispatched at a quiet moment) is not held back 5 ms per hop
         producer = make_producer(settings.kafka_bootstrap, client_id=f"gridline-{service}", linger_ms=0)

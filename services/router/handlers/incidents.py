@@ -33,8 +33,12 @@ async def handle_incidents(
     work = CaseWork(conn)
     near = [Near(r.item.code, r.place.lon, r.place.lat, r.place.grid_id) for _, r in decided.values()
             if r.item is not None and r.place is not None and r.outcome == "dispatch"]
-    await work.preload_incidents([i.incident_id for i, _ in decided.values()], near,
-                                 ctx.clock() - ctx.duplicates.window, ctx.duplicates.radius_m)
+    since = ctx.clock() - ctx.duplicates.window
+    await work.preload_incidents([i.incident_id for i, _ in decided.values()], near, since, ctx.duplicates.radius_m)
+    # the open cases the batch's repeat reports will join, loaded (locked) in one query rather than one
+    # query per merge; a repeat of a case the batch itself opens finds that one in the batch
+    await work.preload([found[0].case_id for _, r in decided.values() if r.item is not None
+                        and (found := find_duplicate(r, work.open_cases_for_item(r.item.code, since), ctx.duplicates))])
     await each(deliveries, lambda d: handle_incident(ctx, work, *decided[d]))
     return await work.flush()
 

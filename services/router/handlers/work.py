@@ -34,6 +34,8 @@ class CaseWork:
     async def preload(self, case_ids: Sequence[str]) -> None:
         """Load (and lock) the cases the batch will touch, in one query."""
         wanted = [c for c in set(case_ids) if c not in self._cases]
+        if not wanted:
+            return
         found = await repo.load_many(self.conn, wanted)
         for case_id in wanted:
             self._cases[case_id] = found.get(case_id)
