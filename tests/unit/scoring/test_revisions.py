@@ -96,3 +96,19 @@ def test_a_case_moved_to_another_grid_counts_there_and_leaves_the_old_one() -> N
     unplaced = assignment("D1", grid=None, community=None, street=None)
     kept = from_case_event(case_event("C-1", 3, CaseEventKind.RESOLVED, AT, assigned=unplaced), moved.context)
     assert kept.context.grid_id == "GY" and not kept.located_now  # an assignment naming no grid moves nothing
+
+
+def test_a_span_link_is_the_context_the_propagator_reads_from_the_traceparent() -> None:
+    from opentelemetry import trace
+
+    from runtime.telemetry import context_from_traceparent
+    from services.scoring.handlers.publisher import _span_context
+
+    for tp in ("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+               "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00"):
+        expected = trace.get_current_span(context_from_traceparent(tp)).get_span_context()
+        found = _span_context(tp)
+        assert found is not None and (found.trace_id, found.span_id, found.trace_flags, found.is_remote) == (
+            expected.trace_id, expected.span_id, expected.trace_flags, expected.is_remote)
+    assert _span_context("00-" + "0" * 32 + "-b7ad6b7169203331-01") is None
+    assert _span_context("not a traceparent") is None
