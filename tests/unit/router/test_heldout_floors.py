@@ -54,3 +54,29 @@ def test_urgent_texts_dispatched_wrong_without_a_person_do_not_grow(metrics: dic
 
 def test_confidence_stays_calibrated(metrics: dict[str, Any]) -> None:
     assert metrics["calibration"]["ece"] <= 0.08  # measured 0.053
+
+
+# The second held-out set (README_heldout2.md): 883 texts by a separate author from the item names alone, kept
+# outside the repository until artefact 2026.11-1+m4b53f368d8 was frozen, then evaluated once. Floors sit a
+# little below what that artefact measured; the earlier artefact 2026.11-1+mc04b87fe61 measured on it (before
+# it was committed) top-1 department 0.916, dispatched 67.7 % at 98.0 %, urgent dispatched wrong 1 of 102.
+HELDOUT2 = HELDOUT.with_name("heldout2_2026-12.jsonl")
+
+
+@pytest.fixture(scope="module")
+def metrics2() -> dict[str, Any]:
+    engine = load_engine(RouterSettings(), nearest=False)
+    rows = [json.loads(line) for line in HELDOUT2.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return summary([decided(engine, r["text"], r["channel"], r["expected"], r["urgent"]) for r in rows])
+
+
+def test_the_second_held_out_set_holds_its_floors(metrics2: dict[str, Any]) -> None:
+    assert metrics2["n"] == 883
+    assert metrics2["top1_department"] >= 0.90  # measured 0.920; target 0.90
+    assert metrics2["top3_department"] >= 0.96  # measured 0.973; target 0.97
+    assert metrics2["precision_dispatched_department"] >= 0.95  # measured 0.986; target 0.95
+    assert metrics2["dispatched_share"] >= 0.68  # measured 0.711; target 0.75 (not met)
+    assert metrics2["urgent"]["dispatched_wrong_without_a_person"] <= 1  # measured 1 of 102; target 0 (not met)
+    assert metrics2["calibration"]["ece"] <= 0.09  # measured 0.067
+    for channel in ("hotline", "wechat", "grid"):
+        assert metrics2["by_channel"][channel]["top1_department"] >= 0.88  # measured 0.912-0.932
