@@ -313,9 +313,9 @@ async def test_a_crash_in_the_middle_of_a_timer_batch_fires_each_deadline_once(s
         assert [d["kind"] for d in documents] == ["risk_warning_letter"] * 12  # one per decision
         serials = sorted(d["serial"] for d in documents)
         assert serials == list(range(serials[0], serials[0] + 12))  # numbers of the crashed batch given back
-    for r in routers:
-        events = await sla_events(topics, r.case_id, 3, settle=0.5)
-        assert [e["kind"] for e in events] == ["deadline_set", "overdue", "escalation_decided"]
+        for r in routers:  # read while this sla's outbox relay runs: the last batch's events may still be in its outbox
+            events = await sla_events(topics, r.case_id, 3, settle=0.5)
+            assert [e["kind"] for e in events] == ["deadline_set", "overdue", "escalation_decided"]
 
 
 async def test_a_pending_extension_pauses_and_approval_moves_the_deadline(stack: Stack, topics: TopicReader,
