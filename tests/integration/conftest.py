@@ -8,8 +8,10 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
+import pytest_asyncio
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from fastapi import FastAPI
 
@@ -112,6 +114,18 @@ def topics(stack: Stack) -> TopicReader:
 def uid() -> str:
     """A short unique id so tests never collide on natural ids in the shared topics."""
     return uuid.uuid4().hex[:10].upper()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def schema(stack: Stack, uid: str) -> AsyncIterator[str]:
+    """A PostgreSQL schema of its own for one scoring test (an empty database for a replay), dropped after it."""
+    name = f"scoring_t{uid.lower()}"
+    yield name
+    conn = await asyncpg.connect(stack.database_url)
+    try:
+        await conn.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+    finally:
+        await conn.close()
 
 
 @pytest.fixture(scope="session")

@@ -9,14 +9,13 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
 import httpx
 import pytest
-import pytest_asyncio
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.structs import OffsetAndMetadata
 
@@ -41,17 +40,6 @@ Offsets = dict[TopicPartition, int]
 def settings(stack: Stack, uid: str, group: str) -> ScoringSettings:
     return ScoringSettings(kafka_bootstrap=stack.bootstrap, database_url=stack.database_url,
                            schema_name=f"scoring_t{uid.lower()}", group_id=group, publish_interval_seconds=0.2)
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def schema(stack: Stack, uid: str) -> AsyncIterator[str]:
-    name = f"scoring_t{uid.lower()}"
-    yield name
-    conn = await asyncpg.connect(stack.database_url)
-    try:
-        await conn.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
-    finally:
-        await conn.close()
 
 
 async def input_end_offsets(bootstrap: str) -> Offsets:

@@ -6,13 +6,12 @@ cards. Each test has its own schema, group, entity ids and month."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import asyncpg
 import httpx
 import pytest
-import pytest_asyncio
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -70,17 +69,6 @@ SUMS = "SELECT period, entity_type, entity_id, fact, tag, n, total FROM tallies 
 ENTITIES_FROM_LEDGER = (f"SELECT period, entity_type, entity_id, count(DISTINCT case_id) AS cases, max(at) AS as_of "
                         f"FROM ({_ATTRIBUTED}) a GROUP BY 1, 2, 3 ORDER BY 1, 2, 3")
 ENTITIES = "SELECT period, entity_type, entity_id, cases_counted AS cases, as_of FROM entities ORDER BY 1, 2, 3"
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def schema(stack: Stack, uid: str) -> AsyncIterator[str]:
-    name = f"scoring_t{uid.lower()}"
-    yield name
-    conn = await asyncpg.connect(stack.database_url)
-    try:
-        await conn.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
-    finally:
-        await conn.close()
 
 
 def service_of(client: httpx.AsyncClient) -> Scoring:

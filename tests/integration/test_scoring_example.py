@@ -5,12 +5,9 @@ from __future__ import annotations
 import asyncio
 import re
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import asyncpg
 import pytest
-import pytest_asyncio
 
 from deploy.local.stack import Stack
 from services.scoring.app import create_app
@@ -36,17 +33,6 @@ def example_consumer() -> str:
     found = re.search(r"```python\n(.*?)```", section, re.S)
     assert found, "the README lost its example consumer"
     return found.group(1)
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def schema(stack: Stack, uid: str) -> AsyncIterator[str]:
-    name = f"scoring_t{uid.lower()}"
-    yield name
-    conn = await asyncpg.connect(stack.database_url)
-    try:
-        await conn.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
-    finally:
-        await conn.close()
 
 
 async def test_the_readme_example_reads_the_compacted_topic_into_a_ranking(

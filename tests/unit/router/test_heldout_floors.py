@@ -20,11 +20,15 @@ from services.router.tables import load_engine
 HELDOUT = Path(__file__).resolve().parents[2] / "data" / "heldout" / "classification_heldout_2026-12.jsonl"
 
 
+def measured(path: Path) -> dict[str, Any]:
+    engine = load_engine(RouterSettings(), nearest=False)
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return summary([decided(engine, r["text"], r["channel"], r["expected"], r["urgent"]) for r in rows])
+
+
 @pytest.fixture(scope="module")
 def metrics() -> dict[str, Any]:
-    engine = load_engine(RouterSettings(), nearest=False)
-    rows = [json.loads(line) for line in HELDOUT.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return summary([decided(engine, r["text"], r["channel"], r["expected"], r["urgent"]) for r in rows])
+    return measured(HELDOUT)
 
 
 def test_the_held_out_set_is_the_one_documented(metrics: dict[str, Any]) -> None:
@@ -65,9 +69,7 @@ HELDOUT2 = HELDOUT.with_name("heldout2_2026-12.jsonl")
 
 @pytest.fixture(scope="module")
 def metrics2() -> dict[str, Any]:
-    engine = load_engine(RouterSettings(), nearest=False)
-    rows = [json.loads(line) for line in HELDOUT2.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return summary([decided(engine, r["text"], r["channel"], r["expected"], r["urgent"]) for r in rows])
+    return measured(HELDOUT2)
 
 
 def test_the_second_held_out_set_holds_its_floors(metrics2: dict[str, Any]) -> None:
