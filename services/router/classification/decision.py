@@ -67,7 +67,7 @@ def decide_text(engine: Engine, text: str, hint: str | None, context: ClassifyCo
 
 
 def decide_texts(engine: Engine, requests: Sequence[TextRequest]) -> list[TextDecision]:
-    """`decide_text` of a batch (a poll's texts): the same decisions, the model's heads in one product."""
+    """`decide_text` of a batch (a poll's texts): the same decisions."""
     assessed = engine.ensemble.assess_many([(r.text, r.hint, r.context) for r in requests],
                                            engine.thresholds.dispatch)
     return [_decide(engine, r, a) for r, a in zip(requests, assessed, strict=True)]

@@ -77,11 +77,8 @@ class EnsembleClassifier:
     def version(self) -> str | None:
         return self.model.version if self.model else None
 
-    def components(self, text: str, hint: str | None, context: ClassifyContext,
-                   scored: tuple[Vector, Scores] | None = None) -> Components:
-        """The ensemble's inputs per list item (training fits `keyword_weight` and `temperature` on them).
-
-        `scored`: the text's vector and head outputs when the caller computed them for a whole batch."""
+    def components(self, text: str, hint: str | None, context: ClassifyContext) -> Components:
+        """The ensemble's inputs per list item (training fits `keyword_weight` and `temperature` on them)."""
         found = tuple(self.keywords.classify(text, hint, context))
         keyword_score = np.zeros(len(self._codes))
         for candidate in found:
@@ -97,11 +94,8 @@ class EnsembleClassifier:
         log_p = np.full(len(self._codes), np.log(_FLOOR))
         vector = scores = None
         if self.model is not None:
-            if scored is None:
-                vector = self.model.vector(text)
-                scores = self.model.scores([vector])[0]
-            else:
-                vector, scores = scored
+            vector = self.model.vector(text)
+            scores = self.model.scores([vector])[0]
             logits = scores.item_logits
             probabilities = np.exp(logits - logits.max())
             probabilities /= probabilities.sum()
@@ -125,13 +119,10 @@ class EnsembleClassifier:
 
     def assess_many(self, requests: Sequence[tuple[str, str | None, ClassifyContext]],
                     threshold: float) -> list[Assessment]:
-        """`assess` of a batch (a poll's texts): the model's heads in one product over the batch."""
-        if self.model is None:
-            return [self.assess(text, hint, context, threshold) for text, hint, context in requests]
-        vectors = [self.model.vector(text) for text, _, _ in requests]
-        scores = self.model.scores(vectors)
-        return [self._assessment(self.components(text, hint, context, (vector, score)), threshold)
-                for (text, hint, context), vector, score in zip(requests, vectors, scores, strict=True)]
+        """`assess` of a batch (a poll's texts), text by text: the keyword classifier and the featuriser
+        then see one text after the other, so its blocks are segmented once for both (segment.py's memo);
+        featurising the whole poll first segmented every block twice (the memo holds one text's blocks)."""
+        return [self.assess(text, hint, context, threshold) for text, hint, context in requests]
 
     def _assessment(self, parts: Components, threshold: float) -> Assessment:
         if self.model is None or parts.vector is None or parts.scores is None:

@@ -84,14 +84,17 @@ class Segmenter:
         return found
 
     def _segment(self, block: str) -> tuple[list[str], list[str]]:
-        """Both DAGs from one walk over the merged dictionary, then jieba's route and word assembly."""
+        """Both DAGs from one walk over the merged dictionary, then jieba's route and word assembly.
+
+        Each DAG edge keeps the frequency the walk looked up, so the route needs no second lookup
+        (jieba looks each word up again; the frequencies, and so the floats, are the same)."""
         base, overlay = self._base, self._overlay
         n = len(block)
-        dag_base: list[list[int]] = []
-        dag_words: list[list[int]] = []
+        dag_base: list[list[tuple[int, int]]] = []
+        dag_words: list[list[tuple[int, int]]] = []
         for k in range(n):
-            in_base: list[int] = []
-            in_words: list[int] = []
+            in_base: list[tuple[int, int]] = []
+            in_words: list[tuple[int, int]] = []
             base_open = True  # jieba's walk under its own dictionary stops at the first non-prefix
             i = k
             frag = block[k]
@@ -105,46 +108,43 @@ class Segmenter:
                 if f_word is None:
                     break
                 if f_base:
-                    in_base.append(i)
+                    in_base.append((i, f_base))
                 if f_word:
-                    in_words.append(i)
+                    in_words.append((i, f_word))
                 i += 1
                 frag = block[k:i + 1]
-            dag_base.append(in_base or [k])
-            dag_words.append(in_words or [k])
-        return (self._assemble(block, dag_base, self._log_base, False),
-                self._assemble(block, dag_words, self._log_words, True))
+            dag_base.append(in_base or [(k, 1)])  # jieba: a character of no word, frequency `or 1`
+            dag_words.append(in_words or [(k, 1)])
+        return _assemble(block, dag_base, self._log_base), _assemble(block, dag_words, self._log_words)
 
-    def _assemble(self, block: str, dag: list[list[int]], log_total: float, with_words: bool) -> list[str]:
-        base, overlay = self._base, self._overlay
-        n = len(block)
-        score = [0.0] * (n + 1)
-        step = [0] * (n + 1)
-        for idx in range(n - 1, -1, -1):
-            best_score, best_x = 0.0, -1
-            for x in dag[idx]:
-                word = block[idx:x + 1]
-                freq = overlay.get(word) if with_words else None
-                if freq is None:
-                    freq = base.get(word)
-                value = log(freq or 1) - log_total + score[x + 1]
-                if best_x < 0 or value > best_score or (value == best_score and x > best_x):
-                    best_score, best_x = value, x
-            score[idx], step[idx] = best_score, best_x
-        words: list[str] = []
-        buffer = ""
-        x = 0
-        while x < n:
-            y = step[x] + 1
-            word = block[x:y]
-            if len(word) == 1 and _ENG.match(word):
-                buffer += word
-            else:
-                if buffer:
-                    words.append(buffer)
-                    buffer = ""
-                words.append(word)
-            x = y
-        if buffer:
-            words.append(buffer)
-        return words
+
+def _assemble(block: str, dag: list[list[tuple[int, int]]], log_total: float) -> list[str]:
+    """jieba's `calc` (the most probable route; on a tie the longer word, edges come in ascending end order)
+    and its HMM-free word assembly (runs of single Latin letters and digits joined)."""
+    n = len(block)
+    score = [0.0] * (n + 1)
+    step = [0] * (n + 1)
+    for idx in range(n - 1, -1, -1):
+        best_score, best_x = 0.0, -1
+        for x, freq in dag[idx]:
+            value = log(freq) - log_total + score[x + 1]
+            if best_x < 0 or value >= best_score:
+                best_score, best_x = value, x
+        score[idx], step[idx] = best_score, best_x
+    words: list[str] = []
+    buffer = ""
+    x = 0
+    while x < n:
+        y = step[x] + 1
+        word = block[x:y]
+        if len(word) == 1 and _ENG.match(word):
+            buffer += word
+        else:
+            if buffer:
+                words.append(buffer)
+                buffer = ""
+            words.append(word)
+        x = y
+    if buffer:
+        words.append(buffer)
+    return words
