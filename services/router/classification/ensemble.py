@@ -135,9 +135,8 @@ class EnsembleClassifier:
                 break
             code = self._codes[int(i)]
             kw = by_code.get(code)
-            candidates.append(Candidate(item_code=code, score=round(float(q[i]), 4),
-                                        matched_keywords=kw.matched_keywords if kw else (),
-                                        conditions_checked=parts.passed.get(int(i), ())))
+            candidates.append(Candidate.built(code, round(float(q[i]), 4), kw.matched_keywords if kw else (),
+                                              parts.passed.get(int(i), ())))
         department = round(float(q[self._owners == self._owners[int(np.argmax(q))]].sum()), 4) if q.any() else None
         return Assessment(Classification.of(candidates, threshold), parts.vector, parts.found,
                           parts.scores.enquiry, parts.scores.urgent, department)
