@@ -52,6 +52,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
                    help="do not sample the router, scoring, intake and the end-to-end services with py-spy")
     g.add_argument("--scoring-cases", type=int, help="scoring: synthetic cases per round")
     g.add_argument("--year", action="store_true", help="scoring: replay a synthetic year (~1,000,000 cases; hours)")
+    g.add_argument("--year-months", type=int, choices=range(1, 13), metavar="M",
+                   help="scoring: replay the first M months of that year, at its density")
     if argv and argv[0] in SUITES:  # `python -m bench scoring`
         argv = ["--only", argv[0], *argv[1:]]
     return p.parse_args(argv)
@@ -61,7 +63,7 @@ def scoring_sizes(args: argparse.Namespace) -> scoring.ScoringSizes:
     s = scoring.ScoringSizes(cases=600, rounds=1) if args.quick else scoring.ScoringSizes()
     if args.scoring_cases:
         s = replace(s, cases=args.scoring_cases)
-    s = replace(s, year=args.year)
+    s = replace(s, year_months=12 if args.year else args.year_months or 0)
     return s if args.no_profile else replace(s, profile=args.out.parent / "profile-scoring.txt")
 
 

@@ -10,9 +10,10 @@ handle — and produced to `case.events.v1` and `sla.events.v1` (untimed). Then,
   partitions until every record is committed, no card is dirty and the outbox is drained (every card
   published). The same run is the replay of the topics into an empty database.
 
-`python -m bench scoring` runs it alone; `--year` replays ~1,000,000 cases (a synthetic year: hours on a
-shared 2-core machine — see docs/benchmarks.md), otherwise the replay time of a year is projected
-from the measured rate and labelled as such.
+`python -m bench scoring` runs it alone; `--year` replays ~1,000,000 cases (a synthetic year: over an
+hour on a shared 2-core machine — see docs/benchmarks.md) and `--year-months M` the first M months of
+it at the same density (83,333 cases a month); otherwise the replay time of a year is projected from the
+measured rate, and labelled as such.
 """
 
 from __future__ import annotations
@@ -57,13 +58,13 @@ DEPARTMENTS = tuple(f"DEPT{i:02d}" for i in range(24))
 class ScoringSizes:
     cases: int = 800  # ≈ 7,000 events: a few minutes at today's rate (docs/benchmarks.md), more once it is faster
     rounds: int = 1
-    year: bool = False  # replay ~1,000,000 cases (hours here): `--year`
+    year_months: int = 0  # replay that many months of a synthetic year at its density (`--year` = 12)
     timeout: float = 1800.0
     profile: Path | None = None  # py-spy output (raw collapsed stacks) for the last round's scoring
 
 
-def case_events(n: int, seed: int, year_start: datetime) -> list[CaseEvent | SlaEvent]:
-    """`n` cases, their reported times spread evenly over one year, each through the closed loop."""
+def case_events(n: int, seed: int, year_start: datetime, span: timedelta = YEAR) -> list[CaseEvent | SlaEvent]:
+    """`n` cases, their reported times spread evenly over `span` (a year), each through the closed loop."""
     city = generate_city()
     grids = {g.grid_id: g for g in city.grids}
     out: list[CaseEvent | SlaEvent] = []
@@ -73,7 +74,7 @@ def case_events(n: int, seed: int, year_start: datetime) -> list[CaseEvent | Sla
         owner = DEPARTMENTS[int(hashlib.blake2b(inc.true_kind.encode(), digest_size=2).hexdigest(), 16) % 24]
         where = Assignment(owner=owner, level=Level.DISTRICT, item_code=inc.true_kind, grid_id=grid.grid_id,
                            community_id=grid.community_id, street_id=grid.street_id)
-        at = year_start + YEAR * i / n
+        at = year_start + span * i / n
         reporter = ReporterRef(kind="grid_worker", id=inc.worker_id) if inc.worker_id else None
         steps: list[tuple[CaseEventKind, CaseState, timedelta, str, dict[str, Any]]] = [
             (CaseEventKind.CREATED, CaseState.REPORTED, timedelta(0), "router", {"reporter": reporter}),
@@ -165,6 +166,7 @@ async def score_all(stack: Stack, start: dict[TopicPartition, int], end: dict[To
         service = app.state.scoring
         consumer = service.plumbing.consumer
         await wait_assigned(consumer)
+        statements = await _statements_reset(service.pool)
         began = time.perf_counter()
         spy = sampler(profile)
         try:
@@ -173,9 +175,31 @@ async def score_all(stack: Stack, start: dict[TopicPartition, int], end: dict[To
         finally:
             stop_sampler(spy)
         took = time.perf_counter() - began
-        stored = {name: int(await service.pool.fetchval(f"SELECT count(*) FROM {name}"))
-                  for name in ("facts", "cards", "cases")}
+        stored: dict[str, Any] = {name: int(await service.pool.fetchval(f"SELECT count(*) FROM {name}"))
+                                  for name in ("facts", "cards", "cases")}
+        if statements:
+            stored["statements"] = await _statements(service.pool)
     return took, began - booting, stored
+
+
+async def _statements_reset(pool: asyncpg.Pool) -> bool:
+    """pg_stat_statements from here on, when the stack loads it (`GRIDLINE_PG_STAT_STATEMENTS=1`)."""
+    try:
+        await pool.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+        await pool.execute("SELECT pg_stat_statements_reset()")
+    except asyncpg.PostgresError:
+        return False
+    return True
+
+
+async def _statements(pool: asyncpg.Pool, top: int = 15) -> list[dict[str, Any]]:
+    """The statements that took the most time during the replay: total ms, calls, ms per call."""
+    rows = await pool.fetch("SELECT left(regexp_replace(query, '\\s+', ' ', 'g'), 120) AS query, calls, "
+                            "round(total_exec_time::numeric, 1)::float8 AS total_ms, "
+                            "round((total_exec_time / calls)::numeric, 3)::float8 AS ms_per_call "
+                            "FROM pg_stat_statements "
+                            "ORDER BY total_exec_time DESC LIMIT $1", top)
+    return [dict(r) for r in rows]
 
 
 async def run(stack: Stack, sizes: ScoringSizes) -> tuple[list[Rate], list[Ratio], dict[str, Any]]:
@@ -183,11 +207,14 @@ async def run(stack: Stack, sizes: ScoringSizes) -> tuple[list[Rate], list[Ratio
     scored: list[float] = []
     startup: list[float] = []
     facts: dict[str, Any] = {}
-    rounds = 1 if sizes.year else sizes.rounds
-    cases = YEAR_CASES if sizes.year else sizes.cases
+    months = sizes.year_months
+    rounds = 1 if months else sizes.rounds
+    cases = YEAR_CASES * months // 12 if months else sizes.cases
+    span = YEAR * months / 12 if months else YEAR
     events_per_round = 0
     for round_no in range(rounds):
-        events = case_events(cases, seed=2000 + round_no, year_start=datetime(2030 + round_no, 1, 1, tzinfo=UTC))
+        events = case_events(cases, seed=2000 + round_no, year_start=datetime(2030 + round_no, 1, 1, tzinfo=UTC),
+                             span=span)
         events_per_round = len(events)
         start = await _offsets(stack.bootstrap)
         await _produce(stack.bootstrap, events)
@@ -205,8 +232,12 @@ async def run(stack: Stack, sizes: ScoringSizes) -> tuple[list[Rate], list[Ratio
                 "(target ≥ 5,000/s)", {"startup_seconds": [round(s, 2) for s in startup]})
     base = Rate(FLOOR_RATE, "events", tuple(floors), events_per_round,
                 "consume → one PostgreSQL transaction per batch (inbox, state, outbox) → produce → commit")
-    if sizes.year:
+    if months == 12:
         facts["year_replay_seconds"] = facts["round_0"]["replay_seconds"]
+    elif months:
+        facts[f"{months}_months_at_a_year's_density_replay_seconds"] = facts["round_0"]["replay_seconds"]
+        facts["year_replay_projected_seconds (12 × that ÷ months; not measured)"] = round(
+            facts["round_0"]["replay_seconds"] * 12 / months)
     else:
         per_case = events_per_round / cases
         facts["year_replay_projected_seconds (not measured; --year measures it)"] = round(

@@ -83,6 +83,8 @@ def start(node: PostgresNode, timeout: float = 60) -> None:
             check=True, stdout=subprocess.DEVNULL, **as_user,  # type: ignore[arg-type]
         )
     options = f"-h 127.0.0.1 -p {node.port} -k {node.home} -c max_connections=200 -c fsync=on"
+    if os.environ.get("GRIDLINE_PG_STAT_STATEMENTS"):  # statement timings for a benchmark's profile
+        options += " -c shared_preload_libraries=pg_stat_statements"
     subprocess.run(
         [_bin("pg_ctl"), "-D", str(node.pgdata), "-l", str(node.home / "postgres.log"), "-o", options,
          "-w", "-t", str(int(timeout)), "start"],
