@@ -59,3 +59,14 @@ async def publish(producer: AIOKafkaProducer, records: list[Outgoing]) -> None:
     futures = [await send(producer, r.topic, value=r.value, key=r.key, headers=r.headers) for r in records]
     for fut in futures:
         await fut
+
+
+async def records_behind(consumer: AIOKafkaConsumer) -> int:
+    """Records between the consumer's position and the end of its assigned partitions (as of the last
+    fetch): how far behind the log end it is."""
+    behind = 0
+    for tp in consumer.assignment():
+        end = consumer.highwater(tp)
+        if end is not None:
+            behind += max(0, end - await consumer.position(tp))
+    return behind

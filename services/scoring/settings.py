@@ -21,3 +21,8 @@ class ScoringSettings(PlatformSettings):
     ruler_dir: Path = HERE / "data" / "ruler"  # every published <version>.yaml
     publish_interval_seconds: float = 15.0  # debounce: one change can move every rank of a type
     batch_records: int = 500  # records per poll batch (a batch costs a fixed handful of statements)
+    # Catching up (a replay, a backlog): while the consumer is at least this many records behind the log
+    # end, a (period, type) still being marked waits for a round without new marks (at most the wait),
+    # so a month's cards are computed once its events are in rather than every round on the way.
+    catch_up_records: int = 10_000
+    catch_up_max_wait_seconds: float = 120.0

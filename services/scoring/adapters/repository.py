@@ -21,9 +21,10 @@ async def mark_dirty(conn: asyncpg.Connection, keys: Iterable[DirtyKey]) -> None
                            sorted(set(keys)))
 
 
-async def dirty_groups(conn: asyncpg.Connection) -> list[tuple[str, EntityType]]:
-    rows = await conn.fetch("SELECT DISTINCT period, entity_type FROM dirty ORDER BY 1, 2")
-    return [(r["period"], EntityType(r["entity_type"])) for r in rows]
+async def dirty_groups(conn: asyncpg.Connection) -> dict[tuple[str, EntityType], int]:
+    """Every dirty (period, entity type) with its highest mark."""
+    rows = await conn.fetch("SELECT period, entity_type, max(mark) AS mark FROM dirty GROUP BY 1, 2 ORDER BY 1, 2")
+    return {(r["period"], EntityType(r["entity_type"])): int(r["mark"]) for r in rows}
 
 
 async def lock_group(conn: asyncpg.Connection, period: str, entity_type: EntityType) -> None:

@@ -13,8 +13,8 @@ import asyncio
 import hashlib
 import re
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import replace
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import asyncpg
@@ -29,6 +29,7 @@ from schemas.score import EntityType
 from schemas.topics import SCORE_CARD, SCORE_CARD_REMOVED, SCORING
 from services.scoring.adapters import repository as repo
 from services.scoring.domain.cards import unused_event_id
+from services.scoring.domain.catch_up import Deferral
 from services.scoring.domain.revisions import Revision, Stored, plan_revisions
 from services.scoring.domain.ruler import RulerBook
 
@@ -85,6 +86,16 @@ def _span_context(traceparent: str) -> trace.SpanContext | None:
     return trace.SpanContext(trace_id, span_id, is_remote=True, trace_flags=trace.TraceFlags(int(found[3], 16)))
 
 
+@dataclass(frozen=True)
+class CatchUp:
+    """Catching up: the consumer is at least `records` behind the log end (`behind` says how far); then
+    a group still being marked waits for a round without new marks, at most `max_wait` seconds."""
+
+    behind: Callable[[], Awaitable[int]]
+    records: int
+    max_wait: float
+
+
 class Publisher:
     def __init__(self, pool: asyncpg.Pool, rulers: RulerBook, relay: OutboxRelay | None,
                  clock: Callable[[], datetime], interval_seconds: float = 2.0) -> None:
@@ -93,6 +104,8 @@ class Publisher:
         self.relay = relay
         self.clock = clock
         self.interval = interval_seconds
+        self.catch_up: CatchUp | None = None  # set once the consumer runs (bootstrap)
+        self.deferral = Deferral()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Debounced: a burst of events becomes one recomputation per dirty entity every `interval`. While
@@ -103,7 +116,7 @@ class Publisher:
         while not stop.is_set():
             started = time.perf_counter()
             try:
-                await self.publish_dirty(self.clock())
+                await self.publish_dirty(self.clock(), await self._catching_up())
             except Exception as exc:  # the marks stay: the next round retries, the loop stays alive
                 log.error("publish_dirty_failed", error=repr(exc))
             ended = time.perf_counter()
@@ -127,12 +140,23 @@ class Publisher:
             log.warning("latest_mark_failed", error=repr(exc))
             return None
 
-    async def publish_dirty(self, now: datetime) -> int:
-        """Recompute every dirty group; returns how many cards were written to the outbox."""
+    async def _catching_up(self) -> bool:
+        if self.catch_up is None:
+            return False
+        try:
+            return await self.catch_up.behind() >= self.catch_up.records
+        except Exception as exc:  # no position yet (a rebalance): publish as if caught up
+            log.warning("records_behind_failed", error=repr(exc))
+            return False
+
+    async def publish_dirty(self, now: datetime, catching_up: bool = False) -> int:
+        """Recompute the dirty groups due (all of them unless `catching_up`: domain/catch_up.py); returns
+        how many cards were written to the outbox."""
         async with self.pool.acquire() as conn:
-            groups = await repo.dirty_groups(conn)
+            marks = await repo.dirty_groups(conn)
+        wait = self.catch_up.max_wait if self.catch_up is not None else 0.0
         changed = 0
-        for period, entity_type in groups:
+        for period, entity_type in self.deferral.due(marks, time.monotonic(), catching_up, wait):
             changed += await self._recompute(period, entity_type, now)
         if changed and self.relay is not None:
             self.relay.kick.set()
