@@ -112,7 +112,8 @@ class Publisher:
         events keep coming (a replay catching up) the next round also waits until `DUTY` times as long as
         this one took has passed, so publishing takes at most a share of the loop from consuming and
         intermediate cards that the next events replace are not computed; it runs at once when an
-        `interval` passes without new marks (caught up)."""
+        `interval` passes without new marks (caught up). Far behind the log end (`catch_up`), a round
+        also leaves the groups still being marked for later (domain/catch_up.py)."""
         while not stop.is_set():
             started = time.perf_counter()
             try:
