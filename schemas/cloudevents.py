@@ -20,6 +20,8 @@ M = TypeVar("M", bound=BaseModel)
 
 SPECVERSION = "1.0"
 CONTENT_TYPE = "application/json"
+_CONSTANT_HEADERS = (("ce_specversion", SPECVERSION.encode()), ("content-type", CONTENT_TYPE.encode()))
+_TRACE_HEADERS = frozenset(("traceparent", "tracestate"))
 
 
 class EnvelopeError(ValueError):
@@ -101,17 +103,18 @@ def encode_value(
     """`encode` for a value already serialised (its bytes hashed first), or None: a tombstone on a
     compacted topic."""
     ce_id = event_id or str(uuid.uuid4())
+    specversion, content_type = _CONSTANT_HEADERS
     headers: Headers = [
-        ("ce_specversion", SPECVERSION.encode()),
+        specversion,
         ("ce_id", ce_id.encode()),
         ("ce_source", source.encode()),
         ("ce_type", type.encode()),
         ("ce_time", (time or datetime.now(UTC)).isoformat().encode()),
-        ("content-type", CONTENT_TYPE.encode()),
+        content_type,
     ]
     if subject is not None:
         headers.append(("ce_subject", subject.encode()))
-    headers.extend((name, value) for name, value in trace_headers if name in ("traceparent", "tracestate"))
+    headers += [header for header in trace_headers if header[0] in _TRACE_HEADERS]
     return Outgoing(topic=topic, key=key.encode(), value=value, headers=headers, event_id=ce_id)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -108,23 +109,44 @@ DUE_CLAIM = _locked_sql("d.state = 'running' AND d.due_at <= $1", "d.due_at", 2)
 WARN_CLAIM = _locked_sql("d.state = 'running' AND NOT d.warned AND d.warn_at <= $1 AND d.due_at > $1", "d.warn_at", 2)
 
 
-async def save_fired(conn: asyncpg.Connection, touched: Sequence[Deadline], escalated: Sequence[CaseClocks]) -> None:
-    """What a timer batch changed — the fields a tick writes (`domain.timers.FIELDS_TICK_WRITES`) of each
-    stage and the escalation count of each case that escalated: one UPDATE each, whatever the batch size."""
-    if touched:
-        await conn.execute(
-            "UPDATE deadlines d SET state = t.state, warn_at = t.warn_at, warned = t.warned, warnings = t.warnings, "
-            "breached = t.breached FROM unnest($1::text[], $2::int[], $3::text[], $4::timestamptz[], $5::bool[], "
-            "$6::int[], $7::bool[]) AS t(case_id, gen, state, warn_at, warned, warnings, breached) "
-            "WHERE d.case_id = t.case_id AND d.gen = t.gen",
-            [d.case_id for d in touched], [d.gen for d in touched], [d.state.value for d in touched],
-            [d.warn_at for d in touched], [d.warned for d in touched], [d.warnings for d in touched],
-            [d.breached for d in touched])
-    if escalated:
-        await conn.execute(
-            "UPDATE sla_cases c SET escalations = t.escalations, updated_at = now() "
-            "FROM unnest($1::text[], $2::int[]) AS t(case_id, escalations) WHERE c.case_id = t.case_id",
-            [c.case_id for c in escalated], [c.escalations for c in escalated])
+async def save_fired(conn: asyncpg.Connection, touched: Sequence[Deadline], escalated: Sequence[CaseClocks],
+                     documents: Sequence[IssuedDocument] = ()) -> None:
+    """What a timer batch changed, in one statement (one round trip) whatever the batch size: the fields a
+    tick writes (`domain.timers.FIELDS_TICK_WRITES`) of each stage, the escalation count of each case that
+    escalated and the documents its decisions issued (a decision's second document would violate
+    `decision` UNIQUE, and the whole statement with it)."""
+    if not (touched or escalated or documents):
+        return
+    document_columns = [list(c) for c in zip(*_document_rows(documents), strict=True)] or [[]] * _DOCUMENT_COLUMNS
+    await conn.execute(
+        _SAVE_FIRED,
+        [d.case_id for d in touched], [d.gen for d in touched], [d.state.value for d in touched],
+        [d.warn_at for d in touched], [d.warned for d in touched], [d.warnings for d in touched],
+        [d.breached for d in touched],
+        [c.case_id for c in escalated], [c.escalations for c in escalated],
+        *document_columns,
+    )
+
+
+_DOCUMENT_COLUMNS = 12
+
+
+def _document_rows(docs: Sequence[IssuedDocument]) -> list[tuple[object, ...]]:
+    return [(d.doc_id, d.doc_no, d.district, d.year, d.kind.value, d.serial, d.case_id, d.decision, d.addressee,
+             d.issued_at, d.text, d.html) for d in docs]
+
+
+_SAVE_FIRED = (
+    "WITH stages AS (UPDATE deadlines d SET state = t.state, warn_at = t.warn_at, warned = t.warned, "
+    "warnings = t.warnings, breached = t.breached FROM unnest($1::text[], $2::int[], $3::text[], "
+    "$4::timestamptz[], $5::bool[], $6::int[], $7::bool[]) AS t(case_id, gen, state, warn_at, warned, warnings, "
+    "breached) WHERE d.case_id = t.case_id AND d.gen = t.gen), "
+    "cases AS (UPDATE sla_cases c SET escalations = t.escalations, updated_at = now() "
+    "FROM unnest($8::text[], $9::int[]) AS t(case_id, escalations) WHERE c.case_id = t.case_id) "
+    "INSERT INTO documents (doc_id, doc_no, district, year, kind, serial, case_id, decision, addressee, issued_at, "
+    "text_body, html) SELECT * FROM unnest($10::text[], $11::text[], $12::text[], $13::int[], $14::text[], "
+    "$15::int[], $16::text[], $17::text[], $18::text[], $19::timestamptz[], $20::text[], $21::text[])"
+)
 
 
 async def next_due(conn: asyncpg.Connection) -> datetime | None:
@@ -217,13 +239,19 @@ async def for_case(conn: asyncpg.Connection, case_id: str) -> list[Deadline]:
     return [_deadline(r) for r in rows]
 
 
+@functools.lru_cache(maxsize=256)
+def _ladder(stored: str) -> tuple[Level, ...]:
+    """A stored ladder (jsonb text); the list has a handful of distinct ladders, the timer reads thousands."""
+    return tuple(Level(s) for s in json.loads(stored))
+
+
 def _deadline(r: Any) -> Deadline:
     return Deadline(
         case_id=r["case_id"], gen=r["gen"], stage=SlaStage(r["stage"]), limit=r["limit_text"], working=r["working"],
         started_at=r["started_at"], allowed=timedelta(seconds=r["allowed_s"]), due_at=r["due_at"],
         warn_at=r["warn_at"], owner=r["owner"], owner_unit=r["owner_unit"],
         level=Level(r["level"]) if r["level"] else None, street_id=r["street_id"],
-        ladder=tuple(Level(s) for s in json.loads(r["ladder"])), state=DeadlineState(r["state"]), rev=r["rev"],
+        ladder=_ladder(r["ladder"]), state=DeadlineState(r["state"]), rev=r["rev"],
         remaining=timedelta(seconds=r["remaining_s"]) if r["remaining_s"] is not None else None,
         warned=r["warned"], ended_at=r["ended_at"], warnings=r["warnings"], breached=r["breached"], rung=r["rung"],
         provisional=r["provisional"], community_id=r["community_id"], run_from=r["run_from"],
@@ -246,16 +274,6 @@ async def reserve_serials(conn: asyncpg.Connection, district: str,
         "RETURNING year, kind, last_no",
         district, [y for y, _ in keys], [k for _, k in keys], [wanted[k] for k in keys])
     return {(r["year"], r["kind"]): r["last_no"] - wanted[(r["year"], r["kind"])] + 1 for r in rows}
-
-
-async def save_documents(conn: asyncpg.Connection, docs: Sequence[IssuedDocument]) -> None:
-    """A batch's documents in one statement (a decision's second document would violate `decision` UNIQUE)."""
-    if docs:
-        await conn.executemany(
-            "INSERT INTO documents (doc_id, doc_no, district, year, kind, serial, case_id, decision, addressee, "
-            "issued_at, text_body, html) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-            [(d.doc_id, d.doc_no, d.district, d.year, d.kind.value, d.serial, d.case_id, d.decision, d.addressee,
-              d.issued_at, d.text, d.html) for d in docs])
 
 
 async def documents_of(conn: asyncpg.Connection, case_id: str) -> list[dict[str, Any]]:

@@ -68,8 +68,7 @@ async def _fire_batch(ctx: SlaContext, now: datetime) -> tuple[int, int]:
                 if f.case.escalations != escalations:
                     escalated.append(f.case)
             documents = await _issue_documents(ctx, conn, fired)
-            await repo.save_fired(conn, touched, escalated)
-            await repo.save_documents(conn, documents)
+            await repo.save_fired(conn, touched, escalated, documents)
             records = _records(fired)
             await enqueue(conn, records)
             ctx.chaos("in_transaction", len(batch))
