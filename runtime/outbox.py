@@ -63,20 +63,30 @@ async def enqueue(conn: asyncpg.Connection, records: Sequence[Outgoing]) -> None
 
     A record written outside any trace (sla's timer firing a deadline hours later) continues the trace
     of the last record with the same key: a case's warnings and breaches join its incident's trace."""
-    if not records:
-        return
+    if records:
+        await conn.execute(outbox_insert(1), *await outbox_columns(conn, records))
+
+
+def outbox_insert(first: int) -> str:
+    """The outbox INSERT of `outbox_columns`, its parameters numbered from `first`: one statement per batch
+    (also as the last part of a caller's statement, after its own data-modifying `WITH`); ids (publication
+    order) follow the records' order."""
+    a, b, c, d, e = range(first, first + 5)
+    return ("INSERT INTO outbox (event_id, topic, key, value, headers) SELECT e, t, k, v, h FROM unnest("
+            f"${a}::text[], ${b}::text[], ${c}::bytea[], ${d}::bytea[], ${e}::jsonb[]) "
+            "WITH ORDINALITY AS r(e, t, k, v, h, n) ORDER BY n ON CONFLICT (event_id) DO NOTHING")
+
+
+async def outbox_columns(conn: asyncpg.Connection, records: Sequence[Outgoing]) -> list[Sequence[object]]:
+    """The five parameter arrays of `outbox_insert` for these records, untraced ones given the trace of
+    their key's last record (one query, only if some record has no trace)."""
     traced = [_traced(r.headers) for r in records]
     inherited = await _traces_of(conn, {r.key for r, t in zip(records, traced, strict=True) if not t})
     headers = [orjson.dumps([[k, v.decode()] for k, v in (r.headers if t else
                                                           [*r.headers, *inherited.get(r.key, [])])]).decode()
                for r, t in zip(records, traced, strict=True)]
-    await conn.execute(  # one statement per batch; ids (publication order) follow the records' order
-        "INSERT INTO outbox (event_id, topic, key, value, headers) SELECT e, t, k, v, h FROM unnest("
-        "$1::text[], $2::text[], $3::bytea[], $4::bytea[], $5::jsonb[]) WITH ORDINALITY AS r(e, t, k, v, h, n) "
-        "ORDER BY n ON CONFLICT (event_id) DO NOTHING",
-        [r.event_id for r in records], [r.topic for r in records], [r.key for r in records],
-        [r.value for r in records], headers,
-    )
+    return [[r.event_id for r in records], [r.topic for r in records], [r.key for r in records],
+            [r.value for r in records], headers]
 
 
 TRACE_HEADERS = ("traceparent", "tracestate")

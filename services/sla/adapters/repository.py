@@ -11,6 +11,7 @@ from typing import Any
 
 import asyncpg
 
+from runtime.outbox import outbox_insert
 from schemas.common import Level
 from schemas.sla import SlaStage
 from services.sla.domain.deadlines import CaseClocks, Deadline, DeadlineState
@@ -110,11 +111,11 @@ WARN_CLAIM = _locked_sql("d.state = 'running' AND NOT d.warned AND d.warn_at <= 
 
 
 async def save_fired(conn: asyncpg.Connection, touched: Sequence[Deadline], escalated: Sequence[CaseClocks],
-                     documents: Sequence[IssuedDocument] = ()) -> None:
+                     documents: Sequence[IssuedDocument], outbox: Sequence[Sequence[object]]) -> None:
     """What a timer batch changed, in one statement (one round trip) whatever the batch size: the fields a
     tick writes (`domain.timers.FIELDS_TICK_WRITES`) of each stage, the escalation count of each case that
-    escalated and the documents its decisions issued (a decision's second document would violate
-    `decision` UNIQUE, and the whole statement with it)."""
+    escalated, the documents its decisions issued (a decision's second document would violate `decision`
+    UNIQUE, and the whole statement with it) and its events' outbox rows (`runtime.outbox.outbox_columns`)."""
     if not (touched or escalated or documents):
         return
     document_columns = [list(c) for c in zip(*_document_rows(documents), strict=True)] or [[]] * _DOCUMENT_COLUMNS
@@ -124,7 +125,7 @@ async def save_fired(conn: asyncpg.Connection, touched: Sequence[Deadline], esca
         [d.warn_at for d in touched], [d.warned for d in touched], [d.warnings for d in touched],
         [d.breached for d in touched],
         [c.case_id for c in escalated], [c.escalations for c in escalated],
-        *document_columns,
+        *document_columns, *outbox,
     )
 
 
@@ -142,10 +143,11 @@ _SAVE_FIRED = (
     "$4::timestamptz[], $5::bool[], $6::int[], $7::bool[]) AS t(case_id, gen, state, warn_at, warned, warnings, "
     "breached) WHERE d.case_id = t.case_id AND d.gen = t.gen), "
     "cases AS (UPDATE sla_cases c SET escalations = t.escalations, updated_at = now() "
-    "FROM unnest($8::text[], $9::int[]) AS t(case_id, escalations) WHERE c.case_id = t.case_id) "
-    "INSERT INTO documents (doc_id, doc_no, district, year, kind, serial, case_id, decision, addressee, issued_at, "
-    "text_body, html) SELECT * FROM unnest($10::text[], $11::text[], $12::text[], $13::int[], $14::text[], "
-    "$15::int[], $16::text[], $17::text[], $18::text[], $19::timestamptz[], $20::text[], $21::text[])"
+    "FROM unnest($8::text[], $9::int[]) AS t(case_id, escalations) WHERE c.case_id = t.case_id), "
+    "documents AS (INSERT INTO documents (doc_id, doc_no, district, year, kind, serial, case_id, decision, "
+    "addressee, issued_at, text_body, html) SELECT * FROM unnest($10::text[], $11::text[], $12::text[], "
+    "$13::int[], $14::text[], $15::int[], $16::text[], $17::text[], $18::text[], $19::timestamptz[], "
+    "$20::text[], $21::text[])) " + outbox_insert(22)
 )
 
 

@@ -14,7 +14,7 @@ from datetime import datetime
 import asyncpg
 from opentelemetry import trace
 
-from runtime.outbox import enqueue
+from runtime.outbox import outbox_columns
 from runtime.telemetry import inject_headers
 from schemas.cloudevents import Outgoing
 from schemas.sla import SlaEvent, SlaEventKind
@@ -68,9 +68,8 @@ async def _fire_batch(ctx: SlaContext, now: datetime) -> tuple[int, int]:
                 if f.case.escalations != escalations:
                     escalated.append(f.case)
             documents = await _issue_documents(ctx, conn, fired)
-            await repo.save_fired(conn, touched, escalated, documents)
             records = _records(fired)
-            await enqueue(conn, records)
+            await repo.save_fired(conn, touched, escalated, documents, await outbox_columns(conn, records))
             ctx.chaos("in_transaction", len(batch))
         ctx.chaos("after_db_commit", len(batch))
         span.set_attribute("sla.claimed", len(batch))
