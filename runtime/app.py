@@ -14,12 +14,13 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from fastapi import APIRouter, FastAPI
 
 from runtime.health import health_router
+from runtime.http_telemetry import RequestTelemetry
 from runtime.inputs import guard_inputs
 from runtime.logging import configure_logging
-from runtime.metrics import HttpMetrics, metrics_router
+from runtime.metrics import metrics_router
 from runtime.service import Loops
 from runtime.settings import PlatformSettings
-from runtime.telemetry import configure_tracing, instrument_app
+from runtime.telemetry import configure_tracing
 
 
 class RunningService(Protocol):
@@ -41,9 +42,8 @@ class RunningService(Protocol):
 def equip(app: FastAPI, service: str) -> None:
     """What every service's app has: 4xx for bad input, HTTP metrics, `/metrics`, request traces."""
     guard_inputs(app)
-    app.add_middleware(HttpMetrics, service=service)
     app.include_router(metrics_router())
-    instrument_app(app)
+    app.add_middleware(RequestTelemetry, service=service)  # outermost of ours: it times and traces the rest
 
 
 async def broker_reachable(producer: AIOKafkaProducer) -> bool:

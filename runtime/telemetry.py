@@ -1,8 +1,8 @@
 """OpenTelemetry set-up from the maintained instrumentation packages, and W3C trace context through
 Kafka headers and the outbox.
 
-- HTTP: opentelemetry-instrumentation-fastapi (one SERVER span per request, continuing the caller's
-  `traceparent`; the response carries `traceparent` so callers can find their request).
+- HTTP: runtime/http_telemetry.py (one SERVER span per request, continuing the caller's `traceparent`;
+  the response carries `traceparent` so callers can find their request).
 - PostgreSQL: opentelemetry-instrumentation-asyncpg (a span per query).
 - Kafka: opentelemetry-instrumentation-aiokafka (a PRODUCER span per send, injecting its context into
   the record; a receive span per consumed record). The consumer loop adds the processing span.
@@ -17,13 +17,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from typing import Any
 
-from fastapi import FastAPI
 from opentelemetry import context, propagate, trace
 from opentelemetry.instrumentation.aiokafka import AIOKafkaInstrumentor
 from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
-from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SimpleSpanProcessor
@@ -51,15 +48,6 @@ def configure_tracing(service: str, console: bool = False) -> None:
     AsyncPGInstrumentor().instrument(tracer_provider=provider)  # type: ignore[no-untyped-call]
     AIOKafkaInstrumentor().instrument(tracer_provider=provider)
     _configured = True
-
-
-def instrument_app(app: FastAPI) -> None:
-    """Server spans for every request (not for probes and scrapes), and `traceparent` on responses. The
-    instrumentation's internal spans for each ASGI `receive` and `send` message (three more spans per
-    request, a large share of a small request's CPU in intake's profile) are left out: the SERVER span
-    times the request."""
-    app.add_middleware(TraceparentResponse)
-    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics", exclude_spans=["receive", "send"])
 
 
 def under(headers: Sequence[tuple[str, bytes]]) -> tuple[list[tuple[str, bytes]], context.Context]:
@@ -98,23 +86,3 @@ def context_from_traceparent(traceparent: str | None, tracestate: str | None = N
     if tracestate:
         carrier["tracestate"] = tracestate
     return propagate.extract(carrier)
-
-
-class TraceparentResponse:
-    """ASGI (inside the instrumented app): the response names the request's span in `traceparent`."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_trace(message: Any) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []),
-                                      *((k.encode(), v) for k, v in inject_headers())]
-            await send(message)
-
-        await self.app(scope, receive, send_with_trace)
