@@ -25,17 +25,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from bench.data import DEPT_KEY, item_codes, request_for, synthetic
+from bench.http_client import Connections
 from bench.profile import hottest, sampler, stop_sampler
 from deploy.local.processes import ServiceSet
 from deploy.local.stack import Stack
 from schemas.topics import CASE_EVENTS
 
 DRAIN_SECONDS = 30.0
-IN_FLIGHT = 128  # requests open at once; beyond that the offer waits (answered_per_second shows it)
+CONNECTIONS = 256  # keep-alive connections to intake for the reports; the only cap on open requests
+DEPARTMENT_CONNECTIONS = 32
+FAILED = (OSError, asyncio.IncompleteReadError, ValueError)  # a connection that broke, an answer not HTTP
 ON_THE_SPOT = 0.2  # share of grid reports handled on the spot (自行处置)
 SERVICES = ("intake", "router", "sla")
 
@@ -97,19 +99,16 @@ class Arrivals:
         await self.consumer.stop()
 
 
-async def departments(client: httpx.AsyncClient, base: str, arrivals: Arrivals, mine: set[str],
+async def departments(client: Connections, arrivals: Arrivals, mine: set[str],
                       statuses: Counter[str]) -> None:
     """Accept (签收) each of the run's dispatched cases as its owner, as the department gateway would."""
-    in_flight = asyncio.Semaphore(32)
-
     async def accept(case_id: str, owner: str) -> None:
         body = {"action_id": uuid.uuid4().hex, "kind": "accept", "actor": owner,
                 "taken_at": datetime.now(UTC).isoformat()}
         try:
-            async with in_flight:
-                resp = await client.post(f"{base}/v1/cases/{case_id}/actions", json=body, headers=DEPT_KEY)
-            statuses[str(resp.status_code)] += 1
-        except httpx.HTTPError as exc:
+            resp = await client.post(f"/v1/cases/{case_id}/actions", body, DEPT_KEY)
+            statuses[str(resp.status)] += 1
+        except FAILED as exc:
             statuses[type(exc).__name__] += 1
 
     tasks: set[asyncio.Task[None]] = set()
@@ -121,7 +120,7 @@ async def departments(client: httpx.AsyncClient, base: str, arrivals: Arrivals, 
             task.add_done_callback(tasks.discard)
 
 
-async def offered(client: httpx.AsyncClient, base: str, rate: float, seconds: float, tag: str,
+async def offered(client: Connections, rate: float, seconds: float, tag: str,
                   arrivals: Arrivals, mine: set[str]) -> dict[str, Any]:
     """Post `rate` reports a second for `seconds` (open loop: a slow answer does not slow the offer)."""
     pool = synthetic(2000, seed=3000)
@@ -130,26 +129,28 @@ async def offered(client: httpx.AsyncClient, base: str, rate: float, seconds: fl
     accepted: dict[str, float] = {}
     statuses: Counter[str] = Counter()
     channels: Counter[str] = Counter()
-    in_flight = asyncio.Semaphore(IN_FLIGHT)  # httpx's pool slows down badly with thousands queued
+    answered_ms: list[float] = []  # from the report's scheduled time to its answer (queueing included)
+    began = time.perf_counter()
 
     async def one(i: int) -> None:
         inc = pool[i % len(pool)]
         path, body, headers = request_for(inc, f"E2E-{tag}-{i:07d}", codes, rng.random() < ON_THE_SPOT, tokens)
         channels[inc.channel] += 1
         try:
-            async with in_flight:
-                resp = await client.post(base + path, json=body, headers=headers)
-        except httpx.HTTPError as exc:
+            resp = await client.post(path, body, headers)
+        except FAILED as exc:
             statuses[type(exc).__name__] += 1
             return
-        statuses[str(resp.status_code)] += 1
-        if resp.status_code == 202:
-            case_id = "C-" + resp.json()["incident_id"]
+        answered_ms.append((time.perf_counter() - began - i / rate) * 1000)
+        statuses[str(resp.status)] += 1
+        if resp.status == 202:
+            answer = resp.json()
+            assert isinstance(answer, dict)
+            case_id = "C-" + answer["incident_id"]
             accepted[case_id] = time.perf_counter()
             mine.add(case_id)
 
     n = int(rate * seconds)
-    began = time.perf_counter()
     tasks = []
     for i in range(n):
         delay = began + i / rate - time.perf_counter()
@@ -168,8 +169,9 @@ async def offered(client: httpx.AsyncClient, base: str, rate: float, seconds: fl
     last = max((arrivals.dispatched[c] for c in mine_lat), default=began)
     lat = sorted(max(0.0, v) * 1000 for v in mine_lat.values())
 
-    def pct(q: float) -> float | None:
-        return round(lat[min(len(lat) - 1, int(q * len(lat)))], 1) if lat else None
+    def pct(q: float, values: list[float] = lat) -> float | None:
+        return round(values[min(len(values) - 1, int(q * len(values)))], 1) if values else None
+    answered_ms.sort()
 
     return {"offered_per_second": rate, "answered_per_second": round(n / sent, 1), "accepted": len(accepted),
             "channels": dict(channels), "dispatched": len(mine_lat),
@@ -178,6 +180,7 @@ async def offered(client: httpx.AsyncClient, base: str, rate: float, seconds: fl
             "dispatched_per_second": round(len(mine_lat) / (last - began), 1) if mine_lat else 0.0,
             "latency_ms": {"p50": pct(0.50), "p95": pct(0.95), "p99": pct(0.99),
                            "mean": round(statistics.fmean(lat), 1) if lat else None},
+            "answer_ms": {"p50": pct(0.50, answered_ms), "p99": pct(0.99, answered_ms)},
             "statuses": dict(statuses)}
 
 
@@ -196,20 +199,20 @@ async def run(stack: Stack, city_dir: Path, logs: Path, loads: tuple[float, ...]
         services.start(p)
         await asyncio.to_thread(services.wait_ready, p)
         await arrivals.start()
-        limits = httpx.Limits(max_connections=256, max_keepalive_connections=256)
-        async with httpx.AsyncClient(timeout=30, limits=limits) as client:
-            base = f"http://127.0.0.1:{p['intake']}"
-            acting = asyncio.create_task(departments(client, base, arrivals, mine, actions))
+        client = Connections("127.0.0.1", p["intake"], CONNECTIONS)
+        acting_client = Connections("127.0.0.1", p["intake"], DEPARTMENT_CONNECTIONS)
+        try:
+            acting = asyncio.create_task(departments(acting_client, arrivals, mine, actions))
             tag = uuid.uuid4().hex[:6].upper()
             try:
-                await offered(client, base, 50, 2, f"{tag}W", arrivals, mine)  # warm-up
+                await offered(client, 50, 2, f"{tag}W", arrivals, mine)  # warm-up
                 for n, rate in enumerate(loads):
                     spies = {}
                     if profile is not None and rate == max(loads):
                         spies = {name: (sampler(_profile_file(profile, name), services.procs[name].pid),
                                         _profile_file(profile, name)) for name in SERVICES}
                     try:
-                        runs.append(await offered(client, base, rate, seconds, f"{tag}{n}", arrivals, mine))
+                        runs.append(await offered(client, rate, seconds, f"{tag}{n}", arrivals, mine))
                     finally:
                         for name, (spy, out) in spies.items():
                             stop_sampler(spy)
@@ -218,6 +221,9 @@ async def run(stack: Stack, city_dir: Path, logs: Path, loads: tuple[float, ...]
             finally:
                 acting.cancel()
                 await asyncio.gather(acting, return_exceptions=True)
+        finally:
+            await client.close()
+            await acting_client.close()
     finally:
         await arrivals.stop()
         services.stop()
