@@ -14,7 +14,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from fastapi import APIRouter, FastAPI
 
 from runtime.health import health_router
-from runtime.http_telemetry import RequestTelemetry
+from runtime.http_telemetry import NATIVE_TELEMETRY_OFF, RequestTelemetry
 from runtime.inputs import guard_inputs
 from runtime.logging import configure_logging
 from runtime.metrics import metrics_router
@@ -70,7 +70,8 @@ def service_app(
         finally:
             await getattr(app.state, name).close()
 
-    app = FastAPI(title=f"Gridline {name}", version="1.0.0", description=description, lifespan=lifespan)
+    app = FastAPI(title=f"Gridline {name}", version="1.0.0", description=description, lifespan=lifespan,
+                  telemetry=NATIVE_TELEMETRY_OFF)
     for router in routers:
         app.include_router(router)
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 
+from fastapi.telemetry import TelemetryConfig
 from opentelemetry import context, propagate, trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from prometheus_client import Counter, Histogram
@@ -20,6 +21,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from runtime.metrics import HTTP_RESPONSES, HTTP_SECONDS
 
+# FastAPI's own telemetry (on by itself once a tracer provider is installed) would add a second SERVER
+# span, its own metrics and log records to every request: the apps are built with it off.
+NATIVE_TELEMETRY_OFF: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
 UNTRACED = frozenset({"/healthz", "/readyz", "/metrics"})  # probes and scrapes: no span
 UNCOUNTED = frozenset({"/metrics"})
 _TRACE_HEADERS = {b"traceparent": "traceparent", b"tracestate": "tracestate"}

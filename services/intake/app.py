@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from runtime.app import equip
 from runtime.db import DATABASE_OUTAGE
 from runtime.health import health_router
+from runtime.http_telemetry import NATIVE_TELEMETRY_OFF
 from runtime.logging import configure_logging
 from runtime.telemetry import configure_tracing
 from services.intake import wechat_inbox
@@ -45,7 +46,8 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
             await flusher.stop()
             await intake.close()
 
-    app = FastAPI(title="Gridline intake", version="1.0.0", description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(title="Gridline intake", version="1.0.0", description=DESCRIPTION, lifespan=lifespan,
+                  telemetry=NATIVE_TELEMETRY_OFF)
     app.state.settings = settings
     app.state.limiter = RateLimiter(settings.rate_per_second, settings.rate_burst)
     app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes)
