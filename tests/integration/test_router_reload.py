@@ -26,7 +26,7 @@ async def test_new_list_version_routes_new_cases_without_restart_and_invalid_lis
     try:
         before = await report(intake_client, places.take(), TREE)
         case = await wait_for_case(router_client, before, lambda c: c["state"] == "dispatched")
-        assert case["list_version"] == "2026.11-1" and case["assignment"]["owner"] == "GREENERY"
+        assert case["list_version"] == "2026.12-1" and case["assignment"]["owner"] == "GREENERY"
 
         items.write_text(original_items.replace(
             "    owner: GREENERY\n    level: district\n    deadlines: {accept: 1h, handle: 1d, clock: natural}",
@@ -34,20 +34,20 @@ async def test_new_list_version_routes_new_cases_without_restart_and_invalid_lis
         # GREENERY's default item moves with it (a department's default must be its own); the version is
         # bumped last, as an editor publishing a list does: once it shows, all of it is in
         header.write_text(original_header.replace("  GREENERY: A07.001", "  GREENERY: A07.002")
-                          .replace('version: "2026.11-1"', 'version: "2026.11-2"'))
-        await _until_version(router_client, "2026.11-2")
+                          .replace('version: "2026.12-1"', 'version: "2026.12-2"'))
+        await _until_version(router_client, "2026.12-2")
         after = await report(intake_client, places.take(), TREE)
         case = await wait_for_case(router_client, after, lambda c: c["state"] == "dispatched")
-        assert case["list_version"] == "2026.11-2" and case["assignment"]["owner"] == "PROPERTY"
+        assert case["list_version"] == "2026.12-2" and case["assignment"]["owner"] == "PROPERTY"
         old = (await router_client.get(f"/v1/cases/{before}")).json()
-        assert old["list_version"] == "2026.11-1"  # a case keeps the version that routed it
+        assert old["list_version"] == "2026.12-1"  # a case keeps the version that routed it
 
-        header.write_text(original_header.replace('version: "2026.11-1"', 'version: "2026.11-3"'))
+        header.write_text(original_header.replace('version: "2026.12-1"', 'version: "2026.12-3"'))
         items.write_text(original_items.replace("owner: GREENERY", "owner: NO_SUCH_DEPARTMENT", 1))
         refused = await router_client.post("/v1/admin/responsibility-list:reload")
         assert refused.status_code == 422
         body = refused.json()
-        assert body["kept"] == "2026.11-2"
+        assert body["kept"] == "2026.12-2"
         assert any("NO_SUCH_DEPARTMENT" in p and CLASS_FILE in p for p in body["problems"])
         assert any(":" in p for p in body["problems"])  # file:line
     finally:

@@ -24,7 +24,7 @@ def problems_of(directory: Path) -> tuple[Problem, ...]:
 
 
 def test_repository_list_is_valid_versioned_and_large_enough(repo_list: ResponsibilityList) -> None:
-    assert repo_list.version == "2026.11-1"
+    assert repo_list.version == "2026.12-1"
     assert len(repo_list.items) >= 110
     assert [c.code for c in repo_list.classes] == ["A", "B", "C", "D"]
     assert all(c.item_codes for c in repo_list.classes)
