@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import random
 import statistics
 import time
@@ -30,7 +29,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from bench.data import DEPT_KEY, item_codes, request_for, synthetic
 from bench.http_client import Connections
 from bench.profile import hottest, sampler, stop_sampler
-from deploy.local.processes import ServiceSet
+from deploy.local.processes import ServiceSet, suite_ports
 from deploy.local.stack import Stack
 from schemas.topics import CASE_EVENTS
 
@@ -43,8 +42,7 @@ SERVICES = ("intake", "router", "sla")
 
 
 def _ports() -> dict[str, int]:
-    offset = int(os.environ.get("GRIDLINE_PORT_OFFSET", "0"))
-    return {"intake": 18301 + offset, "router": 18302 + offset, "sla": 18303 + offset}
+    return suite_ports("e2e", SERVICES)
 
 
 class Arrivals:

@@ -7,7 +7,6 @@ Readiness (GET /readyz 200: database, broker, partitions, loops) is reported bes
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import time
 import uuid
@@ -19,7 +18,7 @@ import asyncpg
 import httpx
 
 from bench.data import hotline_record, synthetic, ticket_body, to_incident
-from deploy.local.processes import ServiceSet
+from deploy.local.processes import ServiceSet, suite_ports
 from deploy.local.stack import Stack
 from runtime.kafka import make_producer, publish
 
@@ -28,8 +27,7 @@ PROBE_TIMEOUT = 120.0
 
 
 def ports() -> dict[str, int]:
-    offset = int(os.environ.get("GRIDLINE_PORT_OFFSET", "0"))
-    return {name: 18201 + i + offset for i, name in enumerate(SERVICES)}
+    return suite_ports("recovery", SERVICES)
 
 
 async def _until(check: Callable[[], Awaitable[bool]]) -> float:

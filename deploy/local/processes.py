@@ -14,6 +14,17 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = {"intake": 8001, "router": 8002, "sla": 8003, "scoring": 8004, "console": 8005}
+# Each suite that runs services as processes gets its own thousand, so a GRIDLINE_PORT_OFFSET (0…900 in steps of
+# 100) never makes one checkout's suite land on another's ports; all stay below the ephemeral range (32768+),
+# where a client connection could take a listener's port first.
+SUITE_BASES = {"run": 8000, "router-crash": 11000, "chaos": 12000, "recovery": 13000, "e2e": 14000, "browser": 17000}
+
+
+def suite_ports(suite: str, names: tuple[str, ...] | None = None) -> dict[str, int]:
+    """The ports of `names` (default: every service in this checkout) for `suite`, shifted by GRIDLINE_PORT_OFFSET."""
+    base = SUITE_BASES[suite] + int(os.environ.get("GRIDLINE_PORT_OFFSET", "0"))
+    chosen = names if names is not None else tuple(available())
+    return {n: base + SERVICES[n] % 100 for n in chosen}
 
 
 def available(offset: int = 0) -> dict[str, int]:

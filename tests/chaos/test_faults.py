@@ -35,7 +35,7 @@ import yaml
 from deploy.local import kafka, postgres
 from deploy.local import stack as local_stack
 from deploy.local.demo import request_for
-from deploy.local.processes import ServiceSet, available, console_urls
+from deploy.local.processes import ServiceSet, console_urls, suite_ports
 from deploy.local.run import CODES
 from runtime.kafka import make_producer
 from schemas.case import Assignment, CaseEvent, CaseEventKind, CaseState, Deadlines
@@ -47,7 +47,6 @@ from simcity.incidents import generate_incidents
 from tests.chaos.ledger import CaseLog, fetch, read_topic, until_no_lag
 
 pytestmark = pytest.mark.integration
-OFFSET = int(os.environ.get("GRIDLINE_PORT_OFFSET", "0"))
 GROUPS = {"intake": "gridline-intake-open311", "router": "gridline-router", "sla": "gridline-sla",
           "scoring": "gridline-scoring", "console": "gridline-console"}
 # What callers type (and what must never leave intake unmasked)
@@ -127,7 +126,7 @@ class Platform:
 
     def __init__(self, stack: local_stack.Stack, city_dir: Path, logs: Path) -> None:
         self.stack = stack
-        self.ports = available(offset=10_100 + OFFSET)  # 18101…: beside the other suites' ports
+        self.ports = suite_ports("chaos")
         env = {**stack.env(), "ROUTER_CITY_DIR": str(city_dir), "CONSOLE_CITY_DIR": str(city_dir),
                "INTAKE_RATE_PER_SECOND": "10000", "INTAKE_RATE_BURST": "10000", "SLA_TIMER_INTERVAL_SECONDS": "1",
                "SCORING_PUBLISH_INTERVAL_SECONDS": "1", **console_urls(self.ports)}

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import random
 import signal
 from collections import Counter, defaultdict
@@ -22,7 +21,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from deploy.local import stack as local_stack
-from deploy.local.processes import ServiceSet
+from deploy.local.processes import ServiceSet, suite_ports
 from runtime.kafka import make_producer, publish
 from schemas.cloudevents import Outgoing, encode
 from schemas.common import Channel, GeoPoint
@@ -34,7 +33,7 @@ from tests.integration.conftest import TopicReader
 
 pytestmark = pytest.mark.integration
 INCIDENTS = 400
-ROUTER_PORT = 18002 + int(os.environ.get("GRIDLINE_PORT_OFFSET", "0"))  # side-by-side checkouts
+ROUTER_PORT = suite_ports("router-crash", ("router",))["router"]
 KILLS = 5
 SELF_KILL_STAGES = ("in_transaction", "after_db_commit", "after_publish")  # runtime.chaos
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -22,13 +21,11 @@ import pytest
 from playwright.async_api import Page, async_playwright, expect
 
 from deploy.local import stack as local_stack
-from deploy.local.processes import ROOT, SERVICES, ServiceSet, console_urls
+from deploy.local.processes import ROOT, SERVICES, ServiceSet, console_urls, suite_ports
 from tests.integration.conftest import own_stack
 
 pytestmark = pytest.mark.integration
-OFFSET = int(os.environ.get("GRIDLINE_PORT_OFFSET", "0"))
-PORTS = {name: 17000 + port % 100 + OFFSET for name, port in SERVICES.items()}  # 17001 … 17005: below
-# the ephemeral range (32768+), where a client connection could take the port first
+PORTS = suite_ports("browser", tuple(SERVICES))
 SHOTS = ROOT / ".local" / "test" / "screenshots"
 WAIT_MS = 120_000
 MANUAL_TEXT = "你好，我想反映一下这个事情，希望有人管管"  # no item is confident (model score 0.13): 人工分拨
