@@ -54,6 +54,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
     g.add_argument("--year", action="store_true", help="scoring: replay a synthetic year (~1,000,000 cases; hours)")
     g.add_argument("--year-months", type=int, choices=range(1, 13), metavar="M",
                    help="scoring: replay the first M months of that year, at its density")
+    g.add_argument("--year-days", type=int, choices=range(1, 366), metavar="D",
+                   help="scoring: replay the first D days of that year, at its density (a short profile)")
     if argv and argv[0] in SUITES:  # `python -m bench scoring`
         argv = ["--only", argv[0], *argv[1:]]
     return p.parse_args(argv)
@@ -63,7 +65,7 @@ def scoring_sizes(args: argparse.Namespace) -> scoring.ScoringSizes:
     s = scoring.ScoringSizes(cases=600, rounds=1) if args.quick else scoring.ScoringSizes()
     if args.scoring_cases:
         s = replace(s, cases=args.scoring_cases)
-    s = replace(s, year_months=12 if args.year else args.year_months or 0)
+    s = replace(s, year_months=12 if args.year else args.year_months or 0, year_days=args.year_days or 0)
     return s if args.no_profile else replace(s, profile=args.out.parent / "profile-scoring.txt")
 
 

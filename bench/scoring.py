@@ -11,9 +11,9 @@ handle — and produced to `case.events.v1` and `sla.events.v1` (untimed). Then,
   published). The same run is the replay of the topics into an empty database.
 
 `python -m bench scoring` runs it alone; `--year` replays ~1,000,000 cases (a synthetic year: over an
-hour on a shared 2-core machine — see docs/benchmarks.md) and `--year-months M` the first M months of
-it at the same density (83,333 cases a month); otherwise the replay time of a year is projected from the
-measured rate, and labelled as such.
+hour on a shared 2-core machine — see docs/benchmarks.md), `--year-months M` the first M months of it at
+the same density (83,333 cases a month) and `--year-days D` its first D days (a short profile at that
+density); otherwise the replay time of a year is projected from the measured rate, and labelled as such.
 """
 
 from __future__ import annotations
@@ -59,6 +59,7 @@ class ScoringSizes:
     cases: int = 800  # ≈ 7,000 events: a few minutes at today's rate (docs/benchmarks.md), more once it is faster
     rounds: int = 1
     year_months: int = 0  # replay that many months of a synthetic year at its density (`--year` = 12)
+    year_days: int = 0  # or that many days of it (a short run at a year's density, for profiles)
     timeout: float = 1800.0
     profile: Path | None = None  # py-spy output (raw collapsed stacks) for the last round's scoring
 
@@ -208,9 +209,10 @@ async def run(stack: Stack, sizes: ScoringSizes) -> tuple[list[Rate], list[Ratio
     startup: list[float] = []
     facts: dict[str, Any] = {}
     months = sizes.year_months
-    rounds = 1 if months else sizes.rounds
-    cases = YEAR_CASES * months // 12 if months else sizes.cases
-    span = YEAR * months / 12 if months else YEAR
+    share = months / 12 if months else sizes.year_days / 365  # of the synthetic year replayed at its density
+    rounds = 1 if share else sizes.rounds
+    cases = round(YEAR_CASES * share) if share else sizes.cases
+    span = YEAR * share if share else YEAR
     events_per_round = 0
     for round_no in range(rounds):
         events = case_events(cases, seed=2000 + round_no, year_start=datetime(2030 + round_no, 1, 1, tzinfo=UTC),
@@ -234,10 +236,11 @@ async def run(stack: Stack, sizes: ScoringSizes) -> tuple[list[Rate], list[Ratio
                 "consume → one PostgreSQL transaction per batch (inbox, state, outbox) → produce → commit")
     if months == 12:
         facts["year_replay_seconds"] = facts["round_0"]["replay_seconds"]
-    elif months:
-        facts[f"{months}_months_at_a_year's_density_replay_seconds"] = facts["round_0"]["replay_seconds"]
-        facts["year_replay_projected_seconds (12 × that ÷ months; not measured)"] = round(
-            facts["round_0"]["replay_seconds"] * 12 / months)
+    elif share:
+        slice_ = f"{months}_months" if months else f"{sizes.year_days}_days"
+        facts[f"{slice_}_at_a_year's_density_replay_seconds"] = facts["round_0"]["replay_seconds"]
+        facts["year_replay_projected_seconds (that ÷ the share of the year; not measured)"] = round(
+            facts["round_0"]["replay_seconds"] / share)
     else:
         per_case = events_per_round / cases
         facts["year_replay_projected_seconds (not measured; --year measures it)"] = round(
