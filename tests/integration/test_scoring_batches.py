@@ -6,6 +6,7 @@ cards. Each test has its own schema, group, entity ids and month."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -69,6 +70,7 @@ SUMS = "SELECT period, entity_type, entity_id, fact, tag, n, total FROM tallies 
 ENTITIES_FROM_LEDGER = (f"SELECT period, entity_type, entity_id, count(DISTINCT case_id) AS cases, max(at) AS as_of "
                         f"FROM ({_ATTRIBUTED}) a GROUP BY 1, 2, 3 ORDER BY 1, 2, 3")
 ENTITIES = "SELECT period, entity_type, entity_id, cases_counted AS cases, as_of FROM entities ORDER BY 1, 2, 3"
+COUNTED_FROM_LEDGER = f"SELECT DISTINCT case_id, period, entity_type, entity_id FROM ({_ATTRIBUTED}) a"
 
 
 def service_of(client: httpx.AsyncClient) -> Scoring:
@@ -81,6 +83,12 @@ async def assert_sums_are_the_ledgers(service: Scoring) -> None:
         assert [tuple(r) for r in await conn.fetch(SUMS)] == [tuple(r) for r in await conn.fetch(FROM_LEDGER)]
         assert [tuple(r) for r in await conn.fetch(ENTITIES)] == [
             tuple(r) for r in await conn.fetch(ENTITIES_FROM_LEDGER)]
+        counted: dict[str, set[tuple[str, str, str]]] = {}
+        for r in await conn.fetch(COUNTED_FROM_LEDGER):
+            counted.setdefault(r["case_id"], set()).add((r["period"], r["entity_type"], r["entity_id"]))
+        remembered = {r["case_id"]: {tuple(row) for row in json.loads(r["counted"])}
+                      for r in await conn.fetch("SELECT case_id, counted FROM cases WHERE counted <> '[]'")}
+        assert remembered == counted  # each case knows where it is counted: the next batch counts it once
 
 
 async def until(client: httpx.AsyncClient, params: dict[str, str], done: Callable[[list[ScoreCard]], bool],

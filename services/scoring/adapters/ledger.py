@@ -14,12 +14,20 @@ from services.scoring.domain.repeats import WINDOW, Closure, Opening
 from services.scoring.domain.tallying import LINKS_PER_ENTITY, BatchTally, Recorded, latest_links
 
 _CASE_COLUMNS = ("case_id", "reported_period", "reporter", "level", "grid_id", "community_id", "street_id",
-                 "resolved_at", "channel", "item_code", "handled_by", "escalated")
-_CASE_TYPES = ("text", "text", "text", "text", "text", "text", "text", "timestamptz", "text", "text", "text", "bool")
+                 "resolved_at", "channel", "item_code", "handled_by", "escalated", "counted")
+_CASE_TYPES = ("text", "text", "text", "text", "text", "text", "text", "timestamptz", "text", "text", "text", "bool",
+               "jsonb")
 
 
 def _context(row: asyncpg.Record) -> CaseContext:
-    return CaseContext(**{column: row[column] for column in _CASE_COLUMNS})
+    counted = frozenset((p, t, e) for p, t, e in json.loads(row["counted"]))
+    return CaseContext(**{column: row[column] for column in _CASE_COLUMNS[:-1]}, counted=counted)
+
+
+def _column(context: CaseContext, column: str) -> object:
+    if column == "counted":  # where the case is counted already: [[period, entity type, entity id], …]
+        return json.dumps(sorted(context.counted), separators=(",", ":"))
+    return getattr(context, column)
 
 
 async def lock_cases(conn: asyncpg.Connection, case_ids: Iterable[str]) -> dict[str, CaseContext]:
@@ -48,7 +56,7 @@ async def save_cases(conn: asyncpg.Connection, contexts: Sequence[CaseContext]) 
     updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in _CASE_COLUMNS[1:])
     await conn.execute(f"INSERT INTO cases ({columns}) SELECT * FROM unnest({arrays}) "
                        f"ON CONFLICT (case_id) DO UPDATE SET {updates}",
-                       *([getattr(c, column) for c in contexts] for column in _CASE_COLUMNS))
+                       *([_column(c, column) for c in contexts] for column in _CASE_COLUMNS))
 
 
 async def case_facts(conn: asyncpg.Connection, case_ids: Iterable[str]) -> list[Recorded]:
@@ -132,31 +140,24 @@ async def save_closures(conn: asyncpg.Connection, closures: Sequence[Closure]) -
 
 
 async def add_tallies(conn: asyncpg.Connection, batch: BatchTally) -> None:
-    """Add the batch's sums to the stored ones and mark the entities' cards dirty (four statements)."""
+    """Add the batch's sums to the stored ones and mark the entities' cards dirty (two statements; the
+    cases it counts for the first time are the batch's own arithmetic, kept with each case)."""
     if not batch.tallies:
         return
-    pairs = sorted({(key, case_id) for key, delta in batch.entities.items() for case_id in delta.cases})
-    rows = await conn.fetch(
-        "INSERT INTO entity_cases (period, entity_type, entity_id, case_id) SELECT * FROM "
-        "unnest($1::text[], $2::text[], $3::text[], $4::text[]) ON CONFLICT DO NOTHING "
-        "RETURNING period, entity_type, entity_id",
-        [k[0] for k, _ in pairs], [k[1] for k, _ in pairs], [k[2] for k, _ in pairs], [c for _, c in pairs])
-    new_cases: dict[tuple[str, str, str], int] = {}
-    for r in rows:
-        key = (r["period"], r["entity_type"], r["entity_id"])
-        new_cases[key] = new_cases.get(key, 0) + 1
     keys = sorted(batch.entities)
     deltas = [batch.entities[k] for k in keys]
     await conn.execute(
-        "INSERT INTO entities AS e (period, entity_type, entity_id, parent_id, as_of, cases_counted, links) "
-        "SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::int[], "
+        "WITH summed AS (INSERT INTO entities AS e (period, entity_type, entity_id, parent_id, as_of, cases_counted, "
+        "links) SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::int[], "
         "$7::jsonb[]) ON CONFLICT (period, entity_type, entity_id) DO UPDATE SET "
         "parent_id = LEAST(e.parent_id, EXCLUDED.parent_id), as_of = GREATEST(e.as_of, EXCLUDED.as_of), "
         "cases_counted = e.cases_counted + EXCLUDED.cases_counted, links = (SELECT coalesce(jsonb_agg(l ORDER BY "
         "l->>0 DESC, l->>1), '[]') FROM (SELECT l FROM (SELECT DISTINCT l FROM jsonb_array_elements(e.links || "
-        f"EXCLUDED.links) AS l) d ORDER BY l->>0 DESC, l->>1 LIMIT {LINKS_PER_ENTITY}) newest)",
+        f"EXCLUDED.links) AS l) d ORDER BY l->>0 DESC, l->>1 LIMIT {LINKS_PER_ENTITY}) newest) "
+        "RETURNING period, entity_type, entity_id) "
+        "INSERT INTO dirty (period, entity_type, entity_id) SELECT * FROM summed",
         [k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys], [d.parent_id for d in deltas],
-        [d.as_of for d in deltas], [new_cases.get(k, 0) for k in keys],
+        [d.as_of for d in deltas], [d.new_cases for d in deltas],
         [json.dumps([list(link) for link in latest_links(d.links)]) for d in deltas])
     tally_keys = sorted(batch.tallies)
     await conn.execute(
@@ -166,9 +167,6 @@ async def add_tallies(conn: asyncpg.Connection, batch: BatchTally) -> None:
         "total = t.total + EXCLUDED.total",
         *([k[i] for k in tally_keys] for i in range(5)), [batch.tallies[k][0] for k in tally_keys],
         [batch.tallies[k][1] for k in tally_keys])
-    await conn.execute("INSERT INTO dirty (period, entity_type, entity_id) SELECT * FROM "
-                       "unnest($1::text[], $2::text[], $3::text[])",
-                       [k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys])
 
 
 _PLACE_COLUMN = {"grid": "grid_id", "community": "community_id", "street": "street_id"}
@@ -183,7 +181,7 @@ async def rebuild_places(conn: asyncpg.Connection, keys: Sequence[tuple[str, str
         return
     args = ([k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys])
     wanted = "(period, entity_type, entity_id) IN (SELECT * FROM unnest($1::text[], $2::text[], $3::text[]))"
-    for table in ("tallies", "entity_cases", "entities"):
+    for table in ("tallies", "entities"):
         await conn.execute(f"DELETE FROM {table} WHERE {wanted}", *args)
     for etype, column in _PLACE_COLUMN.items():
         mine = [k for k in keys if k[1] == etype]
@@ -204,8 +202,6 @@ async def rebuild_places(conn: asyncpg.Connection, keys: Sequence[tuple[str, str
         await conn.execute("INSERT INTO tallies (period, entity_type, entity_id, fact, tag, n, total) "
                            "SELECT period, entity_type, entity_id, fact, tag, count(*), sum(value) FROM moved "
                            "GROUP BY 1, 2, 3, 4, 5")
-        await conn.execute("INSERT INTO entity_cases (period, entity_type, entity_id, case_id) "
-                           "SELECT DISTINCT period, entity_type, entity_id, case_id FROM moved")
         await conn.execute(
             "INSERT INTO entities (period, entity_type, entity_id, parent_id, as_of, cases_counted, links) "
             "SELECT a.period, a.entity_type, a.entity_id, min(a.parent_id), max(a.at), count(DISTINCT a.case_id), "

@@ -86,6 +86,7 @@ class CaseContext:
     item_code: str | None = None  # responsibility item, for repeat complaints
     handled_by: str | None = None  # the department that last resolved it (repeat complaints count for it)
     escalated: bool = False  # escalated at least once (the place's escalation rate counts cases)
+    counted: frozenset[tuple[str, str, str]] = frozenset()  # (period, entity type, entity id) it is counted for
 
 
 EntityKey = tuple[EntityType, str]
@@ -191,7 +192,9 @@ def place_keys(context: CaseContext | None) -> list[EntityKey]:
 
 def parent_of(etype: EntityType, context: CaseContext) -> str | None:
     """Grids rank within their community, communities within their street."""
-    return {EntityType.GRID: context.community_id, EntityType.COMMUNITY: context.street_id}.get(etype)
+    if etype is EntityType.GRID:
+        return context.community_id
+    return context.street_id if etype is EntityType.COMMUNITY else None
 
 
 def tally(facts: list[tuple[EntityKey, Fact]], parents: dict[EntityKey, str] | None = None) -> list[EntityFacts]:

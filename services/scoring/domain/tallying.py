@@ -9,10 +9,11 @@ are exactly what a GROUP BY over the ledger would give (`facts.tally` is their p
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from schemas.score import EntityType
 from services.scoring.domain.facts import CaseContext, EntityKey, Fact, attribute, parent_of, place_keys
 
 LINKS_PER_ENTITY = 16  # span links to the latest events that fed a card (a card sums many events)
@@ -35,7 +36,7 @@ class Recorded:
 class EntityDelta:
     parent_id: str | None = None
     as_of: datetime | None = None
-    cases: set[str] = field(default_factory=set)
+    new_cases: int = 0  # cases counted for the entity (in the period) for the first time
     links: list[Link] = field(default_factory=list)
 
 
@@ -55,37 +56,51 @@ def latest_links(links: Iterable[Link], limit: int = LINKS_PER_ENTITY) -> list[L
 class BatchTally:
     tallies: dict[TallyKey, tuple[int, Decimal]] = field(default_factory=dict)
     entities: dict[EntityRow, EntityDelta] = field(default_factory=dict)
+    counted: dict[str, set[EntityRow]] = field(default_factory=dict)  # case id → rows it is new to here
 
-    def add(self, recorded: Recorded, context: CaseContext | None,
-            only: Iterable[EntityKey] | None = None) -> None:
+    def add(self, recorded: Recorded, context: CaseContext, only: Iterable[EntityKey] | None = None) -> None:
         """Count the fact for every entity it is attributed to (`only`: just these of them — a case
-        located late brings its earlier facts to its new places)."""
+        located late brings its earlier facts to its new places). `context` is the case as it is at the
+        end of the batch; it remembers where the case is counted already (a case counts once per entity
+        and period, however many facts and batches)."""
         fact = recorded.fact
         keys = attribute(fact, context)
         if only is not None:
             wanted = set(only)
             keys = [k for k in keys if k in wanted]
         link = (sort_time(fact.at), recorded.event_id, recorded.traceparent) if recorded.traceparent else None
+        period, name, tag, value, at = fact.period, fact.name.value, fact.tag, fact.value, fact.at
+        known, new = context.counted, self.counted.setdefault(fact.case_id, set())
         for etype, entity_id in keys:
-            parent = parent_of(etype, context) if context is not None else None
-            key = (fact.period, etype.value, entity_id, fact.name.value, fact.tag)
+            row = (period, _TYPE_NAME[etype], entity_id)
+            key = (*row, name, tag)
             n, total = self.tallies.get(key, _NOTHING)
-            self.tallies[key] = (n + 1, total + fact.value)
-            row = (fact.period, etype.value, entity_id)
+            self.tallies[key] = (n + 1, total + value)
             delta = self.entities.get(row)
             if delta is None:
                 delta = self.entities[row] = EntityDelta()
+            parent = parent_of(etype, context)
             if parent is not None and (delta.parent_id is None or parent < delta.parent_id):
                 delta.parent_id = parent
-            if fact.at is not None and (delta.as_of is None or fact.at > delta.as_of):
-                delta.as_of = fact.at
-            delta.cases.add(fact.case_id)
+            if at is not None and (delta.as_of is None or at > delta.as_of):
+                delta.as_of = at
+            if row not in known and row not in new:
+                new.add(row)
+                delta.new_cases += 1
             if link is not None:
                 delta.links.append(link)
                 if len(delta.links) > 4 * LINKS_PER_ENTITY:
                     delta.links = latest_links(delta.links)
 
+    def counted_now(self, context: CaseContext, left: Iterable[EntityKey] = ()) -> CaseContext:
+        """The case as it is stored after the batch: counted where the batch counted it too, and no
+        longer at the places it `left` (those are recomputed from the ledger; back there, it counts again)."""
+        gone = {(etype.value, place) for etype, place in left}
+        rows = context.counted | self.counted.get(context.case_id, set())
+        return replace(context, counted=frozenset(r for r in rows if (r[1], r[2]) not in gone))
 
+
+_TYPE_NAME = {etype: etype.value for etype in EntityType}
 _NOTHING = (0, Decimal(0))
 
 

@@ -42,6 +42,12 @@ class _Batch:
     traces: dict[str, str | None] = field(default_factory=dict)  # case id → trace of its latest event
     others: dict[str, CaseContext] = field(default_factory=dict)  # closed cases that repeats count against
 
+    def context_of(self, case_id: str) -> CaseContext:
+        """The case a stored fact counts through: one of the batch's, or a closed case a repeat counts
+        against (a case never seen gets an empty row, which is what it would have been given)."""
+        found = self.contexts.get(case_id) or self.others.get(case_id)
+        return found if found is not None else self.others.setdefault(case_id, CaseContext(case_id))
+
 
 def _parse(delivery: Delivery) -> CaseEvent | SlaEvent:
     envelope = delivery.envelope
@@ -113,16 +119,18 @@ async def _write(conn: asyncpg.Connection, batch: _Batch, before: dict[str, Case
         if recorded.fact.case_id in located:
             periods.setdefault(recorded.fact.case_id, set()).add(recorded.fact.period)
     repeats = await _repeats(conn, batch)
-    await ledger.save_cases(conn, [batch.contexts[case_id] for case_id in sorted(batch.contexts)])
     for recorded in await ledger.add_facts(conn, batch.facts + repeats):
-        case_id = recorded.fact.case_id
-        tally.add(recorded, batch.contexts.get(case_id) or batch.others.get(case_id))
+        tally.add(recorded, batch.context_of(recorded.fact.case_id))
+    # The cases as they are now, with where they are counted (not the places a case moved away from).
+    left = {case_id: left_places(before.get(case_id), ctx) for case_id, ctx in batch.contexts.items()}
+    await ledger.save_cases(conn, [tally.counted_now(batch.contexts[case_id], left[case_id])
+                                   for case_id in sorted(batch.contexts)]
+                            + [tally.counted_now(batch.others[case_id]) for case_id in sorted(batch.others)
+                               if tally.counted.get(case_id)])
     await ledger.add_tallies(conn, tally)
     # A case that moved: the places it left are recomputed from the ledger (it no longer counts there).
-    left = {(period, etype.value, place) for case_id, ctx in batch.contexts.items()
-            for etype, place in left_places(before.get(case_id), ctx)
-            for period in periods.get(case_id, ())}
-    await ledger.rebuild_places(conn, sorted(left))
+    await ledger.rebuild_places(conn, sorted({(period, etype.value, place) for case_id, places in left.items()
+                                              for etype, place in places for period in periods.get(case_id, ())}))
 
 
 async def _repeats(conn: asyncpg.Connection, batch: _Batch) -> list[Recorded]:

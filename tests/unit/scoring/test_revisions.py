@@ -46,8 +46,29 @@ def test_the_batch_sums_are_the_per_fact_tally() -> None:
     expected = {("2026-12", e.entity_type.value, e.entity_id, n.value, tag): (t.count, t.total)
                 for e in twin for (n, tag), t in e.tallies.items()}
     assert batch.tallies == expected
-    assert {k: (d.parent_id, len(d.cases)) for k, d in batch.entities.items()} == {
+    assert {k: (d.parent_id, d.new_cases) for k, d in batch.entities.items()} == {
         ("2026-12", e.entity_type.value, e.entity_id): (e.parent_id, e.cases_counted) for e in twin}
+    assert batch.counted_now(ctx).counted == frozenset(batch.entities)
+
+
+def test_a_case_is_counted_once_per_entity_and_month_whatever_the_batches() -> None:
+    """The case remembers where it is counted: a later batch's facts add to the sums, not to the case
+    count; a new month, or a place it is located at later, counts it there."""
+    ctx = CaseContext("C-1", grid_id="G1", community_id="CM1", street_id="S1")
+    first = BatchTally()
+    first.add(Recorded("E-1", 0, Fact(FactName.RECEIVED, "C-1", "2026-12", department="D1", at=AT)), ctx)
+    ctx = first.counted_now(ctx)
+    again = BatchTally()
+    again.add(Recorded("E-2", 0, Fact(FactName.RESOLVED, "C-1", "2026-12", department="D1", at=AT)), ctx)
+    again.add(Recorded("E-3", 0, Fact(FactName.CLOSED, "C-1", "2027-01", department="D1", at=AT)), ctx)
+    assert {k: d.new_cases for k, d in again.entities.items()} == {
+        **{("2026-12", t, e): 0 for t, e in (("department", "D1"), ("grid", "G1"), ("community", "CM1"),
+                                             ("street", "S1"))},
+        **{("2027-01", t, e): 1 for t, e in (("department", "D1"), ("grid", "G1"), ("community", "CM1"),
+                                             ("street", "S1"))}}
+    assert again.tallies[("2026-12", "grid", "G1", "resolved", "")] == (1, Decimal(1))
+    moved = again.counted_now(ctx, left=[(EntityType.GRID, "G1")])
+    assert {(p, t) for p, t, e in moved.counted if e == "G1"} == set()  # it counts again if it comes back
 
 
 def test_links_are_the_newest_first_whatever_the_batches() -> None:
