@@ -1,6 +1,7 @@
 """Floor (c): the least an HTTP intake can do — FastAPI + pydantic validation of the 12345 ticket +
 one awaited acks=all, idempotent produce of the record intake would publish — served by uvicorn like
-intake (one process, uvloop + httptools). `python -m bench.floor_app` (BENCH_FLOOR_PORT, KAFKA_BOOTSTRAP)."""
+intake (one process, uvloop + httptools, the collector settled after start-up as intake's).
+`python -m bench.floor_app` (BENCH_FLOOR_PORT, KAFKA_BOOTSTRAP)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from datetime import UTC, datetime
 import uvicorn
 from fastapi import FastAPI
 
+from runtime.heap import settled_heap
 from runtime.kafka import make_producer, publish
 from schemas.cloudevents import encode
 from schemas.common import Channel
@@ -26,7 +28,8 @@ def create_app(bootstrap: str) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.producer = make_producer(bootstrap, client_id="bench-floor-c")
         await app.state.producer.start()
-        yield
+        with settled_heap():  # the same collector settings as intake
+            yield
         await app.state.producer.stop()
 
     app = FastAPI(lifespan=lifespan)

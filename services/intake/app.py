@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from runtime.app import equip
 from runtime.db import DATABASE_OUTAGE
 from runtime.health import health_router
+from runtime.heap import settled_heap
 from runtime.http_telemetry import NATIVE_TELEMETRY_OFF
 from runtime.logging import configure_logging
 from runtime.telemetry import configure_tracing
@@ -41,7 +42,8 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         app.state.wechat_inbox, app.state.wechat_flusher = inbox, flusher
         flusher.start()
         try:
-            yield
+            with settled_heap():  # start-up is done: what it loaded stays out of the collector's passes
+                yield
         finally:
             await flusher.stop()
             await intake.close()
