@@ -6,6 +6,7 @@ import hashlib
 import json
 from typing import Any
 
+import orjson
 from pydantic import BaseModel
 
 from schemas.common import Channel
@@ -31,21 +32,32 @@ def body_hash(body: Any) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-MODEL_HASH = "v2:"
+MODEL_HASH = "v3:"
+_PYDANTIC_HASH = "v2:"
+
+
+def _fields(value: Any) -> Any:
+    """orjson's fallback: a nested model as its fields (anything else it cannot write, as text)."""
+    return value.__dict__ if isinstance(value, BaseModel) else str(value)
 
 
 def request_hash(request: BaseModel) -> str:
-    """`v2:` + SHA-256 of the validated request's JSON as pydantic serialises it (fields in declaration
-    order, so nothing to sort): the same content hashes the same whatever the key order or whitespace.
-    About half the cost of `body_hash` of its `model_dump` (no Python JSON encoder, no sort)."""
-    return MODEL_HASH + hashlib.sha256(request.model_dump_json().encode()).hexdigest()
+    """`v3:` + SHA-256 of the validated request's fields in declaration order, written by orjson (enums
+    as their values, nested models as their fields): the same content hashes the same whatever the key
+    order or whitespace. A third of pydantic's `model_dump_json` (`v2:`), which calls back into Python
+    for every enum field (py-spy on the batch path: 5.7 % of intake's samples)."""
+    return MODEL_HASH + hashlib.sha256(orjson.dumps(request.__dict__, default=_fields)).hexdigest()
 
 
 def same_request(stored: str, hashed: str, request: BaseModel | None) -> bool:
-    """Does a ledger row's hash name this request (`hashed` = its `request_hash`)? Rows written before
-    `request_hash` hold `body_hash(request.model_dump(mode="json"))` (no prefix): those are compared the
-    old way, so a retry of a ticket accepted before the change is still a duplicate, not a conflict."""
+    """Does a ledger row's hash name this request (`hashed` = its `request_hash`)? Rows written by
+    earlier versions are compared their way — `v2:` pydantic's JSON of the request, no prefix
+    `body_hash(request.model_dump(mode="json"))` — so a retry of a ticket accepted before a change is
+    still a duplicate, not a conflict. Only a row whose hash differs pays for that."""
     if stored == hashed:
         return True
-    return request is not None and not stored.startswith(MODEL_HASH) and stored == body_hash(
-        request.model_dump(mode="json"))
+    if request is None or stored.startswith(MODEL_HASH):
+        return False
+    if stored.startswith(_PYDANTIC_HASH):
+        return stored == _PYDANTIC_HASH + hashlib.sha256(request.model_dump_json().encode()).hexdigest()
+    return stored == body_hash(request.model_dump(mode="json"))
