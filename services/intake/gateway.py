@@ -26,6 +26,7 @@ import secrets
 from collections import Counter
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 import asyncpg
@@ -136,11 +137,13 @@ async def _locked(conn: asyncpg.Connection, there: list[_Pending]) -> dict[tuple
     return {(r["channel"], r["natural_id"]): r for r in rows}
 
 
-def _outgoing(sub: Submission, contact_ref: str | None, trace: list[tuple[str, bytes]]) -> Outgoing:
+def _outgoing(sub: Submission, contact_ref: str | None, trace: list[tuple[str, bytes]],
+              produced: datetime | None = None) -> Outgoing:
+    """The submission's record; `produced` is its `ce_time` (a group's records share one)."""
     built = sub.build(sub.incident_id, contact_ref)
     value = built if isinstance(built, bytes) else built.model_dump_json(exclude_none=False).encode()
     return encode_value(sub.topic, sub.key, value, type=sub.event_type, source=f"/gridline/intake/{sub.channel}",
-                        subject=sub.incident_id, event_id=sub.incident_id, trace_headers=trace)
+                        subject=sub.incident_id, event_id=sub.incident_id, time=produced, trace_headers=trace)
 
 
 class Gateway:
@@ -196,7 +199,8 @@ class Gateway:
                 outcome)
             to_publish += unpublished
             if to_publish:
-                records = [_outgoing(p.sub, ref, p.trace) for p, ref in to_publish]
+                now = datetime.now(UTC)
+                records = [_outgoing(p.sub, ref, p.trace, now) for p, ref in to_publish]
                 await self._publish(records, [(p.sub, ref) for p, ref in to_publish])
                 if unpublished:
                     await conn.execute(
