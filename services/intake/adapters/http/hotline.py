@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
+from runtime.json_body import OnePassJsonRoute
 from schemas.common import Channel
 from schemas.intake_api import Accepted, BatchResult, HotlineBatch, HotlineTicket
 from schemas.topics import INCIDENT_REPORTED, INTAKE_HOTLINE
@@ -17,7 +18,8 @@ from services.intake.domain.ids import incident_id, request_hash
 from services.intake.domain.normalise import hotline_json
 from services.intake.gateway import Gateway, Submission
 
-router = APIRouter(prefix="/v1/hotline", tags=["12345 hotline"])
+# The tickets' JSON is validated from the request's bytes in one pass (runtime/json_body.py).
+router = APIRouter(prefix="/v1/hotline", tags=["12345 hotline"], route_class=OnePassJsonRoute)
 Source = Annotated[str, Depends(source_for("hotline"))]
 DOCUMENTED = {"security": SOURCE_SECURITY}
 
