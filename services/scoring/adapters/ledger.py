@@ -103,38 +103,35 @@ async def lock_places(conn: asyncpg.Connection, places: Iterable[tuple[str, str]
 
 async def save_openings(conn: asyncpg.Connection, openings: Sequence[Opening]) -> list[tuple[Closure, Opening]]:
     """Store new cases with item and grid; returns the stored closures each may repeat (same item and
-    grid, closed within the window before it)."""
+    grid, closed within the window before it). One statement: the insert is a CTE the lookup does not read."""
     if not openings:
         return []
-    args = ([o.case_id for o in openings], [o.item_code for o in openings], [o.grid_id for o in openings],
-            [o.opened_at for o in openings])
-    await conn.execute("INSERT INTO openings (case_id, item_code, grid_id, opened_at) SELECT * FROM "
-                       "unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[]) ON CONFLICT DO NOTHING", *args)
     rows = await conn.fetch(
-        "SELECT n.case_id AS opening, c.* FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[]) "
-        "AS n(case_id, item_code, grid_id, opened_at) JOIN closures c ON c.item_code = n.item_code AND "
-        "c.grid_id = n.grid_id AND c.closed_at < n.opened_at AND c.closed_at >= n.opened_at - $5::interval", *args,
-        WINDOW)
+        "WITH n AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[]) "
+        "AS n(case_id, item_code, grid_id, opened_at)), stored AS (INSERT INTO openings (case_id, item_code, "
+        "grid_id, opened_at) SELECT * FROM n ON CONFLICT DO NOTHING) "
+        "SELECT n.case_id AS opening, c.* FROM n JOIN closures c ON c.item_code = n.item_code AND "
+        "c.grid_id = n.grid_id AND c.closed_at < n.opened_at AND c.closed_at >= n.opened_at - $5::interval",
+        [o.case_id for o in openings], [o.item_code for o in openings], [o.grid_id for o in openings],
+        [o.opened_at for o in openings], WINDOW)
     by_id = {o.case_id: o for o in openings}
     return [(Closure(r["case_id"], r["item_code"], r["grid_id"], r["closed_at"], r["period"], r["department"]),
              by_id[r["opening"]]) for r in rows]
 
 
 async def save_closures(conn: asyncpg.Connection, closures: Sequence[Closure]) -> list[tuple[Closure, Opening]]:
-    """Store closures; returns the stored cases opened after each that may repeat it."""
+    """Store closures; returns the stored cases opened after each that may repeat it (the batch's own
+    openings included: they were stored by the statement before)."""
     if not closures:
         return []
-    await conn.execute(
-        "INSERT INTO closures (case_id, item_code, grid_id, closed_at, period, department) SELECT * FROM "
-        "unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::text[]) ON CONFLICT DO NOTHING",
-        [c.case_id for c in closures], [c.item_code for c in closures], [c.grid_id for c in closures],
-        [c.closed_at for c in closures], [c.period for c in closures], [c.department for c in closures])
     rows = await conn.fetch(
-        "SELECT n.case_id AS closure, o.* FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[]) "
-        "AS n(case_id, item_code, grid_id, closed_at) JOIN openings o ON o.item_code = n.item_code AND "
-        "o.grid_id = n.grid_id AND o.opened_at > n.closed_at AND o.opened_at <= n.closed_at + $5::interval",
+        "WITH n AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], "
+        "$6::text[]) AS n(case_id, item_code, grid_id, closed_at, period, department)), stored AS (INSERT INTO "
+        "closures (case_id, item_code, grid_id, closed_at, period, department) SELECT * FROM n ON CONFLICT DO "
+        "NOTHING) SELECT n.case_id AS closure, o.* FROM n JOIN openings o ON o.item_code = n.item_code AND "
+        "o.grid_id = n.grid_id AND o.opened_at > n.closed_at AND o.opened_at <= n.closed_at + $7::interval",
         [c.case_id for c in closures], [c.item_code for c in closures], [c.grid_id for c in closures],
-        [c.closed_at for c in closures], WINDOW)
+        [c.closed_at for c in closures], [c.period for c in closures], [c.department for c in closures], WINDOW)
     by_id = {c.case_id: c for c in closures}
     return [(by_id[r["closure"]], Opening(r["case_id"], r["item_code"], r["grid_id"], r["opened_at"])) for r in rows]
 

@@ -167,15 +167,26 @@ def fact_entity(fact: Fact) -> EntityKey | None:
 
 def attribute(fact: Fact, context: CaseContext | None) -> list[EntityKey]:
     """The entities a fact counts for (ingestion uses this to mark cards dirty)."""
+    keys = own_keys(fact)
+    if counts_at_the_place(fact):
+        keys.extend(place_keys(context))
+    return keys
+
+
+def own_keys(fact: Fact) -> list[EntityKey]:
+    """The entities the fact names itself: its department (or the centre, or an assisting one), its worker."""
     keys: list[EntityKey] = []
     own = fact_entity(fact)
     if own is not None:
         keys.append(own)
     if fact.worker:
         keys.append((EntityType.GRID_WORKER, fact.worker))
-    if own is None or own[0] is EntityType.DEPARTMENT:  # the centre's and assistance facts are not the place's
-        keys.extend(place_keys(context))
     return keys
+
+
+def counts_at_the_place(fact: Fact) -> bool:
+    """The centre's and assistance facts are not the place's (nor the hotline's)."""
+    return not fact.department or (fact.department != CENTRE and fact.name is not FactName.ASSISTED)
 
 
 def place_keys(context: CaseContext | None) -> list[EntityKey]:

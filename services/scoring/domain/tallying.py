@@ -14,7 +14,15 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from schemas.score import EntityType
-from services.scoring.domain.facts import CaseContext, EntityKey, Fact, attribute, parent_of, place_keys
+from services.scoring.domain.facts import (
+    CaseContext,
+    EntityKey,
+    Fact,
+    counts_at_the_place,
+    own_keys,
+    parent_of,
+    place_keys,
+)
 
 LINKS_PER_ENTITY = 16  # span links to the latest events that fed a card (a card sums many events)
 TallyKey = tuple[str, str, str, str, str]  # period, entity type, entity id, fact, tag
@@ -57,6 +65,7 @@ class BatchTally:
     tallies: dict[TallyKey, tuple[int, Decimal]] = field(default_factory=dict)
     entities: dict[EntityRow, EntityDelta] = field(default_factory=dict)
     counted: dict[str, set[EntityRow]] = field(default_factory=dict)  # case id → rows it is new to here
+    _places: dict[str, tuple[CaseContext, list[EntityKey]]] = field(default_factory=dict, repr=False)
 
     def add(self, recorded: Recorded, context: CaseContext, only: Iterable[EntityKey] | None = None) -> None:
         """Count the fact for every entity it is attributed to (`only`: just these of them — a case
@@ -64,7 +73,9 @@ class BatchTally:
         end of the batch; it remembers where the case is counted already (a case counts once per entity
         and period, however many facts and batches)."""
         fact = recorded.fact
-        keys = attribute(fact, context)
+        keys = own_keys(fact)  # what `attribute` gives, the case's places looked up once per case and batch
+        if counts_at_the_place(fact):
+            keys.extend(self._places_of(context))
         if only is not None:
             wanted = set(only)
             keys = [k for k in keys if k in wanted]
@@ -91,6 +102,12 @@ class BatchTally:
                 delta.links.append(link)
                 if len(delta.links) > 4 * LINKS_PER_ENTITY:
                     delta.links = latest_links(delta.links)
+
+    def _places_of(self, context: CaseContext) -> list[EntityKey]:
+        cached = self._places.get(context.case_id)
+        if cached is None or cached[0] is not context:
+            cached = self._places[context.case_id] = (context, place_keys(context))
+        return cached[1]
 
     def counted_now(self, context: CaseContext, left: Iterable[EntityKey] = ()) -> CaseContext:
         """The case as it is stored after the batch: counted where the batch counted it too, and no
