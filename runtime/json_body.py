@@ -8,6 +8,9 @@ JSON" of the request, which its own validation then passes through (an instance 
 is accepted as it is), so the endpoint, its dependencies, the OpenAPI document and every error are
 FastAPI's: whenever the one pass fails, or the request is not plainly `application/json`, nothing is
 handed over and FastAPI parses and validates the body as always (its 422 body, field by field).
+One difference in order: the body is validated before the route's dependencies run (FastAPI parses it
+before them and validates it after), so a request without credentials costs its validation before its
+401 — bounded by the body-size guard, as the parse always was.
 """
 
 from __future__ import annotations
