@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from services.router.classification.features import normalise
+from services.router.domain.phrases import PhraseFinder
 
 DANGER = (
     "着火", "起火", "失火", "火灾", "火情", "冒烟", "浓烟", "烧起来", "明火", "火苗",
@@ -61,18 +62,21 @@ class Urgency:
                 "model_probability": None if self.model_probability is None else round(self.model_probability, 4)}
 
 
+_FINDER = PhraseFinder(DANGER)
+_ORDER = {phrase: rank for rank, phrase in enumerate(DANGER)}
+
+
 def danger_phrases(text: str) -> tuple[str, ...]:
+    """The lexicon's phrases that occur at least once neither feared nor negated, in the lexicon's order."""
     clean = normalise(text)
-    found: list[str] = []
-    for phrase in DANGER:
-        start = clean.find(phrase)
-        while start >= 0:
-            before = clean[max(0, start - _WINDOW):start]
-            if not any(m in before for m in _FEARED) and not any(before.endswith(m) for m in _NEGATED):
-                found.append(phrase)
-                break
-            start = clean.find(phrase, start + 1)
-    return tuple(found)
+    found: set[str] = set()
+    for start, _, phrase in _FINDER.find(clean):
+        if phrase in found:
+            continue
+        before = clean[max(0, start - _WINDOW):start]
+        if not any(m in before for m in _FEARED) and not any(before.endswith(m) for m in _NEGATED):
+            found.add(phrase)
+    return tuple(sorted(found, key=_ORDER.__getitem__))
 
 
 def assess(text: str, model_probability: float | None, threshold: float, reported: bool,

@@ -1,10 +1,11 @@
 """Text classifier: which responsibility items an incident description most likely belongs to.
 
-Weighted keywords from the list are found in the text by substring scan, so a keyword counts whether
-jieba keeps it whole, splits it, or swallows it into a longer word. jieba (a private Tokenizer with the
-list's keywords added, the global one is left alone) only says whether a hit is aligned with word
-boundaries; a hit inside a longer word counts a little less. A keyword counts once per item, and a
-hit inside a longer hit of the same item does not count again (下水道盖 does not also score 下水道).
+Weighted keywords from the list are found in the text by substring scan (one automaton pass,
+domain/phrases.py), so a keyword counts whether jieba keeps it whole, splits it, or swallows it into a
+longer word. jieba (a private Tokenizer with the list's keywords added, the global one is left alone)
+only says whether a hit is aligned with word boundaries; a hit inside a longer word counts a little
+less. A keyword counts once per item, and a hit inside a longer hit of the same item does not count
+again (下水道盖 does not also score 下水道).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from collections.abc import Sequence
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.router.domain.conditions import ClassifyContext
+from services.router.domain.phrases import PhraseFinder
 from services.router.domain.responsibility import ResponsibilityItem, ResponsibilityList
 from services.router.domain.segment import Segmenter
 
@@ -92,7 +94,7 @@ class Classifier:
                 continue
             for keyword, weight in item.keywords.items():
                 self._index[_normalise(keyword)].append((index, weight))
-        self._prefixes = {k[:n] for k in self._index for n in range(1, len(k) + 1)}
+        self._finder = PhraseFinder(self._index)
         self.segmenter = Segmenter(self._index)  # jieba's dictionary + the keywords; the model shares it
 
     def classify(self, text: str, category_hint: str | None, context: ClassifyContext) -> list[Candidate]:
@@ -145,15 +147,9 @@ class Classifier:
 
     def _evidence(self, text: str, factor: float) -> dict[int, dict[str, float]]:
         hits: dict[int, list[tuple[str, int, int, float]]] = defaultdict(list)
-        prefixes, n = self._prefixes, len(text)
-        for start, char in enumerate(text):
-            if char not in prefixes:
-                continue
-            end = start + 1  # extend only while the text still spells the start of some keyword
-            while end <= n and (keyword := text[start:end]) in prefixes:
-                for index, weight in self._index.get(keyword, ()):
-                    hits[index].append((keyword, start, end, weight))
-                end += 1
+        for start, end, keyword in self._finder.find(text):
+            for index, weight in self._index[keyword]:
+                hits[index].append((keyword, start, end, weight))
         if not hits:
             return defaultdict(dict)
         boundaries = self._boundaries(text)
