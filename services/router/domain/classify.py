@@ -140,8 +140,8 @@ class Classifier:
             rival = scored[0][0]
         else:
             top = scored[0][1]
-            rival = max((r for r, other, _, _ in scored[1:] if r < raw or other.priority == top.priority),
-                        default=0.0)
+            # the first such rival is the strongest (`scored` is sorted by raw evidence, strongest first)
+            rival = next((r for r, other, _, _ in scored[1:] if r < raw or other.priority == top.priority), 0.0)
         strength = 1.0 - math.exp(-raw / SATURATION)
         return round(strength * raw / (raw + rival), 4)
 
