@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from string import Template
+
+import pytest
 
 from schemas.common import Level
 from schemas.sla import SlaStage
 from services.sla.bootstrap import load_templates
 from services.sla.domain.deadlines import Deadline
-from services.sla.domain.documents import issue
+from services.sla.domain.documents import _compiled, issue
 from services.sla.domain.escalation import Document
 from services.sla.settings import HERE
 from tests.unit.sla.conftest import local
@@ -53,3 +56,18 @@ def test_the_printable_html_escapes_what_it_prints_and_has_print_styles() -> Non
                 templates=TEMPLATES)
     assert "<script>" not in doc.html and "&lt;script&gt;" in doc.html
     assert "@page" in doc.html and "@media print" in doc.html and "通江督〔2026〕2号" in doc.html
+
+
+def test_documents_render_what_string_template_renders_from_the_same_template() -> None:
+    tricky = "{css: 1} $$5 ${title}：$addressee，}{ $$${doc_no}\n"
+    fields = {"title": "督办单", "addressee": "A {0} $x", "doc_no": "通江督〔2026〕7号"}
+    assert _compiled(tricky).format_map(fields) == Template(tricky).substitute(fields)
+    for shipped in (TEMPLATES.html, TEMPLATES.text):
+        names = {m.group("named") or m.group("braced") for m in Template.pattern.finditer(shipped)} - {None}
+        values = {name: f"{name} {{0}} $${name}" for name in names}
+        assert _compiled(shipped).format_map(values) == Template(shipped).substitute(values)
+
+
+def test_a_template_with_an_invalid_placeholder_is_refused() -> None:
+    with pytest.raises(ValueError, match="invalid placeholder"):
+        _compiled("cost: $ 5")
