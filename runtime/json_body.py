@@ -8,9 +8,10 @@ JSON" of the request, which its own validation then passes through (an instance 
 is accepted as it is), so the endpoint, its dependencies, the OpenAPI document and every error are
 FastAPI's: whenever the one pass fails, or the request is not plainly `application/json`, nothing is
 handed over and FastAPI parses and validates the body as always (its 422 body, field by field).
-One difference in order: the body is validated before the route's dependencies run (FastAPI parses it
-before them and validates it after), so a request without credentials costs its validation before its
-401 — bounded by the body-size guard, as the parse always was.
+Answers and their order are unchanged (a request without credentials still gets its 401 before any 422);
+only the CPU is spent in another order: the body is validated before the route's dependencies run, so a
+request refused with 401 or 429 has paid for its validation, bounded by the body-size guard as the parse
+always was, and an invalid body is validated twice (the one pass, then FastAPI's).
 """
 
 from __future__ import annotations
@@ -27,8 +28,8 @@ class OnePassJsonRoute(APIRoute):
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
         annotation = self.body_field.field_info.annotation if self.body_field is not None else None
-        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
-            return handler  # no body, a form, or several body parameters: FastAPI's own way
+        if self._embed_body_fields or not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return handler  # no body, a form, an embedded body or several body parameters: FastAPI's own way
         body = TypeAdapter(annotation)
 
         async def one_pass(request: Request) -> Response:

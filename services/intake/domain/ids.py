@@ -37,8 +37,12 @@ _PYDANTIC_HASH = "v2:"
 
 
 def _fields(value: Any) -> Any:
-    """orjson's fallback: a nested model as its fields (anything else it cannot write, as text)."""
-    return value.__dict__ if isinstance(value, BaseModel) else str(value)
+    """orjson's fallback: a nested model as its fields. Anything else orjson cannot write is refused rather
+    than written as its repr, which may differ between processes (a set's order follows PYTHONHASHSEED)
+    and would turn a retry into a 409: a new field type fails its tests instead."""
+    if isinstance(value, BaseModel):
+        return value.__dict__
+    raise TypeError(f"request_hash cannot write a {type(value).__name__}")
 
 
 def request_hash(request: BaseModel) -> str:

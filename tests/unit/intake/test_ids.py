@@ -5,6 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 
+import pytest
+from pydantic import BaseModel
+
 from schemas.common import Channel
 from schemas.intake_api import HotlineTicket
 from services.intake.domain.ids import body_hash, incident_id, mini_program_natural_id, request_hash, same_request
@@ -61,3 +64,18 @@ def test_request_hash_sees_nested_fields() -> None:
     here = HotlineTicket.model_validate({**TICKET, "point": {"lon": 104.7, "lat": 31.86}})
     there = HotlineTicket.model_validate({**TICKET, "point": {"lon": 104.7, "lat": 31.87}})
     assert request_hash(here) != request_hash(there)
+
+
+def test_the_stored_request_hash_of_a_ticket_never_changes() -> None:
+    """The hash is kept in the ledger: a change to how it is written (orjson, field order) would turn every
+    retry of a ticket accepted before the upgrade into a 409, so it is pinned here."""
+    ticket = HotlineTicket.model_validate({**TICKET, "point": {"lon": 104.7, "lat": 31.86}})
+    assert request_hash(ticket) == "v3:c026d4718b983b78881907debe4f8df0872c3bd61b94c532b1bb4da0246cf243"
+
+
+def test_a_field_the_hash_cannot_write_exactly_is_refused() -> None:
+    class Tagged(BaseModel):
+        tags: frozenset[str]
+
+    with pytest.raises(TypeError, match="frozenset"):
+        request_hash(Tagged(tags=frozenset({"a", "b"})))

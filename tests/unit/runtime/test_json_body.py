@@ -8,7 +8,8 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Body, FastAPI
+from fastapi.routing import APIRoute
 
 from runtime.json_body import OnePassJsonRoute
 from schemas.intake_api import HotlineBatch
@@ -99,3 +100,31 @@ async def test_a_good_body_is_validated_from_its_bytes_without_parsing_it_into_d
     monkeypatch.setattr("starlette.requests.Request.json", no_parse)
     answer = await _post(ONE_PASS, json.dumps({"tickets": [TICKET]}).encode())
     assert answer.status_code == 207 and answer.json() == {"tickets": 1}
+
+
+def _several_bodies(route_class: type[APIRoute]) -> FastAPI:
+    router = APIRouter(route_class=route_class)
+
+    @router.post("/embedded")
+    async def embedded(batch: HotlineBatch = Body(embed=True)) -> int:
+        return len(batch.tickets)
+
+    @router.post("/two")
+    async def two(batch: HotlineBatch, other: HotlineBatch) -> int:
+        return len(batch.tickets) + len(other.tickets)
+
+    app = FastAPI()
+    app.include_router(router)
+    return app
+
+
+@pytest.mark.parametrize(("path", "content"), [
+    ("/embedded", {"batch": {"tickets": [TICKET]}}),
+    ("/two", {"batch": {"tickets": [TICKET]}, "other": {"tickets": [TICKET, TICKET]}}),
+])
+async def test_an_embedded_body_or_several_bodies_are_fastapis_own(path: str, content: dict[str, Any]) -> None:
+    answers = []
+    for app in (_several_bodies(APIRoute), _several_bodies(OnePassJsonRoute)):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+            answers.append((await client.post(path, json=content)).json())
+    assert answers[0] == answers[1] == sum(len(b["tickets"]) for b in content.values())
