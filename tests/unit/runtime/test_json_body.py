@@ -4,7 +4,7 @@ same model and the same 422 bodies as FastAPI's own parse-then-validate, for goo
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Annotated, Any
 
 import httpx
 import pytest
@@ -106,7 +106,7 @@ def _several_bodies(route_class: type[APIRoute]) -> FastAPI:
     router = APIRouter(route_class=route_class)
 
     @router.post("/embedded")
-    async def embedded(batch: HotlineBatch = Body(embed=True)) -> int:
+    async def embedded(batch: Annotated[HotlineBatch, Body(embed=True)]) -> int:
         return len(batch.tickets)
 
     @router.post("/two")
