@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -19,7 +22,8 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from deploy.local.stack import Stack
-from schemas.case import CaseEventKind, CaseState
+from runtime.db import migrate
+from schemas.case import CaseEvent, CaseEventKind, CaseState
 from schemas.common import Level
 from schemas.score import ScoreCard
 from schemas.sla import SlaEventKind, SlaStage
@@ -247,3 +251,98 @@ async def test_the_centres_direct_answers_and_assisting_departments_have_their_o
                  and sp.attributes and sp.attributes.get("cloudevents.event_id") == answered.event_id]
     assert processed and processed[0].kind is trace.SpanKind.CONSUMER
     assert f"{processed[0].context.trace_id:032x}" == traceparent(answered.event_id).split("-")[1]
+
+
+async def test_a_nearer_repeat_complaint_arriving_later_corrects_the_closures_one_fact(
+    stack: Stack, uid: str, schema: str,
+) -> None:
+    """R1 is closed on 3 January; cases on its item and grid open 40 and 35 days later (one delivery),
+    then one 3 days later (the next, delivered twice): R1 keeps ONE repeat fact, corrected from 35 whole
+    days to 3 — its department's 重复投诉率 (within 30 days) goes from 0 of 1 closure to 1 of 1, and the
+    sums stay what the ledger says (the 35 retracted, not added to)."""
+    group = f"gridline-scoring-test-{uid}"
+    await start_group_at(stack.bootstrap, group, await input_end_offsets(stack.bootstrap))
+    dept = f"DEPT_R_{uid}"
+    there = assignment(dept, grid=f"GR_{uid}", community=f"CR_{uid}", street=f"SR_{uid}")
+    k, closed = CaseEventKind, local(2034, 1, 3, 10)
+
+    def opened(case: str, days: int) -> CaseEvent:
+        return case_event(f"{case}-{uid}", 1, k.CREATED, closed + timedelta(days=days, hours=1), assigned=there)
+
+    first = [case_event(f"R1-{uid}", 1, k.CREATED, local(2034, 1, 2, 9), assigned=there),
+             case_event(f"R1-{uid}", 2, k.DISPATCHED, local(2034, 1, 2, 9), assigned=there),
+             case_event(f"R1-{uid}", 3, k.RESOLVED, local(2034, 1, 3, 9), assigned=there, actor=dept,
+                        state=CaseState.RESOLVED),
+             case_event(f"R1-{uid}", 4, k.CLOSED, closed, assigned=there, state=CaseState.CLOSED),
+             opened("R4", 40), opened("R3", 35)]
+    month = {"period": "2034-01", "ruler": NEW_RULER, "entity_type": "department"}
+
+    def repeats(cards: list[ScoreCard]) -> tuple[int | None, int | None]:
+        card = next((c for c in cards if c.entity_id == dept), None)
+        rate = next((i for i in card.indicators if i.code == "repeat_complaint_rate"), None) if card else None
+        return (rate.numerator, rate.denominator) if rate else (None, None)
+
+    async def stored(service: Scoring) -> list[tuple[str, str]]:
+        async with service.pool.acquire() as conn:
+            return [tuple(r) for r in await conn.fetch(
+                "SELECT event_id, tag FROM facts WHERE fact = 'repeat_complaint' ORDER BY 1")]
+
+    async with serve(create_app(settings(stack, uid, group))) as client:
+        service = service_of(client)
+        await produce(stack.bootstrap, records(first))
+        await caught_up(service, await input_end_offsets(stack.bootstrap))
+        assert await stored(service) == [(f"RPT-R1-{uid}", "35")]  # the nearer of the two, once
+        assert repeats(await until(client, month, lambda cs: repeats(cs) == (0, 1))) == (0, 1)
+        await produce(stack.bootstrap, records([opened("R2", 3)] * 2))
+        await until(client, month, lambda cs: repeats(cs) == (1, 1))
+        await caught_up(service, await input_end_offsets(stack.bootstrap))
+        assert await stored(service) == [(f"RPT-R1-{uid}", "3")]
+        await assert_sums_are_the_ledgers(service)
+
+
+SQL = Path(ledger.__file__).resolve().parents[1] / "sql"
+
+
+def _migrations_before(directory: Path, version: str) -> Path:
+    """A directory holding scoring's migrations numbered before `version` (a database not yet upgraded)."""
+    for path in sorted(SQL.glob("*.sql")):
+        if path.name < version:
+            shutil.copy(path, directory / path.name)
+    return directory
+
+
+async def test_migration_007_leaves_one_repeat_complaint_per_closure_and_the_sums_the_ledgers(
+    stack: Stack, schema: str, tmp_path: Path,
+) -> None:
+    """A database scored before migration 007: K1's closure paired with three later cases (three facts,
+    tags 40, 5 and 3, summed for its department and places). After it: one fact `RPT-K1` tagged 3, the
+    closure remembers that case's time, the sums are what the ledger says and the cards are marked."""
+    await migrate(stack.database_url, schema, _migrations_before(tmp_path, "007"))
+    closed = datetime(2034, 1, 3, 2, tzinfo=UTC)
+    places = {"department": "D", "grid": "G", "community": "C", "street": "S", "hotline": "12345"}
+    conn = await asyncpg.connect(stack.database_url, server_settings={"search_path": schema})
+    try:
+        await conn.execute("INSERT INTO cases (case_id, grid_id, community_id, street_id, channel, item_code, "
+                           "handled_by) VALUES ('K1', 'G', 'C', 'S', 'hotline', 'A01', 'D')")
+        await conn.execute("INSERT INTO closures VALUES ('K1', 'A01', 'G', $1, '2034-01', 'D')", closed)
+        for case, days in (("K2", 40), ("K3", 5), ("K4", 3)):
+            opened = closed + timedelta(days=days, hours=1)
+            await conn.execute("INSERT INTO openings VALUES ($1, 'A01', 'G', $2)", case, opened)
+            await conn.execute("INSERT INTO facts (event_id, ordinal, case_id, period, fact, tag, value, department, "
+                               "at) VALUES ($1, 0, 'K1', '2034-01', 'repeat_complaint', $2, 1, 'D', $3)",
+                               f"RPT-K1-{case}", str(days), opened)
+            await conn.executemany("INSERT INTO tallies VALUES ('2034-01', $1, $2, 'repeat_complaint', $3, 1, 1)",
+                                   [(etype, entity, str(days)) for etype, entity in places.items()])
+    finally:
+        await conn.close()
+    assert await migrate(stack.database_url, schema, SQL) == ["007_one_repeat_per_closure"]
+    conn = await asyncpg.connect(stack.database_url, server_settings={"search_path": schema})
+    try:
+        assert [tuple(r) for r in await conn.fetch("SELECT event_id, tag, at FROM facts")] == [("RPT-K1", "3", closed)]
+        assert await conn.fetchval("SELECT repeat_at FROM closures") == closed + timedelta(days=3, hours=1)
+        assert [tuple(r) for r in await conn.fetch(SUMS)] == [tuple(r) for r in await conn.fetch(FROM_LEDGER)]
+        assert len(await conn.fetch(SUMS)) == len(places)
+        assert {(r["entity_type"], r["entity_id"]) for r in await conn.fetch("SELECT * FROM dirty")} == set(
+            places.items())
+    finally:
+        await conn.close()

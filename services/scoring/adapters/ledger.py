@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 
 import asyncpg
 
@@ -101,39 +102,69 @@ async def lock_places(conn: asyncpg.Connection, places: Iterable[tuple[str, str]
         await conn.execute("SELECT pg_advisory_xact_lock(l) FROM unnest($1::bigint[]) AS l ORDER BY l", locks)
 
 
+def _closure(row: asyncpg.Record) -> Closure:
+    return Closure(row["case_id"], row["item_code"], row["grid_id"], row["closed_at"], row["period"],
+                   row["department"], row["repeat_at"])
+
+
 async def save_openings(conn: asyncpg.Connection, openings: Sequence[Opening]) -> list[tuple[Closure, Opening]]:
-    """Store new cases with item and grid; returns the stored closures each may repeat (same item and
-    grid, closed within the window before it). One statement: the insert is a CTE the lookup does not read."""
+    """Store new cases with item and grid; returns, per stored closure one may repeat (same item and
+    grid, closed within the window before it), the nearest of them — only where it is nearer than the
+    closure's nearest so far (`repeat_at`): a farther one changes nothing. One statement: the insert is
+    a CTE the lookup does not read."""
     if not openings:
         return []
     rows = await conn.fetch(
         "WITH n AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[]) "
         "AS n(case_id, item_code, grid_id, opened_at)), stored AS (INSERT INTO openings (case_id, item_code, "
         "grid_id, opened_at) SELECT * FROM n ON CONFLICT DO NOTHING) "
-        "SELECT n.case_id AS opening, c.* FROM n JOIN closures c ON c.item_code = n.item_code AND "
-        "c.grid_id = n.grid_id AND c.closed_at < n.opened_at AND c.closed_at >= n.opened_at - $5::interval",
+        "SELECT DISTINCT ON (c.case_id) n.case_id AS opening, c.* FROM n JOIN closures c ON "
+        "c.item_code = n.item_code AND c.grid_id = n.grid_id AND c.closed_at < n.opened_at AND "
+        "c.closed_at >= n.opened_at - $5::interval AND c.case_id <> n.case_id AND "
+        "(c.repeat_at IS NULL OR n.opened_at < c.repeat_at) ORDER BY c.case_id, n.opened_at, n.case_id",
         [o.case_id for o in openings], [o.item_code for o in openings], [o.grid_id for o in openings],
         [o.opened_at for o in openings], WINDOW)
     by_id = {o.case_id: o for o in openings}
-    return [(Closure(r["case_id"], r["item_code"], r["grid_id"], r["closed_at"], r["period"], r["department"]),
-             by_id[r["opening"]]) for r in rows]
+    return [(_closure(r), by_id[r["opening"]]) for r in rows]
 
 
 async def save_closures(conn: asyncpg.Connection, closures: Sequence[Closure]) -> list[tuple[Closure, Opening]]:
-    """Store closures; returns the stored cases opened after each that may repeat it (the batch's own
-    openings included: they were stored by the statement before)."""
+    """Store closures (a case's first: closed again after reopening, it stays the stored one); returns
+    the nearest stored case opened after each new one that may repeat it (the batch's own openings
+    included: they were stored by the statement before)."""
     if not closures:
         return []
     rows = await conn.fetch(
         "WITH n AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], "
         "$6::text[]) AS n(case_id, item_code, grid_id, closed_at, period, department)), stored AS (INSERT INTO "
         "closures (case_id, item_code, grid_id, closed_at, period, department) SELECT * FROM n ON CONFLICT DO "
-        "NOTHING) SELECT n.case_id AS closure, o.* FROM n JOIN openings o ON o.item_code = n.item_code AND "
-        "o.grid_id = n.grid_id AND o.opened_at > n.closed_at AND o.opened_at <= n.closed_at + $7::interval",
+        "NOTHING RETURNING *) SELECT DISTINCT ON (s.case_id) s.case_id AS closure, o.* FROM stored s JOIN "
+        "openings o ON o.item_code = s.item_code AND o.grid_id = s.grid_id AND o.opened_at > s.closed_at AND "
+        "o.opened_at <= s.closed_at + $7::interval AND o.case_id <> s.case_id "
+        "ORDER BY s.case_id, o.opened_at, o.case_id",
         [c.case_id for c in closures], [c.item_code for c in closures], [c.grid_id for c in closures],
         [c.closed_at for c in closures], [c.period for c in closures], [c.department for c in closures], WINDOW)
     by_id = {c.case_id: c for c in closures}
     return [(by_id[r["closure"]], Opening(r["case_id"], r["item_code"], r["grid_id"], r["opened_at"])) for r in rows]
+
+
+async def pair_closures(conn: asyncpg.Connection, nearest: Sequence[tuple[str, datetime]]) -> None:
+    """Remember each closure's nearest repeating opening so far (closure id, its opening time)."""
+    if nearest:
+        await conn.execute("UPDATE closures c SET repeat_at = u.repeat_at FROM unnest($1::text[], "
+                           "$2::timestamptz[]) AS u(case_id, repeat_at) WHERE c.case_id = u.case_id",
+                           [n[0] for n in nearest], [n[1] for n in nearest])
+
+
+async def replace_facts(conn: asyncpg.Connection, recorded: Sequence[Recorded]) -> None:
+    """Correct stored facts in place (same id: a repeat complaint's nearer opening changes its tag)."""
+    if recorded:
+        await conn.execute(
+            "UPDATE facts f SET tag = u.tag, value = u.value, at = u.at, traceparent = u.traceparent FROM "
+            "unnest($1::text[], $2::smallint[], $3::text[], $4::numeric[], $5::timestamptz[], $6::text[]) AS "
+            "u(event_id, ordinal, tag, value, at, traceparent) WHERE f.event_id = u.event_id AND f.ordinal = u.ordinal",
+            [r.event_id for r in recorded], [r.ordinal for r in recorded], [r.fact.tag for r in recorded],
+            [r.fact.value for r in recorded], [r.fact.at for r in recorded], [r.traceparent for r in recorded])
 
 
 async def add_tallies(conn: asyncpg.Connection, batch: BatchTally) -> None:
@@ -164,6 +195,11 @@ async def add_tallies(conn: asyncpg.Connection, batch: BatchTally) -> None:
         "total = t.total + EXCLUDED.total",
         *([k[i] for k in tally_keys] for i in range(5)), [batch.tallies[k][0] for k in tally_keys],
         [batch.tallies[k][1] for k in tally_keys])
+    taken = [k for k in tally_keys if batch.tallies[k][0] < 0]  # retracted: a sum that may be none now
+    if taken:
+        await conn.execute("DELETE FROM tallies WHERE (period, entity_type, entity_id, fact, tag) IN (SELECT * FROM "
+                           "unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])) AND n = 0",
+                           *([k[i] for k in taken] for i in range(5)))
 
 
 _PLACE_COLUMN = {"grid": "grid_id", "community": "community_id", "street": "street_id"}

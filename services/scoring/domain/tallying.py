@@ -72,6 +72,14 @@ class BatchTally:
         located late brings its earlier facts to its new places). `context` is the case as it is at the
         end of the batch; it remembers where the case is counted already (a case counts once per entity
         and period, however many facts and batches)."""
+        self._count(recorded, context, only, 1)
+
+    def retract(self, recorded: Recorded, context: CaseContext) -> None:
+        """Take back a stored fact that a correction replaces (a repeat complaint's nearer opening): out
+        of the sums of every entity it counted for; the case stays counted there (its other facts)."""
+        self._count(recorded, context, None, -1)
+
+    def _count(self, recorded: Recorded, context: CaseContext, only: Iterable[EntityKey] | None, sign: int) -> None:
         fact = recorded.fact
         keys = own_keys(fact)  # what `attribute` gives, the case's places looked up once per case and batch
         if counts_at_the_place(fact):
@@ -79,14 +87,15 @@ class BatchTally:
         if only is not None:
             wanted = set(only)
             keys = [k for k in keys if k in wanted]
-        link = (sort_time(fact.at), recorded.event_id, recorded.traceparent) if recorded.traceparent else None
+        link = ((sort_time(fact.at), recorded.event_id, recorded.traceparent)
+                if recorded.traceparent and sign > 0 else None)  # a retraction feeds no card
         period, name, tag, value, at = fact.period, fact.name.value, fact.tag, fact.value, fact.at
         known, new = context.counted, self.counted.setdefault(fact.case_id, set())
         for etype, entity_id in keys:
             row = (period, _TYPE_NAME[etype], entity_id)
             key = (*row, name, tag)
             n, total = self.tallies.get(key, _NOTHING)
-            self.tallies[key] = (n + 1, total + value)
+            self.tallies[key] = (n + sign, total + sign * value)
             delta = self.entities.get(row)
             if delta is None:
                 delta = self.entities[row] = EntityDelta()
@@ -95,7 +104,7 @@ class BatchTally:
                 delta.parent_id = parent
             if at is not None and (delta.as_of is None or at > delta.as_of):
                 delta.as_of = at
-            if row not in known and row not in new:
+            if sign > 0 and row not in known and row not in new:
                 new.add(row)
                 delta.new_cases += 1
             if link is not None:

@@ -3,9 +3,10 @@
 The consumer loop gives the batch's new deliveries (the inbox already dropped redeliveries) inside the
 batch's one transaction. Here: the batch's cases are locked and loaded in one statement, every event is
 derived in order against the case's context in memory, and then the facts, the cases, both halves of
-repeat complaints, the per-entity sums and the dirty marks are written with one statement each. A crash
-before commit leaves nothing behind and the batch is consumed again. Cards are not computed here: the
-publisher recomputes the dirty entities' cards, so a burst of events yields one card per entity.
+repeat complaints (and the corrections a nearer repeat makes), the per-entity sums and the dirty marks
+are written with one statement each. A crash before commit leaves nothing behind and the batch is
+consumed again. Cards are not computed here: the publisher recomputes the dirty entities' cards, so a
+burst of events yields one card per entity.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from schemas.topics import CASE_EVENTS
 from services.scoring.adapters import ledger
 from services.scoring.domain.derive import from_case_event, from_sla_event
 from services.scoring.domain.facts import CaseContext
-from services.scoring.domain.repeats import Closure, Opening, repeat_complaint, repeat_fact_id
+from services.scoring.domain.repeats import Closure, Opening, improvements, repeat_fact_id
 from services.scoring.domain.tallying import BatchTally, Recorded, left_places, new_places
 
 tracer = trace.get_tracer("gridline.scoring")
@@ -119,8 +120,12 @@ async def _write(conn: asyncpg.Connection, batch: _Batch, before: dict[str, Case
         if recorded.fact.case_id in located:
             periods.setdefault(recorded.fact.case_id, set()).add(recorded.fact.period)
     repeats = await _repeats(conn, batch)
-    for recorded in await ledger.add_facts(conn, batch.facts + repeats):
+    for recorded in await ledger.add_facts(conn, batch.facts + repeats.new):
         tally.add(recorded, batch.context_of(recorded.fact.case_id))
+    await ledger.replace_facts(conn, [now for _, now in repeats.corrected])
+    for stored, now in repeats.corrected:  # retract and replace: the sums are what the ledger now holds
+        tally.retract(stored, batch.context_of(stored.fact.case_id))
+        tally.add(now, batch.context_of(now.fact.case_id))
     # The cases as they are now, with where they are counted (not the places a case moved away from).
     left = {case_id: left_places(before.get(case_id), ctx) for case_id, ctx in batch.contexts.items()}
     await ledger.save_cases(conn, [tally.counted_now(batch.contexts[case_id], left[case_id])
@@ -133,22 +138,35 @@ async def _write(conn: asyncpg.Connection, batch: _Batch, before: dict[str, Case
                                               for etype, place in places for period in periods.get(case_id, ())}))
 
 
-async def _repeats(conn: asyncpg.Connection, batch: _Batch) -> list[Recorded]:
-    """重复投诉: pair the batch's new cases with closures of their item and grid, and its closures with
-    later cases (both halves stored first, so a pair within the batch is found too; its id names it)."""
+@dataclass
+class _Repeats:
+    """The batch's repeat complaints: facts new to the ledger, and stored ones a nearer opening corrects."""
+
+    new: list[Recorded] = field(default_factory=list)
+    corrected: list[tuple[Recorded, Recorded]] = field(default_factory=list)  # (as stored, as it is now)
+
+
+async def _repeats(conn: asyncpg.Connection, batch: _Batch) -> _Repeats:
+    """重复投诉: pair the batch's new cases with the closures of their item and grid they are nearer to,
+    and its closures with the nearest later case (both halves stored first, so a pair within the batch
+    is found too). One fact per closure (`RPT-{closure}`); a nearer opening corrects it."""
+    found = _Repeats()
     if not batch.openings and not batch.closures:
-        return []
+        return found
     await ledger.lock_places(conn, [(o.item_code, o.grid_id) for o in batch.openings]
                              + [(c.item_code, c.grid_id) for c in batch.closures])
     pairs = await ledger.save_openings(conn, batch.openings) + await ledger.save_closures(conn, batch.closures)
-    found: dict[str, Recorded] = {}
-    for closure, opening in pairs:
-        fact = repeat_complaint(closure, opening)
-        if fact is not None:
-            fact_id = repeat_fact_id(closure, opening)
-            trace = batch.traces.get(opening.case_id) or batch.traces.get(closure.case_id)
-            found[fact_id] = Recorded(fact_id, 0, fact, trace)
-    others = {r.fact.case_id for r in found.values()} - set(batch.contexts)
-    if others:  # the closed case counts the fact where it is located
-        batch.others = await ledger.load_cases(conn, others)
-    return [found[k] for k in sorted(found)]
+    repeats = improvements(pairs)
+    await ledger.pair_closures(conn, [(r.closure.case_id, r.opening.opened_at) for r in repeats])
+    for repeat in (r for r in repeats if r.changes_the_fact):
+        fact_id = repeat_fact_id(repeat.closure)
+        trace = batch.traces.get(repeat.opening.case_id) or batch.traces.get(repeat.closure.case_id)
+        now = Recorded(fact_id, 0, repeat.fact, trace)
+        if repeat.replaces is None:
+            found.new.append(now)
+        else:
+            found.corrected.append((Recorded(fact_id, 0, repeat.replaces), now))
+    others = {r.fact.case_id for r in found.new} | {now.fact.case_id for _, now in found.corrected}
+    if others - set(batch.contexts):  # the closed case counts the fact where it is located
+        batch.others = await ledger.load_cases(conn, others - set(batch.contexts))
+    return found

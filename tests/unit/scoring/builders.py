@@ -240,7 +240,9 @@ EXPECTED_ASSESSED: Expected = {
     "department:DEPT_B": ("80.00", 1, 1, {
         "timely_acceptance": ("100.00", 1, 1, "20.00"), "closure_on_time": ("100.00", 1, 1, "25.00"),
         "return_rate": ("50.00", 1, 2, "0.00"),  # 仲裁 sent K1 back to B: its return was unjustified
-        "rework_rate": ("0.00", 0, 1, "15.00"), "repeat_complaint_rate": ("100.00", 1, 1, "0.00"),  # K3 repeats K1
+        # K3 repeats K1: by hand, B closed one case (K1, I1 in G1, the 5th) and the only later case on I1
+        # in G1 is K3 (the 10th: 5 days, < 30) — 1 of 1 per pair or, as now, once per closure (unchanged)
+        "rework_rate": ("0.00", 0, 1, "15.00"), "repeat_complaint_rate": ("100.00", 1, 1, "0.00"),
         "satisfaction_rate": ("100.00", 1, 1, "20.00")}),
     "department:DEPT_C": ("60.00", 2, 2, {
         "timely_acceptance": ("50.00", 1, 2, "0.00"), "closure_on_time": ("100.00", 1, 1, "25.00"),
