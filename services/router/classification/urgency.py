@@ -1,13 +1,15 @@
 """Urgency as its own decision: danger to life or property now (火情, 燃气泄漏, 电梯困人, 塌陷, 溺水, 群体聚集…).
 
 Three signals: the top candidate is an item whose labelled texts are mostly urgent (电梯困人, 火情…), a
-lexicon of danger phrases (a phrase right after 万一/担心/以防… is a feared event and does
-not count, nor one right after 没有/不是) and the model's urgency head. Any one makes the text urgent;
+lexicon of danger phrases and patterns (a phrase shortly after 万一/担心/哪天/以为… is a feared, mistaken or
+past event and does not count, nor one right after 没有/不是/防, nor one followed by 似的 or by damage to a
+thing: 灯杆被车撞歪) and the model's urgency head. Any one makes the text urgent;
 the router then never dispatches it on a guess (README: urgent texts need the stricter threshold).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from services.router.classification.features import normalise
@@ -17,9 +19,9 @@ DANGER = (
     "着火", "起火", "失火", "火灾", "火情", "冒烟", "浓烟", "烧起来", "明火", "火苗",
     "燃气泄漏", "煤气泄漏", "天然气泄漏", "液化气泄漏", "煤气味", "燃气味", "天然气味", "漏气",
     "电梯困人", "困在电梯", "被困电梯", "关在电梯", "电梯里出不来", "卡在电梯", "困人",
-    "塌陷", "坍塌", "塌方", "倒塌", "下沉", "裂缝越来越大",
+    "塌陷", "坍塌", "塌方", "倒塌", "裂缝越来越大",
     "溺水", "落水", "掉进河", "掉进水", "淹死", "被水冲",
-    "群体聚集", "聚集", "围堵", "堵门", "拉横幅", "群体上访", "打群架", "持刀", "砍人", "斗殴",
+    "群体聚集", "聚集了", "人员聚集", "围堵", "堵门", "拉横幅", "群体上访", "打群架", "持刀", "砍人", "斗殴",
     "触电", "电线掉", "电线断", "漏电", "爆炸", "爆裂", "炸了",
     "跳楼", "轻生", "自杀", "晕倒", "昏迷", "受伤流血", "被困",
     "化学品泄漏", "危化品", "毒气", "有毒气体",
@@ -42,10 +44,23 @@ DANGER = (
     "山体滑坡", "滑坡", "泥石流", "决堤", "溃堤", "漫堤", "洪水", "进水了", "水漫进", "熄火滞留",
     "歪斜", "斜了要倒", "要倒了", "随时可能倒", "随时可能掉", "随时要倒", "冒气", "嘶嘶",
     "呼吸机",
+    # a weapon drawn, a mental-health crisis, a person fallen in, a fire spreading, a person not seen for days
+    "拿刀", "拿着刀", "动刀", "挥刀", "举着刀", "犯病", "精神病发作", "神志不清", "扬言",
+    "掉了进去", "掉进去了", "卡进去了", "火势", "火已经", "全是烟",
+    "没人见过", "联系不上老人", "敲门不应", "敲门也不应", "敲门无应答", "敲门没人应",
 )
-_FEARED = ("万一", "一旦", "担心", "以防", "以免", "防止", "怕", "如果", "要是", "假如", "避免")
-_NEGATED = ("没有", "没", "不是", "并非", "未")
-_WINDOW = 4
+_PATTERNS = (
+    re.compile(r"(几|[一二三四五六七八九十两])天没(出门|见|开门|露面)"),  # a person not seen for days (独居老人)
+    re.compile(r"电梯.{0,6}(闷|出不去|出不来|困住|关住)"),  # people shut in a lift, however it is said
+)
+# feared, hypothetical, narrowly missed or mistaken (以为着火了) or past (上次被困电梯); not 害怕 (afraid now)
+_FEARED = ("万一", "一旦", "担心", "以防", "以免", "防止", "真怕", "就怕", "生怕", "怕会", "如果", "要是", "假如",
+           "避免", "哪天", "差点", "险些", "以为", "容易", "上次")
+# right before the phrase: negated, or prevented (防溺水, not 消防: only right before it). 不: 打不着火
+_NEGATED = ("没有", "没", "不是", "并非", "未", "不", "防")
+# right after the phrase: a likeness (跟着火似的), damage to a thing (灯杆被车撞歪), a fire already out
+_AFTER = ("似的", "一样", "歪", "扁", "变形", "斜", "已扑灭", "已经扑灭")
+_WINDOW = 6  # characters before a phrase searched for a feared or negating word (哪天掉下来砸到人)
 
 
 @dataclass(frozen=True)
@@ -67,16 +82,21 @@ _ORDER = {phrase: rank for rank, phrase in enumerate(DANGER)}
 
 
 def danger_phrases(text: str) -> tuple[str, ...]:
-    """The lexicon's phrases that occur at least once neither feared nor negated, in the lexicon's order."""
+    """The lexicon's phrases that occur at least once neither feared, negated nor followed by a likeness or
+    damage to a thing, in the lexicon's order; then the patterns that match."""
     clean = normalise(text)
     found: set[str] = set()
-    for start, _, phrase in _FINDER.find(clean):
+    for start, end, phrase in _FINDER.find(clean):
         if phrase in found:
             continue
         before = clean[max(0, start - _WINDOW):start]
-        if not any(m in before for m in _FEARED) and not any(before.endswith(m) for m in _NEGATED):
+        after = clean[end:end + 4]
+        if not any(m in before for m in _FEARED) and not any(before.endswith(m) for m in _NEGATED) \
+                and not any(after.startswith(m) or after[1:].startswith(m) for m in _AFTER):
             found.add(phrase)
-    return tuple(sorted(found, key=_ORDER.__getitem__))
+    ordered = sorted(found, key=_ORDER.__getitem__)
+    ordered.extend(match.group() for match in (pattern.search(clean) for pattern in _PATTERNS) if match)
+    return tuple(ordered)
 
 
 def assess(text: str, model_probability: float | None, threshold: float, reported: bool,

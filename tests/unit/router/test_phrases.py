@@ -7,7 +7,7 @@ import pytest
 
 from services.router.classification import corpus
 from services.router.classification.features import normalise
-from services.router.classification.urgency import _FEARED, _NEGATED, _WINDOW, DANGER, danger_phrases
+from services.router.classification.urgency import _AFTER, _FEARED, _NEGATED, _PATTERNS, _WINDOW, DANGER, danger_phrases
 from services.router.domain.classify import _normalise
 from services.router.domain.phrases import PhraseFinder
 from services.router.domain.responsibility import ResponsibilityList
@@ -40,10 +40,13 @@ def find_loop(text: str) -> tuple[str, ...]:
         start = clean.find(phrase)
         while start >= 0:
             before = clean[max(0, start - _WINDOW):start]
-            if not any(m in before for m in _FEARED) and not any(before.endswith(m) for m in _NEGATED):
+            after = clean[start + len(phrase):start + len(phrase) + 4]
+            if not any(m in before for m in _FEARED) and not any(before.endswith(m) for m in _NEGATED) \
+                    and not any(after.startswith(m) or after[1:].startswith(m) for m in _AFTER):
                 found.append(phrase)
                 break
             start = clean.find(phrase, start + 1)
+    found.extend(match.group() for match in (pattern.search(clean) for pattern in _PATTERNS) if match)
     return tuple(found)
 
 
