@@ -14,6 +14,7 @@ from typing import Literal
 from services.router.classification.ensemble import Assessment, EnsembleClassifier
 from services.router.classification.knowledge import Entry, KnowledgeBase
 from services.router.classification.policy import Thresholds, Verdict, assisting, verdict
+from services.router.classification.selective import DispatchRule, evidence
 from services.router.classification.urgency import Urgency, assess
 from services.router.domain.classify import ClassifyContext
 from services.router.domain.responsibility import ResponsibilityItem, ResponsibilityList
@@ -31,6 +32,7 @@ class Engine:
     ensemble: EnsembleClassifier
     knowledge: KnowledgeBase
     thresholds: Thresholds
+    rule: DispatchRule | None = None  # the artefact's dispatch rule (None: the department's probability is judged)
 
     @property
     def model_version(self) -> str | None:
@@ -83,9 +85,11 @@ def _decide(engine: Engine, request: TextRequest, assessment: Assessment) -> Tex
     urgency = assess(text, assessment.urgent_probability, settings.get("urgent_probability", 0.5),
                      request.reported_urgent, urgent_item)
     on_department = settings.get("dispatch_on_department", 0.0) >= 0.5
-    judged = verdict(assessment.classification, urgency, engine.thresholds,
-                     assessment.department_score if on_department else None)
     by_code = engine.responsibility_list.by_code
+    rule = None if engine.rule is None or top is None else engine.rule.judge(
+        evidence(assessment, by_code, request.context.channel, text))
+    judged = verdict(assessment.classification, urgency, engine.thresholds,
+                     assessment.department_score if on_department else None, rule)
     item = by_code[top.item_code] if top is not None else None
     if not urgency.urgent and _enquiry(text, request.appeal_type, assessment,
                                        settings.get("enquiry_probability", 0.5)):

@@ -22,6 +22,7 @@ from services.router.classification.metrics import Decided, summary
 from services.router.classification.model import LinearModel
 from services.router.classification.nearest import NearestExamples
 from services.router.classification.policy import Thresholds
+from services.router.classification.selective import DispatchRule
 from services.router.domain.classify import Classifier, ClassifyContext
 from services.router.domain.responsibility import ResponsibilityList
 
@@ -37,7 +38,8 @@ def context_for(channel: str) -> ClassifyContext:
 def build_engine(resp_list: ResponsibilityList, model: LinearModel | None, knowledge: KnowledgeBase,
                  thresholds: Thresholds, nearest: NearestExamples | None) -> Engine:
     ensemble = EnsembleClassifier(resp_list, Classifier(resp_list), model, nearest)
-    return Engine(resp_list, ensemble, knowledge, thresholds)
+    rule = DispatchRule.of(model.document.get("dispatch_rule")) if model is not None else None
+    return Engine(resp_list, ensemble, knowledge, thresholds, rule)
 
 
 def decided(engine: Engine, text: str, channel: str, expected: str, urgent: bool | None) -> Decided:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from services.router.classification.selective import RuleJudgement
 from services.router.classification.urgency import Urgency
 from services.router.domain.classify import Classification
 from services.router.domain.responsibility import ResponsibilityItem
@@ -35,24 +36,25 @@ class Verdict:
     dispatch: bool
     threshold: float
     why_manual: str | None = None
+    rule: RuleJudgement | None = None  # the dispatch rule's judgement, when the artefact has one
 
 
 def verdict(classification: Classification, urgency: Urgency, thresholds: Thresholds,
-            score: float | None = None) -> Verdict:
+            score: float | None = None, rule: RuleJudgement | None = None) -> Verdict:
     """`score`: the confidence judged against the threshold when it is not the top item's own (the
-    department's, `dispatch_on_department` in the artefact)."""
+    department's, `dispatch_on_department` in the artefact); `rule`: the dispatch rule's judgement, whose
+    probability is then what is judged (selective.py)."""
     threshold = thresholds.urgent if urgency.urgent else thresholds.dispatch
     top = classification.top
     if top is None:
         return Verdict(False, threshold, "no responsibility item matched")
-    confidence = top.score if score is None else score
+    confidence = rule.probability if rule is not None else top.score if score is None else score
     if confidence >= threshold:
-        return Verdict(True, threshold)
+        return Verdict(True, threshold, rule=rule)
+    why = f"{confidence:.2f} < {threshold:.2f}" + (f"; the rule's strongest evidence: {rule.reasons()}" if rule else "")
     if urgency.urgent:
-        return Verdict(False, threshold, f"urgent and the classifier is unsure ({confidence:.2f} < {threshold:.2f}): "
-                                         "to the centre at once")
-    return Verdict(False, threshold, f"no responsibility item matched with enough confidence "
-                                     f"({confidence:.2f} < {threshold:.2f})")
+        return Verdict(False, threshold, f"urgent and the classifier is unsure ({why}): to the centre at once", rule)
+    return Verdict(False, threshold, f"no responsibility item matched with enough confidence ({why})", rule)
 
 
 def assisting(clause_items: Sequence[tuple[str, float]], lead: ResponsibilityItem,

@@ -264,6 +264,7 @@ def _explain_model(decision: TextDecision, tables: RoutingTables) -> dict[str, A
     return {"method": "model+keywords" if tables.engine.model_version else "keywords",
             "threshold": verdict.threshold, "confident": verdict.dispatch,
             "department_score": decision.assessment.department_score,
+            **({"dispatch_rule": verdict.rule.explain(verdict.threshold)} if verdict.rule else {}),
             **tables.engine.ensemble.explain(decision.assessment)}
 
 

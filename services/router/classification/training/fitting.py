@@ -8,14 +8,15 @@ from typing import Any
 
 import numpy as np
 
+from services.router.classification import selective as selective_rule
 from services.router.classification.corpus import LabelledText
-from services.router.classification.ensemble import EnsembleClassifier
+from services.router.classification.ensemble import Components, EnsembleClassifier
 from services.router.classification.evaluate import build_engine, context_for, decided
 from services.router.classification.knowledge import KnowledgeBase
 from services.router.classification.metrics import Decided, summary
 from services.router.classification.model import LinearModel
 from services.router.classification.policy import LOCATIONAL, Thresholds, assisting
-from services.router.classification.training import config
+from services.router.classification.training import config, selective
 from services.router.classification.urgency import danger_phrases
 from services.router.domain.classify import Classifier
 from services.router.domain.responsibility import ResponsibilityList
@@ -53,7 +54,6 @@ def tune(judged: Judged, resp_list: ResponsibilityList,
     # and a department sorts out which of its own items; README).
     by_item, by_department = _dispatch_threshold(score, right), _dispatch_threshold(department_score, right)
     on_department = (department_score >= by_department).mean() > (score >= by_item).mean()
-    confidence = department_score if on_department else score
     settings: dict[str, float] = {"keyword_weight": weight, "temperature": temperature,
                                   "dispatch_threshold": by_department if on_department else by_item,
                                   "dispatch_on_department": 1.0 if on_department else 0.0,
@@ -63,19 +63,26 @@ def tune(judged: Judged, resp_list: ResponsibilityList,
                          for p in parts])
     settings["urgent_probability"] = _urgency_threshold(urgent_p, dev)
     urgent_items = [model.urgent_items for model, rows in judged for _ in rows]
-    urgent = np.array([bool(danger_phrases(r.text)) or p >= settings["urgent_probability"] or bool(r.urgent)
-                       or codes[int(k)] in items
-                       for r, p, k, items in zip(dev, urgent_p, top, urgent_items, strict=True)])
-    wrong_urgent = confidence[urgent & ~right]
-    highest_wrong = float(wrong_urgent.max()) if len(wrong_urgent) else 0.0
-    settings["urgent_threshold"] = round(min(1.01, max(settings["dispatch_threshold"] + 0.1, highest_wrong + 0.02)), 2)
+    detected = np.array([bool(danger_phrases(r.text)) or p >= settings["urgent_probability"] or codes[int(k)] in items
+                         for r, p, k, items in zip(dev, urgent_p, top, urgent_items, strict=True)])
+    urgent = detected | np.array([bool(r.urgent) for r in dev])
     for ensemble in ensembles:
         ensemble.keyword_weight, ensemble.temperature = weight, temperature
+    rule_document, confidence = _dispatch_rule(ensembles, judged, parts, resp_list, (right, top == truth),
+                                               ~detected, urgent, department_score if on_department else score)
+    if rule_document is not None:
+        settings["dispatch_threshold"] = float(rule_document["threshold"])  # type: ignore[arg-type]
+    settings["urgent_threshold"] = selective.urgent_threshold(confidence[urgent & (top != truth)],
+                                                              settings["dispatch_threshold"])
+    if rule_document is not None and rule_document["nested_cv"]["urgent_detected_dispatched_wrong"]:  # type: ignore[index]
+        settings["urgent_threshold"] = 1.01  # chosen so, nested, it dispatched an urgent text wrongly: never
     settings["assist_threshold"] = _assist_threshold(list(zip(ensembles, (rows for _, rows in judged), strict=True)),
                                                      resp_list, settings)
     report_rows: list[Decided] = []
     for model, rows in judged:
         model.settings.update(settings)
+        if rule_document is not None:
+            model.document["dispatch_rule"] = rule_document
         engine = build_engine(resp_list, model, knowledge or KnowledgeBase(()), Thresholds.of(settings), nearest=None)
         report_rows.extend(decided(engine, r.text, r.channel, r.item_code, r.urgent) for r in rows)
     report = summary(report_rows)
@@ -84,7 +91,29 @@ def tune(judged: Judged, resp_list: ResponsibilityList,
     brief["ece"] = report["calibration"]["ece"]  # type: ignore[index]
     brief["nll"] = round(best[0], 4)
     brief["urgent"] = report["urgent"]
-    return settings, {"summary": report, "summary_brief": brief, "dispatch_curves": curves}
+    return settings, {"summary": report, "summary_brief": brief, "dispatch_curves": curves,
+                      "dispatch_rule": rule_document}
+
+
+def _dispatch_rule(ensembles: Sequence[EnsembleClassifier], judged: Judged, parts: Sequence[Components],
+                   resp_list: ResponsibilityList, right: tuple[np.ndarray, np.ndarray], eligible: np.ndarray,
+                   urgent: np.ndarray, baseline: np.ndarray) -> tuple[dict[str, object] | None, np.ndarray]:
+    """The dispatch rule fitted on the out-of-fold judgements (selective.py), if nested cross-validation says
+    it dispatches more than the department threshold at the target precision; and the confidence that is
+    then judged for every text (the rule's probability, else `baseline`). `right`: department, item."""
+    owner_of = [e for e, (_, rows) in zip(ensembles, judged, strict=True) for _ in rows]
+    dev = [r for _, rows in judged for r in rows]
+    evidence = np.array([
+        selective_rule.evidence(e._assessment(p, 0.5), resp_list.by_code, r.channel, r.text)
+        for e, p, r in zip(owner_of, parts, dev, strict=True)])
+    department_right, item_right = right
+    data = selective.Judged(evidence, department_right, eligible, np.array([r.fold for r in dev]),
+                            np.array([r.channel for r in dev]), baseline, urgent, item_right)
+    report = selective.nested(data)
+    if not selective.ships(report):
+        return None, baseline
+    rule, chosen = selective.fit(data)
+    return selective.document(rule, chosen, report), selective.probabilities(rule, evidence)
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:
@@ -104,12 +133,7 @@ def _curve(score: np.ndarray, right: np.ndarray) -> list[dict[str, float]]:
 
 
 def _dispatch_threshold(score: np.ndarray, right: np.ndarray) -> float:
-    """The lowest threshold whose dev precision (among texts at or above it) reaches the target."""
-    for t in config.THRESHOLDS:
-        picked = score >= t
-        if picked.sum() >= 20 and right[picked].mean() >= config.TARGET_PRECISION:
-            return t
-    return config.THRESHOLDS[-1]
+    return selective.threshold(score, right, config.THRESHOLDS)
 
 
 def _urgency_threshold(urgent_p: np.ndarray, dev: Sequence[LabelledText]) -> float:
@@ -117,10 +141,10 @@ def _urgency_threshold(urgent_p: np.ndarray, dev: Sequence[LabelledText]) -> flo
     labelled = [(bool(danger_phrases(r.text)), float(p)) for r, p in zip(dev, urgent_p, strict=True) if r.urgent]
     if not labelled or not urgent_p.any():
         return 0.5
-    for t in (0.6, 0.5, 0.4, 0.3, 0.25, 0.2):
+    for t in config.URGENT_PROBABILITIES:
         if sum(lx or pr >= t for lx, pr in labelled) / len(labelled) >= config.URGENT_RECALL:
             return t
-    return 0.2
+    return config.URGENT_PROBABILITIES[-1]
 
 
 def _assist_threshold(judged: Sequence[tuple[EnsembleClassifier, Sequence[LabelledText]]],

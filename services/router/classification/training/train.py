@@ -57,6 +57,8 @@ def build(paths: list[Path], list_dir: Path = LIST_DIR,
     document = _document(resp_list, rows, terms, paths, len(rows)) if folds > 1 else judged[0][0].document
     settings, report = fitting.tune(judged, resp_list)
     document["settings"] = settings
+    if report["dispatch_rule"] is not None:
+        document["dispatch_rule"] = report["dispatch_rule"]
     document["corpus"]["cross_validation"] = f"{folds} folds" if folds > 1 else "one split (fold 0)"
     document["dev_report"] = report["summary_brief"]
     body = json.dumps(document, ensure_ascii=False, sort_keys=True)

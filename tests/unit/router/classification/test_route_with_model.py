@@ -95,3 +95,11 @@ def test_a_polls_batch_routes_each_incident_as_it_would_alone(tables: RoutingTab
     assert {r.outcome for r in together} >= {"dispatch", "manual"}
     assert [(r.outcome, r.item, r.assignment, r.urgent, r.explanation) for r in together] == \
         [(r.outcome, r.item, r.assignment, r.urgent, r.explanation) for r in alone]
+
+
+def test_the_dispatch_rule_explains_why_a_text_was_dispatched(tables: RoutingTables,
+                                                              point: tuple[float, float]) -> None:
+    r = route(incident("小区门口垃圾堆成山，好几天没人清运，臭气熏天", point), tables)
+    rule = r.explanation["classification"]["dispatch_rule"]
+    assert rule["contributions"] and rule["threshold"] == r.explanation["classification"]["threshold"]
+    assert (rule["probability"] >= rule["threshold"]) == (r.outcome == "dispatch")
