@@ -3,7 +3,7 @@
 Every line is one JSON object with exactly the keys text, channel, item_code, appeal_type, urgent and, only
 when the text names a second problem, also. A mid-class file (A01.jsonl) holds only that mid-class's items and
 gives every one of them at least MIN_PER_ITEM texts, so a file can land on its own while others are written.
-No text appears twice in the corpus, and none is copied from the evaluation files in tests/data.
+No text appears twice in the corpus, and none is copied from the evaluation files in tests/data (and heldout/).
 """
 
 from __future__ import annotations
@@ -124,7 +124,7 @@ def test_no_text_is_copied_from_the_evaluation_files(corpus: list[Line]) -> None
     # Only equality is checked and only the corpus position is reported, so the evaluation texts stay unseen.
     evaluation = {
         json.loads(raw)["text"]
-        for path in sorted(EVALUATION.glob("*.jsonl"))
+        for path in sorted(EVALUATION.rglob("*.jsonl"))  # the held-out sets in tests/data/heldout too
         for raw in path.read_text(encoding="utf-8").splitlines()
         if raw.strip()
     }
