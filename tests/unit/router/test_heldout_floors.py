@@ -36,13 +36,13 @@ def test_the_held_out_set_is_the_one_documented(metrics: dict[str, Any]) -> None
 
 
 def test_department_accuracy_on_unseen_texts_holds(metrics: dict[str, Any]) -> None:
-    assert metrics["top1_department"] >= 0.90  # 2026.12-1+m2b75ad8a4f measured 0.931; target 0.90
-    assert metrics["top3_department"] >= 0.96  # measured 0.973; target 0.97
+    assert metrics["top1_department"] >= 0.90  # 2026.12-1+m7a1d0d4c03 measured 0.928; target 0.90
+    assert metrics["top3_department"] >= 0.96  # measured 0.975; target 0.97
 
 
 def test_what_is_dispatched_without_a_person_stays_right(metrics: dict[str, Any]) -> None:
-    assert metrics["precision_dispatched_department"] >= 0.95  # measured 0.971; target 0.95
-    assert metrics["dispatched_share"] >= 0.73  # measured 0.763; target 0.75
+    assert metrics["precision_dispatched_department"] >= 0.95  # measured 0.973; target 0.95
+    assert metrics["dispatched_share"] >= 0.72  # measured 0.739; target 0.75
 
 
 @pytest.mark.parametrize("channel", ["hotline", "wechat", "grid"])
@@ -51,7 +51,7 @@ def test_every_register_holds_its_floor(metrics: dict[str, Any], channel: str) -
 
 
 def test_urgent_texts_dispatched_wrong_without_a_person_do_not_grow(metrics: dict[str, Any]) -> None:
-    # Target 0; the first frozen artefact measured 2 of 86, 2026.12-1+m2b75ad8a4f 1 of 86 (missed by the
+    # Target 0; the first frozen artefact measured 2 of 86, 2026.12-1+m7a1d0d4c03 1 of 86 (missed by the
     # urgency detector). Not tuned away on this set: fix the detector on other data, then lower this.
     assert metrics["urgent"]["dispatched_wrong_without_a_person"] <= 1
 
@@ -64,19 +64,22 @@ def test_confidence_stays_calibrated(metrics: dict[str, Any]) -> None:
 # until an artefact was frozen, then evaluated once per artefact (tests/data/heldout/README.md). Floors sit a
 # little below what the served artefact measured; nothing was tuned on them.
 # - set 2 (README_heldout2.md, 883 texts): 2026.11-1+m4b53f368d8 measured top-1 department 0.920, top-3 0.973,
-#   dispatched 71.1 % at 98.6 %, urgent wrong 1 of 102; the served 2026.12-1+m2b75ad8a4f measures 0.933,
-#   0.973, 75.5 % at 98.1 %, urgent wrong 1 (target 0, not met), ECE 0.054.
+#   dispatched 71.1 % at 98.6 %, urgent wrong 1 of 102; 2026.12-1+m2b75ad8a4f 0.933, 0.973, 75.5 % at 98.1 %,
+#   urgent wrong 1; the served 2026.12-1+m7a1d0d4c03 0.933, 0.972, 75.0 % at 98.0 %, urgent wrong 0, ECE 0.049.
 # - set 3 (README_heldout3.md, 706 texts): 2026.12-1+m30ca0a6a23 measured 0.922, 0.972, 74.9 % at 98.1 %,
-#   urgent wrong 0 of 75; the served 2026.12-1+m2b75ad8a4f measures 0.925, 0.976, 77.6 % at 98.2 %, urgent
-#   wrong 1 of 75 (a regression on this one measure: the floor below was raised from 0 to 1 when it was seen,
-#   nothing was tuned on the text), ECE 0.054, by channel top-1 department 0.893-0.938.
+#   urgent wrong 0 of 75; 2026.12-1+m2b75ad8a4f 0.925, 0.976, 77.6 %, urgent wrong 1; the served
+#   2026.12-1+m7a1d0d4c03 0.925, 0.973, 76.2 % at 98.0 %, urgent wrong 0, ECE 0.046.
 # - set 4 (README_heldout4.md, 1,346 texts by two authors), frozen before 2026.12-1+m2b75ad8a4f was trained:
-#   it measured 0.938, 0.974, 75.8 % at 97.6 %, urgent wrong 0 of 126, ECE 0.052, by channel top-1
-#   department 0.924-0.960.
+#   it measured 0.938, 0.974, 75.8 % at 97.6 %, urgent wrong 0 of 126; the served 2026.12-1+m7a1d0d4c03 0.936,
+#   0.973, 74.9 % at 97.6 %, urgent wrong 0, ECE 0.045, by channel top-1 department 0.920-0.960.
+# - set 5 (README_heldout5.md, 755 texts), frozen before 2026.12-1+m7a1d0d4c03 was trained: it measured 0.907,
+#   0.964 (target 0.97, not met), 72.3 % (target 75 %, not met) at 96.9 %, urgent wrong 0 of 89, ECE 0.061,
+#   by channel top-1 department 0.893-0.918.
 LATER_SETS = {
-    "heldout2_2026-12.jsonl": {"n": 883, "dispatched_share": 0.73, "urgent_wrong": 1, "ece": 0.08},
-    "heldout3_2026-12.jsonl": {"n": 706, "dispatched_share": 0.75, "urgent_wrong": 1, "ece": 0.08},
-    "heldout4_2026-12.jsonl": {"n": 1346, "dispatched_share": 0.74, "urgent_wrong": 0, "ece": 0.08},
+    "heldout2_2026-12.jsonl": {"n": 883, "dispatched_share": 0.73, "urgent_wrong": 0, "ece": 0.08},
+    "heldout3_2026-12.jsonl": {"n": 706, "dispatched_share": 0.74, "urgent_wrong": 0, "ece": 0.08},
+    "heldout4_2026-12.jsonl": {"n": 1346, "dispatched_share": 0.73, "urgent_wrong": 0, "ece": 0.08},
+    "heldout5_2026-12.jsonl": {"n": 755, "dispatched_share": 0.70, "urgent_wrong": 0, "ece": 0.09},
 }
 
 
