@@ -22,6 +22,11 @@ import numpy.typing as npt
 from services.router.classification.features import Featuriser, Indices, normalise, span_grams, vectorise_grams
 
 FORMAT = "gridline-linear-v1"
+
+
+def sigmoid(z: float) -> float:
+    """A binary head's (or the dispatch rule's) log-odds as a probability."""
+    return 1.0 / (1.0 + math.exp(-z))
 Floats = npt.NDArray[np.float64]
 
 
@@ -113,7 +118,7 @@ class LinearModel:
         out = []
         for v in vectors:
             row = v.values @ weights[v.indices] + bias if len(v.indices) else bias.copy()
-            binary = dict(zip(self._binary, (1.0 / (1.0 + math.exp(-float(x))) for x in row[self._n_items:]),
+            binary = dict(zip(self._binary, (sigmoid(float(x)) for x in row[self._n_items:]),
                               strict=True))
             out.append(Scores(row[:self._n_items], binary.get("urgent"), binary.get("enquiry")))
         return out
@@ -126,8 +131,7 @@ class LinearModel:
         return dict(zip(self.heads["item"].classes, (float(x) for x in p), strict=True))
 
     def probability(self, head: str, vector: Vector) -> float:
-        z = float(self.heads[head].logits(vector.indices, vector.values)[0])
-        return 1.0 / (1.0 + math.exp(-z))
+        return sigmoid(float(self.heads[head].logits(vector.indices, vector.values)[0]))
 
     def strongest_features(self, vector: Vector, item_code: str, limit: int = 5) -> list[dict[str, object]]:
         head = self.heads["item"]

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from services.router.classification.ensemble import Assessment
+from services.router.classification.model import sigmoid
 from services.router.domain.responsibility import ResponsibilityItem
 
 FEATURES = ("department_logit", "item_logit", "department_margin", "keywords_agree", "keywords_disagree",
@@ -55,7 +56,7 @@ class DispatchRule:
         parts = [w * x for w, x in zip(self.weights, evidence, strict=True)]
         z = self.bias + sum(parts)
         ranked = sorted(zip(FEATURES, parts, strict=True), key=lambda p: -abs(p[1]))
-        return RuleJudgement(_sigmoid(z), tuple((name, value) for name, value in ranked if value))
+        return RuleJudgement(sigmoid(z), tuple((name, value) for name, value in ranked if value))
 
 
 def evidence(assessment: Assessment, items: Mapping[str, ResponsibilityItem], channel: str,
@@ -81,7 +82,3 @@ def evidence(assessment: Assessment, items: Mapping[str, ResponsibilityItem], ch
 def _logit(p: float) -> float:
     p = min(max(p, _CLIP), 1 - _CLIP)
     return math.log(p / (1 - p))
-
-
-def _sigmoid(z: float) -> float:
-    return 1.0 / (1.0 + math.exp(-z)) if z >= 0 else math.exp(z) / (1.0 + math.exp(z))
