@@ -39,7 +39,7 @@ from schemas.topics import dlq
 log = get_logger(__name__)
 
 Handler = BatchHandler
-__all__ = ["TRANSIENT", "ConsumerLoop", "Handler", "Rejected", "rewind_to_committed", "where"]
+__all__ = ["TRANSIENT", "ConsumerLoop", "Handler", "Rejected", "dead_letter", "rewind_to_committed", "where"]
 
 
 @dataclass
@@ -170,24 +170,30 @@ class ConsumerLoop:
     async def _dead_letter(
         self, record: ConsumerRecord[bytes, bytes], reason: str, kind: str, envelope: Envelope | None = None
     ) -> None:
-        headers = [
-            *record.headers,
-            ("dlq_reason", reason[:4000].encode()),
-            ("dlq_kind", kind.encode()),
-            ("dlq_origin", json.dumps({"topic": record.topic, "partition": record.partition,
-                                       "offset": record.offset, "service": self.service}).encode()),
-            ("dlq_time", datetime.now(UTC).isoformat().encode()),
-        ]
-        async for attempt in AsyncRetrying(retry=retry_if_exception(is_transient),
-                                           wait=wait_exponential(multiplier=0.2, max=10), reraise=True):
-            with attempt:
-                await (await send(self.producer, dlq(record.topic), value=record.value, key=record.key,
-                                  headers=headers))
+        await dead_letter(self.producer, self.service, record, reason, kind, envelope)
         self.dead_lettered += 1
-        RECORDS_IN.labels(self.service, record.topic, "dead_lettered").inc()
-        DEAD_LETTERS.labels(self.service, record.topic, kind).inc()
-        log.warning("dead_lettered", topic=record.topic, offset=record.offset, kind=kind, reason=reason[:300],
-                    event_id=envelope.id if envelope else None)
+
+
+async def dead_letter(producer: AIOKafkaProducer, service: str, record: ConsumerRecord[bytes, bytes], reason: str,
+                      kind: str, envelope: Envelope | None = None) -> None:
+    """The record to `<topic>.dlq` as it came (value, key, headers), with why, what kind of failure and
+    where it came from; retried while the broker is unavailable."""
+    headers = [
+        *record.headers,
+        ("dlq_reason", reason[:4000].encode()),
+        ("dlq_kind", kind.encode()),
+        ("dlq_origin", json.dumps({"topic": record.topic, "partition": record.partition,
+                                   "offset": record.offset, "service": service}).encode()),
+        ("dlq_time", datetime.now(UTC).isoformat().encode()),
+    ]
+    async for attempt in AsyncRetrying(retry=retry_if_exception(is_transient),
+                                       wait=wait_exponential(multiplier=0.2, max=10), reraise=True):
+        with attempt:
+            await (await send(producer, dlq(record.topic), value=record.value, key=record.key, headers=headers))
+    RECORDS_IN.labels(service, record.topic, "dead_lettered").inc()
+    DEAD_LETTERS.labels(service, record.topic, kind).inc()
+    log.warning("dead_lettered", topic=record.topic, offset=record.offset, kind=kind, reason=reason[:300],
+                event_id=envelope.id if envelope else None)
 
 
 def where(exc: BaseException, frames: int = 4) -> str:

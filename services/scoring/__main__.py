@@ -1,10 +1,14 @@
 """`python -m services.scoring` serves scoring; `python -m services.scoring check-ruler [dir]` validates
-the published rulers (file:line for every problem) — run it before publishing a new version."""
+the published rulers (file:line for every problem) — run it before publishing a new version;
+`python -m services.scoring rebuild` replays the topics into an EMPTY schema at once and hands the consumer
+group over at the offsets it folded (handlers/rebuild.py; README "Replay") — run it with the service stopped."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
+from dataclasses import asdict
 from pathlib import Path
 
 import uvicorn
@@ -20,6 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("serve")
     check = sub.add_parser("check-ruler", help="validate every <version>.yaml in the ruler directory")
     check.add_argument("directory", nargs="?", type=Path)
+    sub.add_parser("rebuild", help="replay the topics into the empty schema and hand the group over")
     args = parser.parse_args(argv)
     settings = ScoringSettings()
     if args.command == "check-ruler":
@@ -29,6 +34,16 @@ def main(argv: list[str] | None = None) -> int:
             print(exc)
             return 1
         print(json.dumps({"versions": [r.version for r in book.rulers], "current": book.current.version}))
+        return 0
+    if args.command == "rebuild":
+        from services.scoring.handlers.rebuild import NotEmpty, rebuild
+
+        try:
+            report = asyncio.run(rebuild(settings))
+        except NotEmpty as exc:
+            print(exc)
+            return 1
+        print(json.dumps(asdict(report)))
         return 0
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None)
     return 0

@@ -39,6 +39,10 @@ Record = tuple[str, bytes, str, dict[str, str], tuple[int, int]]  # key, value, 
 async def schemas(stack: Stack, uid: str) -> AsyncIterator[tuple[str, str]]:
     names = (f"scoring_t{uid.lower()}", f"scoring_t{uid.lower()}_replay")
     yield names
+    await drop_schemas(stack, names)
+
+
+async def drop_schemas(stack: Stack, names: tuple[str, ...]) -> None:
     conn = await asyncpg.connect(stack.database_url)
     try:
         for name in names:

@@ -14,7 +14,7 @@ from services.scoring.domain.facts import CaseContext, Fact, FactName
 from services.scoring.domain.repeats import WINDOW, Closure, Opening
 from services.scoring.domain.tallying import LINKS_PER_ENTITY, BatchTally, Recorded, latest_links
 
-_CASE_COLUMNS = ("case_id", "reported_period", "reporter", "level", "grid_id", "community_id", "street_id",
+CASE_COLUMNS = ("case_id", "reported_period", "reporter", "level", "grid_id", "community_id", "street_id",
                  "resolved_at", "channel", "item_code", "handled_by", "escalated", "counted")
 _CASE_TYPES = ("text", "text", "text", "text", "text", "text", "text", "timestamptz", "text", "text", "text", "bool",
                "jsonb")
@@ -22,10 +22,11 @@ _CASE_TYPES = ("text", "text", "text", "text", "text", "text", "text", "timestam
 
 def _context(row: asyncpg.Record) -> CaseContext:
     counted = frozenset((p, t, e) for p, t, e in json.loads(row["counted"]))
-    return CaseContext(**{column: row[column] for column in _CASE_COLUMNS[:-1]}, counted=counted)
+    return CaseContext(**{column: row[column] for column in CASE_COLUMNS[:-1]}, counted=counted)
 
 
-def _column(context: CaseContext, column: str) -> object:
+def case_column(context: CaseContext, column: str) -> object:
+    """A case's value for one column of `cases`, as stored."""
     if column == "counted":  # where the case is counted already: [[period, entity type, entity id], …]
         return json.dumps(sorted(context.counted), separators=(",", ":"))
     return getattr(context, column)
@@ -52,12 +53,12 @@ async def load_cases(conn: asyncpg.Connection, case_ids: Iterable[str]) -> dict[
 async def save_cases(conn: asyncpg.Connection, contexts: Sequence[CaseContext]) -> None:
     if not contexts:
         return
-    columns = ", ".join(_CASE_COLUMNS)
+    columns = ", ".join(CASE_COLUMNS)
     arrays = ", ".join(f"${i}::{t}[]" for i, t in enumerate(_CASE_TYPES, start=1))
-    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in _CASE_COLUMNS[1:])
+    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in CASE_COLUMNS[1:])
     await conn.execute(f"INSERT INTO cases ({columns}) SELECT * FROM unnest({arrays}) "
                        f"ON CONFLICT (case_id) DO UPDATE SET {updates}",
-                       *([_column(c, column) for c in contexts] for column in _CASE_COLUMNS))
+                       *([case_column(c, column) for c in contexts] for column in CASE_COLUMNS))
 
 
 async def case_facts(conn: asyncpg.Connection, case_ids: Iterable[str]) -> list[Recorded]:

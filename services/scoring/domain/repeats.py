@@ -13,7 +13,8 @@ farther one is not even looked up. The final facts do not depend on the order of
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from bisect import bisect_right
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -60,6 +61,11 @@ def repeat_fact_id(closure: Closure) -> str:
     return f"RPT-{closure.case_id}"
 
 
+def repeat_fact(closure: Closure, opening: Opening) -> Fact:
+    """The closure's one fact when `opening` is its nearest repeating case."""
+    return _fact(closure, opening.opened_at)
+
+
 def _fact(closure: Closure, opened_at: datetime) -> Fact:
     return Fact(name=FactName.REPEAT_COMPLAINT, case_id=closure.case_id, period=closure.period,
                 tag=str((opened_at - closure.closed_at).days), department=closure.department, at=closure.closed_at)
@@ -100,7 +106,34 @@ def improvements(pairs: Iterable[tuple[Closure, Opening]]) -> list[Repeat]:
     return changed
 
 
+def candidates(closures: Iterable[Closure], openings: Sequence[Opening]) -> Iterator[tuple[Closure, Opening]]:
+    """Per closure, the openings of its item and grid at the earliest time after it (another case's):
+    the only ones that can be its nearest. What the database's lookup finds for a stored closure, found
+    in memory by bisection over each place's openings in time order (a rebuild pairs a year at once)."""
+    by_place: dict[tuple[str, str], list[Opening]] = {}
+    for opening in sorted(openings, key=lambda o: (o.opened_at, o.case_id)):
+        by_place.setdefault((opening.item_code, opening.grid_id), []).append(opening)
+    times = {place: [o.opened_at for o in found] for place, found in by_place.items()}
+    for closure in closures:
+        place = (closure.item_code, closure.grid_id)
+        found = by_place.get(place)
+        if found is None:
+            continue
+        first = None
+        for opening in found[bisect_right(times[place], closure.closed_at):]:
+            if first is not None and opening.opened_at != first:
+                break
+            if opening.case_id != closure.case_id:
+                first = opening.opened_at
+                yield closure, opening
+
+
+def nearest(closures: Iterable[Closure], openings: Sequence[Opening]) -> dict[str, tuple[Closure, Opening]]:
+    """Every closure's nearest repeating opening (closure id → pair), from all of both halves at once."""
+    return _nearest(candidates(closures, openings))
+
+
 def repeat_complaints(closures: list[Closure], openings: list[Opening]) -> list[Fact]:
-    """Every closure's repeat complaint, from all of both halves at once — the pure twin of the
-    handler's incremental pairing (tests)."""
-    return [_fact(c, o.opened_at) for _, (c, o) in sorted(_nearest((c, o) for c in closures for o in openings).items())]
+    """Every closure's repeat complaint, from all of both halves at once (the rebuild's pairing; tests
+    check it against the handler's incremental pairing)."""
+    return [_fact(c, o.opened_at) for _, (c, o) in sorted(nearest(closures, openings).items())]

@@ -20,39 +20,21 @@ from opentelemetry import trace
 from runtime.batch import Delivery, RecordFailed
 from runtime.telemetry import context_from_traceparent
 from schemas.case import CaseEvent
-from schemas.cloudevents import Outgoing
+from schemas.cloudevents import Envelope, Outgoing
 from schemas.sla import SlaEvent
 from schemas.topics import CASE_EVENTS
 from services.scoring.adapters import ledger
-from services.scoring.domain.derive import from_case_event, from_sla_event
 from services.scoring.domain.facts import CaseContext
-from services.scoring.domain.repeats import Closure, Opening, improvements, repeat_fact_id
+from services.scoring.domain.fold import Fold
+from services.scoring.domain.repeats import improvements, repeat_fact_id
 from services.scoring.domain.tallying import BatchTally, Recorded, left_places, new_places
 
 tracer = trace.get_tracer("gridline.scoring")
 
 
-@dataclass
-class _Batch:
-    """What the batch's events established, before it is written."""
-
-    contexts: dict[str, CaseContext]
-    facts: list[Recorded] = field(default_factory=list)
-    openings: list[Opening] = field(default_factory=list)
-    closures: list[Closure] = field(default_factory=list)
-    traces: dict[str, str | None] = field(default_factory=dict)  # case id → trace of its latest event
-    others: dict[str, CaseContext] = field(default_factory=dict)  # closed cases that repeats count against
-
-    def context_of(self, case_id: str) -> CaseContext:
-        """The case a stored fact counts through: one of the batch's, or a closed case a repeat counts
-        against (a case never seen gets an empty row, which is what it would have been given)."""
-        found = self.contexts.get(case_id) or self.others.get(case_id)
-        return found if found is not None else self.others.setdefault(case_id, CaseContext(case_id))
-
-
-def _parse(delivery: Delivery) -> CaseEvent | SlaEvent:
-    envelope = delivery.envelope
-    return envelope.payload(CaseEvent) if delivery.topic == CASE_EVENTS else envelope.payload(SlaEvent)
+def parse(topic: str, envelope: Envelope) -> CaseEvent | SlaEvent:
+    """The event a record carries (EnvelopeError when its payload is not one)."""
+    return envelope.payload(CaseEvent) if topic == CASE_EVENTS else envelope.payload(SlaEvent)
 
 
 def _span(delivery: Delivery) -> trace.Span:
@@ -75,14 +57,14 @@ async def handle_events(conn: asyncpg.Connection, deliveries: Sequence[Delivery]
         events = []
         for delivery in deliveries:
             try:
-                events.append(_parse(delivery))
+                events.append(parse(delivery.topic, delivery.envelope))
             except Exception as exc:
                 raise RecordFailed(delivery) from exc
         before = await ledger.lock_cases(conn, {e.case_id for e in events})
-        batch = _Batch(contexts=dict(before))
+        batch = Fold(contexts=dict(before))
         for delivery, event in zip(deliveries, events, strict=True):
             try:
-                _derive(batch, delivery, event)
+                batch.add(delivery.envelope.id, delivery.envelope.traceparent, event)
             except Exception as exc:
                 raise RecordFailed(delivery) from exc
         await _write(conn, batch, before)
@@ -92,21 +74,7 @@ async def handle_events(conn: asyncpg.Connection, deliveries: Sequence[Delivery]
     return []  # cards are published by the publisher loop
 
 
-def _derive(batch: _Batch, delivery: Delivery, event: CaseEvent | SlaEvent) -> None:
-    trace = delivery.envelope.traceparent
-    if isinstance(event, CaseEvent):
-        derived = from_case_event(event, batch.contexts.get(event.case_id))
-        batch.contexts[event.case_id] = derived.context
-        facts = derived.facts
-        batch.openings += [derived.opening] if derived.opening is not None else []
-        batch.closures += [derived.closure] if derived.closure is not None else []
-        batch.traces[event.case_id] = trace
-    else:
-        facts = from_sla_event(event)
-    batch.facts += [Recorded(delivery.envelope.id, i, f, trace) for i, f in enumerate(facts)]
-
-
-async def _write(conn: asyncpg.Connection, batch: _Batch, before: dict[str, CaseContext]) -> None:
+async def _write(conn: asyncpg.Connection, batch: Fold, before: dict[str, CaseContext]) -> None:
     tally = BatchTally()
     # A case whose place (or channel) became known: its facts stored before now count there too.
     located = {case_id: new_places(before.get(case_id), ctx) for case_id, ctx in batch.contexts.items()}
@@ -146,7 +114,7 @@ class _Repeats:
     corrected: list[tuple[Recorded, Recorded]] = field(default_factory=list)  # (as stored, as it is now)
 
 
-async def _repeats(conn: asyncpg.Connection, batch: _Batch) -> _Repeats:
+async def _repeats(conn: asyncpg.Connection, batch: Fold) -> _Repeats:
     """重复投诉: pair the batch's new cases with the closures of their item and grid they are nearer to,
     and its closures with the nearest later case (both halves stored first, so a pair within the batch
     is found too). One fact per closure (`RPT-{closure}`); a nearer opening corrects it."""

@@ -1,0 +1,65 @@
+"""The rebuild's writes: a settled fold of the whole log, COPYed into the empty tables in one transaction
+with the inbox rows of every event it folded and the offsets it folded up to (adapters/ledger.py is the
+incremental path's one-statement-per-batch twin: same tables, same columns, same values)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+
+import asyncpg
+
+from services.scoring.adapters.ledger import CASE_COLUMNS, case_column
+from services.scoring.adapters.repository import WHOLE_TYPE
+from services.scoring.domain.fold import Settled
+from services.scoring.domain.tallying import latest_links
+
+Offsets = Mapping[tuple[str, int], int]  # (topic, partition) → next offset
+
+
+async def is_empty(conn: asyncpg.Connection) -> bool:
+    """Nothing consumed yet: no event in the inbox, no case, no fact."""
+    return not await conn.fetchval("SELECT EXISTS (SELECT 1 FROM inbox) OR EXISTS (SELECT 1 FROM cases) "
+                                   "OR EXISTS (SELECT 1 FROM facts) OR EXISTS (SELECT 1 FROM rebuilds)")
+
+
+async def rebuilt_offsets(conn: asyncpg.Connection) -> dict[tuple[str, int], int]:
+    rows = await conn.fetch("SELECT topic, partition, next_offset FROM rebuilds")
+    return {(r["topic"], r["partition"]): r["next_offset"] for r in rows}
+
+
+async def write(conn: asyncpg.Connection, settled: Settled, inbox: Iterable[tuple[str, str]],
+                offsets: Offsets) -> dict[str, int]:
+    """Every table the incremental path reads and writes, from the settled fold (inside the caller's
+    transaction); every (period, entity type) is marked dirty as a whole so the publisher computes its
+    cards. Returns the rows written per table."""
+    written: dict[str, int] = {}
+
+    async def copy(table: str, columns: Sequence[str], rows: list[tuple[object, ...]]) -> None:
+        if rows:
+            await conn.copy_records_to_table(table, columns=list(columns), records=rows)
+        written[table] = len(rows)
+
+    await copy("inbox", ("event_id", "topic"), list(inbox))
+    await copy("cases", CASE_COLUMNS, [tuple(case_column(c, column) for column in CASE_COLUMNS)
+                                       for c in settled.cases])
+    await copy("facts", ("event_id", "ordinal", "case_id", "period", "fact", "tag", "value", "department", "worker",
+                         "at", "traceparent"),
+               [(r.event_id, r.ordinal, f.case_id, f.period, f.name.value, f.tag, f.value, f.department, f.worker,
+                 f.at, r.traceparent) for r in settled.facts for f in (r.fact,)])
+    await copy("openings", ("case_id", "item_code", "grid_id", "opened_at"),
+               [(o.case_id, o.item_code, o.grid_id, o.opened_at) for o in settled.openings])
+    await copy("closures", ("case_id", "item_code", "grid_id", "closed_at", "period", "department", "repeat_at"),
+               [(c.case_id, c.item_code, c.grid_id, c.closed_at, c.period, c.department, c.repeat_at)
+                for c in settled.closures])
+    tally = settled.tally
+    await copy("tallies", ("period", "entity_type", "entity_id", "fact", "tag", "n", "total"),
+               [(*key, n, total) for key, (n, total) in sorted(tally.tallies.items()) if n])
+    await copy("entities", ("period", "entity_type", "entity_id", "parent_id", "as_of", "cases_counted", "links"),
+               [(*row, d.parent_id, d.as_of, d.new_cases, json.dumps([list(link) for link in latest_links(d.links)]))
+                for row, d in sorted(tally.entities.items())])
+    groups = sorted({(period, etype) for period, etype, _ in tally.entities})
+    await copy("dirty", ("period", "entity_type", "entity_id"), [(p, t, WHOLE_TYPE) for p, t in groups])
+    await copy("rebuilds", ("topic", "partition", "next_offset"),
+               [(topic, partition, offset) for (topic, partition), offset in sorted(offsets.items())])
+    return written

@@ -1,0 +1,192 @@
+"""Replay into an EMPTY database by rebuild — `python -m services.scoring rebuild` (README, "Replay").
+
+Like a Kafka Streams state store restored from its changelog: the input topics are read from the
+group's committed offsets (the start of the log for a new group) up to their end as of now, with large
+fetches and no transaction per poll; every record goes through the same inbox rule (an event id is
+folded once), the same parsing and the same pure derivation as the consumer's handler
+(domain/fold.py), and the settled fold is COPYed into the empty tables in ONE transaction together with
+an inbox row per event and the offsets it folded up to (`rebuilds`). Then the group is committed at
+those offsets, so the ordinary consumer continues from exactly there: a record after the boundary is
+consumed once; a copy of an event before it finds its inbox row and is dropped. A crash before the
+commit leaves the database empty (run it again); after it, the group commit is repeated by running the
+command again (it sees `rebuilds` and only commits the recorded offsets). Finally every month's cards
+are computed by the publisher (every group was marked dirty in the transaction) and the outbox is
+drained to `scoring.v1` — the same code and bytes as the service's own rounds, which redo it if the
+command stops before.
+
+Records that are not CloudEvents, or whose payload does not parse, or whose derivation fails go to
+`<topic>.dlq` as the consumer would send them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.structs import OffsetAndMetadata
+
+from runtime.consumer import dead_letter
+from runtime.db import create_pool, migrate
+from runtime.kafka import make_producer
+from runtime.logging import get_logger
+from runtime.outbox import OutboxRelay
+from schemas.cloudevents import EnvelopeError, decode
+from schemas.topics import CASE_EVENTS, SLA_EVENTS
+from services.scoring.adapters import bulk
+from services.scoring.bootstrap import SQL
+from services.scoring.domain.fold import Fold, settle
+from services.scoring.domain.ruler_files import load_rulers
+from services.scoring.handlers.events import parse
+from services.scoring.handlers.publisher import Publisher
+from services.scoring.settings import ScoringSettings
+
+log = get_logger(__name__)
+SERVICE = "scoring"
+FETCH_BYTES = 64 * 1024 * 1024  # per fetch request, and 16 MiB per partition: a backlog comes in large reads
+PARTITION_FETCH_BYTES = 16 * 1024 * 1024
+
+
+class NotEmpty(RuntimeError):
+    """The schema already holds consumed state: a rebuild only ever fills an empty one."""
+
+
+@dataclass
+class Report:
+    """What a rebuild did, and how long each phase took (seconds)."""
+
+    records: int = 0
+    events: int = 0
+    duplicates: int = 0
+    dead_lettered: int = 0
+    written: dict[str, int] = field(default_factory=dict)
+    cards: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)
+    offsets: dict[str, int] = field(default_factory=dict)  # "topic:partition" → next offset
+    handoff_only: bool = False  # the database was rebuilt before: only the group commit was repeated
+
+
+def _consumer(settings: ScoringSettings) -> AIOKafkaConsumer:
+    return AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, group_id=settings.group_id,
+                            client_id="gridline-scoring-rebuild", enable_auto_commit=False,
+                            isolation_level="read_committed", fetch_max_bytes=FETCH_BYTES,
+                            max_partition_fetch_bytes=PARTITION_FETCH_BYTES)
+
+
+async def _partitions(consumer: AIOKafkaConsumer) -> list[TopicPartition]:
+    await consumer._client.force_metadata_update()
+    return [TopicPartition(topic, p) for topic in (CASE_EVENTS, SLA_EVENTS)
+            for p in sorted(consumer.partitions_for_topic(topic) or ())]
+
+
+async def _commit(consumer: AIOKafkaConsumer, offsets: dict[tuple[str, int], int]) -> None:
+    await consumer.commit({TopicPartition(t, p): OffsetAndMetadata(o, "") for (t, p), o in offsets.items()})
+
+
+async def rebuild(settings: ScoringSettings, clock: Callable[[], datetime] | None = None) -> Report:
+    """Fold the topics' backlog into the empty schema, hand the group over at the boundary, publish."""
+    report = Report()
+    began = time.perf_counter()
+    rulers = load_rulers(settings.ruler_dir)
+    await migrate(settings.database_url, settings.schema_name, SQL)
+    pool = await create_pool(settings.database_url, settings.schema_name, max_size=2, reset_sessions=False)
+    producer = make_producer(settings.kafka_bootstrap, client_id="gridline-scoring-rebuild", linger_ms=5)
+    consumer = _consumer(settings)
+    await producer.start()
+    await consumer.start()
+    try:
+        async with pool.acquire() as conn:
+            if not await bulk.is_empty(conn):
+                recorded = await bulk.rebuilt_offsets(conn)
+                if not recorded:
+                    raise NotEmpty(f"schema {settings.schema_name} already holds consumed events; a rebuild "
+                                   "fills an empty one (a new schema, or the service's own consumer)")
+                tps = await _partitions(consumer)
+                consumer.assign(tps)
+                await _commit(consumer, recorded)  # the hand-off of an earlier rebuild, repeated
+                report.handoff_only = True
+                report.offsets = {f"{t}:{p}": o for (t, p), o in sorted(recorded.items())}
+                return report
+        tps = await _partitions(consumer)
+        consumer.assign(tps)
+        start: dict[TopicPartition, int] = {}
+        for tp in tps:
+            committed = await consumer.committed(tp)
+            start[tp] = committed if committed is not None else (await consumer.beginning_offsets([tp]))[tp]
+            consumer.seek(tp, start[tp])
+        end: dict[TopicPartition, int] = await consumer.end_offsets(tps)
+        fold = Fold(contexts={})
+        inbox: dict[str, str] = {}  # event id → topic, in the order folded
+        left = {tp for tp in tps if start[tp] < end[tp]}
+        while left:
+            batch = await consumer.getmany(*left, timeout_ms=1000)
+            for tp, records in batch.items():
+                upto = end[tp]
+                for record in records:
+                    if record.offset >= upto:
+                        break
+                    report.records += 1
+                    try:
+                        envelope = decode(record.key, record.value, record.headers)
+                    except EnvelopeError as exc:
+                        await dead_letter(producer, SERVICE, record, str(exc), "envelope")
+                        report.dead_lettered += 1
+                        continue
+                    if envelope.id in inbox:  # the inbox rule: an event id is processed once
+                        report.duplicates += 1
+                        continue
+                    try:
+                        event = parse(tp.topic, envelope)
+                    except EnvelopeError as exc:
+                        await dead_letter(producer, SERVICE, record, str(exc), "rejected", envelope)
+                        report.dead_lettered += 1
+                        continue
+                    try:
+                        fold.add(envelope.id, envelope.traceparent, event)
+                    except Exception as exc:  # as the consumer after its retries: this record alone
+                        await dead_letter(producer, SERVICE, record, type(exc).__name__, "handler_error", envelope)
+                        report.dead_lettered += 1
+                        continue
+                    inbox[envelope.id] = tp.topic
+            for tp in list(left):
+                if await consumer.position(tp) >= end[tp]:
+                    left.discard(tp)
+        report.events = len(inbox)
+        read = time.perf_counter()
+        settled = settle(fold)
+        del fold
+        settled_at = time.perf_counter()
+        offsets = {(tp.topic, tp.partition): max(start[tp], end[tp]) for tp in tps}
+        async with pool.acquire() as conn, conn.transaction():
+            await conn.execute("LOCK TABLE inbox, cases, facts IN EXCLUSIVE MODE")
+            if not await bulk.is_empty(conn):
+                raise NotEmpty(f"schema {settings.schema_name} was written to while the rebuild read the topics")
+            report.written = await bulk.write(conn, settled, inbox.items(), offsets)
+        del settled, inbox
+        written = time.perf_counter()
+        await _commit(consumer, offsets)
+        report.offsets = {f"{t}:{p}": o for (t, p), o in sorted(offsets.items())}
+        relay = OutboxRelay(pool, producer, settings.schema_name, service=SERVICE)
+        publisher = Publisher(pool, rulers, relay, clock or (lambda: datetime.now(UTC)))
+        report.cards = await publisher.publish_dirty(publisher.clock())
+        computed = time.perf_counter()
+        async with pool.acquire() as conn:
+            if await conn.fetchval("SELECT pg_try_advisory_lock($1)", relay.lock_id):
+                try:
+                    while await relay.publish_pending(conn):
+                        pass
+                finally:
+                    await conn.execute("SELECT pg_advisory_unlock($1)", relay.lock_id)
+        done = time.perf_counter()
+        report.seconds = {"read_and_fold": round(read - began, 2), "settle": round(settled_at - read, 2),
+                          "write": round(written - settled_at, 2), "cards": round(computed - written, 2),
+                          "publish": round(done - computed, 2), "total": round(done - began, 2)}
+        log.info("rebuilt", records=report.records, events=report.events, cards_published=report.cards,
+                 **{f"{phase}_seconds": s for phase, s in report.seconds.items()})
+        return report
+    finally:
+        await consumer.stop()
+        await producer.stop()
+        await pool.close()
