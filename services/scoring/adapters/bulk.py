@@ -35,31 +35,32 @@ async def write(conn: asyncpg.Connection, settled: Settled, inbox: Iterable[tupl
     cards. Returns the rows written per table."""
     written: dict[str, int] = {}
 
-    async def copy(table: str, columns: Sequence[str], rows: list[tuple[object, ...]]) -> None:
-        if rows:
+    async def copy(table: str, columns: Sequence[str], rows: Iterable[tuple[object, ...]], n: int) -> None:
+        if n:  # rows as they are encoded (a year's ledger is never held twice)
             await conn.copy_records_to_table(table, columns=list(columns), records=rows)
-        written[table] = len(rows)
+        written[table] = n
 
-    await copy("inbox", ("event_id", "topic"), list(inbox))
-    await copy("cases", CASE_COLUMNS, [tuple(case_column(c, column) for column in CASE_COLUMNS)
-                                       for c in settled.cases])
+    events = list(inbox)
+    await copy("inbox", ("event_id", "topic"), events, len(events))
+    await copy("cases", CASE_COLUMNS, (tuple(case_column(c, column) for column in CASE_COLUMNS)
+                                       for c in settled.cases), len(settled.cases))
     await copy("facts", ("event_id", "ordinal", "case_id", "period", "fact", "tag", "value", "department", "worker",
                          "at", "traceparent"),
-               [(r.event_id, r.ordinal, f.case_id, f.period, f.name.value, f.tag, f.value, f.department, f.worker,
-                 f.at, r.traceparent) for r in settled.facts for f in (r.fact,)])
+               ((r.event_id, r.ordinal, f.case_id, f.period, f.name.value, f.tag, f.value, f.department, f.worker,
+                 f.at, r.traceparent) for r in settled.facts for f in (r.fact,)), len(settled.facts))
     await copy("openings", ("case_id", "item_code", "grid_id", "opened_at"),
-               [(o.case_id, o.item_code, o.grid_id, o.opened_at) for o in settled.openings])
+               ((o.case_id, o.item_code, o.grid_id, o.opened_at) for o in settled.openings), len(settled.openings))
     await copy("closures", ("case_id", "item_code", "grid_id", "closed_at", "period", "department", "repeat_at"),
-               [(c.case_id, c.item_code, c.grid_id, c.closed_at, c.period, c.department, c.repeat_at)
-                for c in settled.closures])
+               ((c.case_id, c.item_code, c.grid_id, c.closed_at, c.period, c.department, c.repeat_at)
+                for c in settled.closures), len(settled.closures))
     tally = settled.tally
-    await copy("tallies", ("period", "entity_type", "entity_id", "fact", "tag", "n", "total"),
-               [(*key, n, total) for key, (n, total) in sorted(tally.tallies.items()) if n])
+    sums = [(*key, n, total) for key, (n, total) in sorted(tally.tallies.items()) if n]
+    await copy("tallies", ("period", "entity_type", "entity_id", "fact", "tag", "n", "total"), sums, len(sums))
     await copy("entities", ("period", "entity_type", "entity_id", "parent_id", "as_of", "cases_counted", "links"),
-               [(*row, d.parent_id, d.as_of, d.new_cases, json.dumps([list(link) for link in latest_links(d.links)]))
-                for row, d in sorted(tally.entities.items())])
+               ((*row, d.parent_id, d.as_of, d.new_cases, json.dumps([list(link) for link in latest_links(d.links)]))
+                for row, d in sorted(tally.entities.items())), len(tally.entities))
     groups = sorted({(period, etype) for period, etype, _ in tally.entities})
-    await copy("dirty", ("period", "entity_type", "entity_id"), [(p, t, WHOLE_TYPE) for p, t in groups])
+    await copy("dirty", ("period", "entity_type", "entity_id"), [(p, t, WHOLE_TYPE) for p, t in groups], len(groups))
     await copy("rebuilds", ("topic", "partition", "next_offset"),
-               [(topic, partition, offset) for (topic, partition), offset in sorted(offsets.items())])
+               [(topic, partition, offset) for (topic, partition), offset in sorted(offsets.items())], len(offsets))
     return written

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from schemas.score import EntityType
 from services.scoring.domain.facts import (
     CaseContext,
     EntityKey,
@@ -28,6 +27,7 @@ LINKS_PER_ENTITY = 16  # span links to the latest events that fed a card (a card
 TallyKey = tuple[str, str, str, str, str]  # period, entity type, entity id, fact, tag
 EntityRow = tuple[str, str, str]  # period, entity type, entity id
 Link = tuple[str, str, str]  # sortable UTC time ('' when unknown), event id, traceparent
+Attributed = tuple[str, str, str | None]  # entity type name, entity id, its parent (grids and communities)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +65,7 @@ class BatchTally:
     tallies: dict[TallyKey, tuple[int, Decimal]] = field(default_factory=dict)
     entities: dict[EntityRow, EntityDelta] = field(default_factory=dict)
     counted: dict[str, set[EntityRow]] = field(default_factory=dict)  # case id → rows it is new to here
-    _places: dict[str, tuple[CaseContext, list[EntityKey]]] = field(default_factory=dict, repr=False)
+    _places: dict[str, tuple[CaseContext, list[Attributed]]] = field(default_factory=dict, repr=False)
 
     def add(self, recorded: Recorded, context: CaseContext, only: Iterable[EntityKey] | None = None) -> None:
         """Count the fact for every entity it is attributed to (`only`: just these of them — a case
@@ -81,41 +81,45 @@ class BatchTally:
 
     def _count(self, recorded: Recorded, context: CaseContext, only: Iterable[EntityKey] | None, sign: int) -> None:
         fact = recorded.fact
-        keys = own_keys(fact)  # what `attribute` gives, the case's places looked up once per case and batch
+        # what `attribute` gives, as (type name, id, parent); the case's places looked up once per case
+        keys: list[Attributed] = [(etype.value, entity_id, None) for etype, entity_id in own_keys(fact)]
         if counts_at_the_place(fact):
             keys.extend(self._places_of(context))
         if only is not None:
-            wanted = set(only)
-            keys = [k for k in keys if k in wanted]
+            wanted = {(etype.value, entity_id) for etype, entity_id in only}
+            keys = [k for k in keys if (k[0], k[1]) in wanted]
         link = ((sort_time(fact.at), recorded.event_id, recorded.traceparent)
                 if recorded.traceparent and sign > 0 else None)  # a retraction feeds no card
         period, name, tag, value, at = fact.period, fact.name.value, fact.tag, fact.value, fact.at
         known, new = context.counted, self.counted.setdefault(fact.case_id, set())
-        for etype, entity_id in keys:
-            row = (period, _TYPE_NAME[etype], entity_id)
-            key = (*row, name, tag)
-            n, total = self.tallies.get(key, _NOTHING)
-            self.tallies[key] = (n + sign, total + sign * value)
-            delta = self.entities.get(row)
+        tallies, entities = self.tallies, self.entities
+        for type_name, entity_id, parent in keys:
+            row = (period, type_name, entity_id)
+            key = (period, type_name, entity_id, name, tag)
+            n, total = tallies.get(key, _NOTHING)
+            tallies[key] = (n + sign, total + sign * value)
+            delta = entities.get(row)
             if delta is None:
-                delta = self.entities[row] = EntityDelta()
-            parent = parent_of(etype, context)
+                delta = entities[row] = EntityDelta()
             if parent is not None and (delta.parent_id is None or parent < delta.parent_id):
                 delta.parent_id = parent
             if at is not None and (delta.as_of is None or at > delta.as_of):
                 delta.as_of = at
-            if sign > 0 and row not in known and row not in new:
+            if sign > 0 and row not in new and row not in known:
                 new.add(row)
                 delta.new_cases += 1
             if link is not None:
-                delta.links.append(link)
-                if len(delta.links) > 4 * LINKS_PER_ENTITY:
-                    delta.links = latest_links(delta.links)
+                links = delta.links
+                links.append(link)
+                if len(links) > 4 * LINKS_PER_ENTITY:
+                    delta.links = latest_links(links)
 
-    def _places_of(self, context: CaseContext) -> list[EntityKey]:
+    def _places_of(self, context: CaseContext) -> list[Attributed]:
+        """The case's places (and the hotline) with each one's parent, as `_count` attributes them."""
         cached = self._places.get(context.case_id)
         if cached is None or cached[0] is not context:
-            cached = self._places[context.case_id] = (context, place_keys(context))
+            cached = self._places[context.case_id] = (context, [(etype.value, place, parent_of(etype, context))
+                                                                for etype, place in place_keys(context)])
         return cached[1]
 
     def counted_now(self, context: CaseContext, left: Iterable[EntityKey] = ()) -> CaseContext:
@@ -126,7 +130,6 @@ class BatchTally:
         return replace(context, counted=frozenset(r for r in rows if (r[1], r[2]) not in gone))
 
 
-_TYPE_NAME = {etype: etype.value for etype in EntityType}
 _NOTHING = (0, Decimal(0))
 
 
