@@ -14,6 +14,7 @@ highest load (raw collapsed stacks, one file per service)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import random
 import statistics
@@ -53,6 +54,8 @@ class Arrivals:
         self.consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
                                          isolation_level="read_committed")
         self.dispatched: dict[str, float] = {}
+        # case id → (router's decision `at`, the record's Kafka timestamp, arrival here), wall clock seconds
+        self.hops: dict[str, tuple[float, float, float]] = {}
         self.other: dict[str, str] = {}  # case id → first non-created kind when it was not a dispatch
         self.accepted: set[str] = set()
         self.to_accept: asyncio.Queue[tuple[str, str]] = asyncio.Queue()  # (case id, owner)
@@ -71,17 +74,21 @@ class Arrivals:
     async def _read(self) -> None:
         while True:
             batch = await self.consumer.getmany(timeout_ms=100)
-            now = time.perf_counter()
+            now, wall = time.perf_counter(), time.time()
             for records in batch.values():
                 for r in records:
-                    self._note(r.key, dict(r.headers).get("ce_type", b"").decode(), r.value, now)
+                    self._note(r.key, dict(r.headers).get("ce_type", b"").decode(), r.value, now,
+                               (r.timestamp / 1000, wall))
 
-    def _note(self, key: bytes | None, kind: str, value: bytes | None, now: float) -> None:
+    def _note(self, key: bytes | None, kind: str, value: bytes | None, now: float,
+              wall: tuple[float, float] = (0.0, 0.0)) -> None:
         case_id = (key or b"").decode()
         if kind.endswith(".dispatched.v1"):
             if case_id not in self.dispatched:
                 self.dispatched[case_id] = now
                 event = json.loads(value or b"{}")
+                with contextlib.suppress(KeyError, ValueError, TypeError):
+                    self.hops[case_id] = (datetime.fromisoformat(event["at"]).timestamp(), *wall)
                 owner = (event.get("assignment") or {})
                 if not event.get("on_the_spot"):
                     self.to_accept.put_nowait((case_id, owner.get("owner_unit") or owner.get("owner") or "CENTER"))
@@ -125,6 +132,7 @@ async def offered(client: Connections, rate: float, seconds: float, tag: str,
     codes, rng = item_codes(), random.Random(tag)
     tokens: dict[str, str] = {}
     accepted: dict[str, float] = {}
+    accepted_wall: dict[str, float] = {}
     statuses: Counter[str] = Counter()
     channels: Counter[str] = Counter()
     answered_ms: list[float] = []  # from the report's scheduled time to its answer (queueing included)
@@ -146,6 +154,7 @@ async def offered(client: Connections, rate: float, seconds: float, tag: str,
             assert isinstance(answer, dict)
             case_id = "C-" + answer["incident_id"]
             accepted[case_id] = time.perf_counter()
+            accepted_wall[case_id] = time.time()
             mine.add(case_id)
 
     n = int(rate * seconds)
@@ -170,6 +179,14 @@ async def offered(client: Connections, rate: float, seconds: float, tag: str,
     def pct(q: float, values: list[float] = lat) -> float | None:
         return round(values[min(len(values) - 1, int(q * len(values)))], 1) if values else None
     answered_ms.sort()
+    # per hop (wall clocks of this machine): 202 → the router's decision (intake's produce, the router's
+    # fetch and poll, the decision), decision → the relay's produce (the router's transaction commit, the
+    # relay's wake-up and SELECT), produce → seen here (broker, this consumer's fetch)
+    hops = [arrivals.hops[c] for c in mine_lat if c in arrivals.hops]
+    spans = {"answer_to_decision": sorted((h[0] - accepted_wall[c]) * 1000 for c, h in
+                                          ((c, arrivals.hops[c]) for c in mine_lat if c in arrivals.hops)),
+             "decision_to_produce": sorted((h[1] - h[0]) * 1000 for h in hops),
+             "produce_to_seen": sorted((h[2] - h[1]) * 1000 for h in hops)}
 
     return {"offered_per_second": rate, "answered_per_second": round(n / sent, 1), "accepted": len(accepted),
             "channels": dict(channels), "dispatched": len(mine_lat),
@@ -179,6 +196,7 @@ async def offered(client: Connections, rate: float, seconds: float, tag: str,
             "latency_ms": {"p50": pct(0.50), "p95": pct(0.95), "p99": pct(0.99),
                            "mean": round(statistics.fmean(lat), 1) if lat else None},
             "answer_ms": {"p50": pct(0.50, answered_ms), "p99": pct(0.99, answered_ms)},
+            "hops_ms": {name: {"p50": pct(0.50, v), "p99": pct(0.99, v)} for name, v in spans.items()},
             "statuses": dict(statuses)}
 
 

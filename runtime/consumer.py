@@ -11,6 +11,11 @@
   carry the record's data (it may hold personal data).
 - Transient failures (database or broker unavailable, a deadlock with another instance) retry the whole
   batch with backoff, without skipping.
+- A follower that needs only some records of a busy topic (intake's Open311 status: a few cases of
+  every case event) says which by `wanted` (on the raw record: its key): the others are skipped before
+  any work — not decoded, no inbox row, no span, no dead letter — and their offsets committed with the
+  poll's. With `receive_spans=False` the poll opens no aiokafka `receive` span per record (the records
+  handled still get their `process` span, continuing the producer's trace).
 """
 
 from __future__ import annotations
@@ -20,12 +25,12 @@ import json
 import time
 import traceback
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import asyncpg
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from tenacity import AsyncRetrying, retry_if_exception, wait_exponential
 
 from runtime.batch import TRANSIENT, BatchHandler, Delivery, RecordFailed, Rejected, first_seen, is_transient
@@ -53,6 +58,8 @@ class ConsumerLoop:
     chaos: Callable[[str, int], None] = lambda stage, size: None  # fault injection (runtime.chaos)
     bug_attempts: int = 3
     max_records: int = 500
+    wanted: Callable[[ConsumerRecord[bytes, bytes]], bool] | None = None  # None: every record
+    receive_spans: bool = True  # False: poll with aiokafka's own getmany, not the instrumented one
     processed: int = 0
     dead_lettered: int = 0
     batches: int = 0
@@ -62,8 +69,9 @@ class ConsumerLoop:
         """A (re)start first rewinds every assigned partition to its committed offset: records fetched by
         a run that died before its commit are handled again, never skipped."""
         await rewind_to_committed(self.consumer)
+        poll = self.consumer.getmany if self.receive_spans else untraced_getmany(self.consumer)
         while not stop.is_set():
-            batch = await self.consumer.getmany(timeout_ms=200, max_records=self.max_records)
+            batch = await poll(timeout_ms=200, max_records=self.max_records)
             if not batch:
                 continue
             started = time.perf_counter()
@@ -79,7 +87,7 @@ class ConsumerLoop:
     async def handle(self, records: Sequence[ConsumerRecord[bytes, bytes]]) -> None:
         """Make the records' effects durable (or dead-letter them); returns when offsets may be committed."""
         deliveries = []
-        for record in records:
+        for record in records if self.wanted is None else filter(self.wanted, records):
             try:
                 deliveries.append(Delivery(record, decode(record.key, record.value, record.headers)))
             except EnvelopeError as exc:
@@ -200,6 +208,14 @@ def where(exc: BaseException, frames: int = 4) -> str:
     """The innermost frames of a failure, without its message (which may quote the record's data)."""
     stack = traceback.extract_tb(exc.__traceback__)[-frames:]
     return " < ".join(f"{f.filename.rsplit('/', 2)[-1]}:{f.lineno} {f.name}" for f in reversed(stack))
+
+
+def untraced_getmany(
+    consumer: AIOKafkaConsumer,
+) -> Callable[..., Awaitable[dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]]]:
+    """The consumer's `getmany` without the aiokafka instrumentation's wrapper (a span per record)."""
+    method = consumer.getmany
+    return getattr(method, "__wrapped__", method)  # type: ignore[no-any-return]
 
 
 async def rewind_to_committed(consumer: AIOKafkaConsumer) -> None:

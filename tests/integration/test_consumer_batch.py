@@ -4,6 +4,7 @@ redelivered batch (a crash before the offsets were committed) changing nothing."
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections import Counter
 from collections.abc import AsyncIterator, Sequence
@@ -103,3 +104,28 @@ async def test_a_refused_and_a_failing_record_are_dead_lettered_alone_and_a_rede
     assert len(batches) == before  # the inbox let none of them through again
     async with pool.acquire() as conn:
         assert await conn.fetchval("SELECT count(*) FROM marks") == 3
+
+
+async def test_records_the_loop_does_not_want_are_skipped_before_any_work(
+    world: tuple[asyncpg.Pool, AIOKafkaProducer, str],
+) -> None:
+    """A follower that needs a few records of a busy topic (intake's Open311 status on case.events.v1)
+    skips the rest by key: not decoded, not handled, no inbox row, no dead letter even when unreadable."""
+    pool, producer, topic = world
+    seen: list[int] = []
+
+    async def handler(conn: asyncpg.Connection, deliveries: Sequence[Delivery]) -> list[Any]:
+        seen.extend(d.envelope.payload(Step).n for d in deliveries)
+        return []
+
+    loop = ConsumerLoop(None, producer, pool, {topic: handler}, "test",
+                        wanted=lambda record: int(record.key) % 2 == 1)
+    records = _records(topic, [(11, "ok"), (12, "ok"), (13, "ok"), (14, "ok")])
+    unreadable = dataclasses.replace(records[3], value=b"not an envelope")  # key 14: not wanted
+    await loop.handle([*records[:3], unreadable])
+
+    assert seen == [11, 13]
+    async with pool.acquire() as conn:
+        inbox = {r["event_id"] for r in await conn.fetch("SELECT event_id FROM inbox WHERE event_id LIKE 'step-1_'")}
+    assert inbox == {"step-11", "step-13"}
+    assert loop.dead_lettered == 0 and loop.processed == 2

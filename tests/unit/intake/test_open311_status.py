@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from aiokafka import ConsumerRecord
+
 from schemas.case import Assignment, CaseEvent, CaseEventKind, CaseState
-from schemas.common import Level
+from schemas.common import Channel, Level
 from schemas.sla import SlaEvent, SlaEventKind, SlaStage
+from services.intake.case_status import open311_record
+from services.intake.domain.ids import incident_id
 from services.intake.domain.open311_status import (
     MAX_SPAN,
     Query,
@@ -15,6 +19,7 @@ from services.intake.domain.open311_status import (
     parse_query,
     render,
 )
+from services.router.domain.case import case_id_for
 
 NOW = datetime(2026, 12, 1, 12, tzinfo=UTC)
 
@@ -64,3 +69,13 @@ def test_status_follows_the_case_with_public_notes_and_the_agency_by_name() -> N
     closed = apply_case_event(s, event(3, CaseEventKind.CLOSED, CaseState.CLOSED))
     assert closed is not None and render({**row, **closed.__dict__}, {})["status"] == "closed"
     assert apply_case_event(closed, event(2, CaseEventKind.DISPATCHED, CaseState.DISPATCHED)) is None  # stale
+
+
+def test_the_status_follower_wants_the_records_of_open311_cases_only() -> None:
+    def record(key: bytes | None) -> ConsumerRecord[bytes, bytes]:
+        return ConsumerRecord("case.events.v1", 0, 0, 0, 0, key, b"{}", None, 0, 2, [])
+
+    assert open311_record(record(case_id_for(incident_id(Channel.OPEN311, "req-1")).encode()))
+    for channel in (Channel.HOTLINE, Channel.GRID, Channel.WECHAT):
+        assert not open311_record(record(case_id_for(incident_id(channel, "req-1")).encode()))
+    assert not open311_record(record(None))
