@@ -12,6 +12,7 @@ from runtime.db import DATABASE_OUTAGE
 from runtime.health import health_router
 from runtime.heap import settled_heap
 from runtime.http_telemetry import NATIVE_TELEMETRY_OFF
+from runtime.json_body import direct_routes
 from runtime.logging import configure_logging
 from runtime.telemetry import configure_tracing
 from services.intake import wechat_inbox
@@ -68,6 +69,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         await intake.producer.client.fetch_all_metadata()
         return True
 
+    direct_routes(app, hotline.DIRECT)  # the 12345 routes' hot path without FastAPI's request handling
     equip(app, "intake")
     app.include_router(health_router("intake", {"database": db_ready, "kafka": kafka_ready}))
     return app
