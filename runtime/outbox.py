@@ -22,9 +22,9 @@ import orjson
 from aiokafka import AIOKafkaProducer
 
 from runtime.db import DATABASE_OUTAGE
-from runtime.kafka import send
 from runtime.logging import get_logger
 from runtime.metrics import RECORDS_OUT
+from runtime.produce import publish_batched
 from runtime.telemetry import inject_headers
 from schemas.cloudevents import Outgoing, encode
 
@@ -159,15 +159,14 @@ class OutboxRelay:
         )
         if not rows:
             return 0
-        futures = []
-        types = []
+        records, types = [], []
         for row in rows:
             headers = [(k, v.encode()) for k, v in orjson.loads(row["headers"])]
             types.append(next((v for k, v in headers if k == "ce_type"), b"").decode())
-            futures.append(await send(self.producer, row["topic"], value=row["value"], key=row["key"],
-                                      headers=headers))
-        for fut in futures:
-            await fut
+            records.append(Outgoing(row["topic"], row["key"], row["value"], headers, ""))
+        # one record batch per partition, in the rows' order, and one PRODUCER span per trace (the
+        # instrumented `send` per record was 9 % of the router's samples end to end, docs/benchmarks.md)
+        await publish_batched(self.producer, records)
         self.chaos("after_publish", len(rows))
         await db.execute("UPDATE outbox SET sent_at = now() WHERE id = ANY($1::bigint[])", [r["id"] for r in rows])
         self.published += len(rows)
