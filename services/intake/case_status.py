@@ -7,7 +7,9 @@ paged from outside. Events of other cases — almost all of both topics — are 
 case id) before they are decoded: no inbox row, no span, no write (at 500 reports/s end to end, this
 follower decoding and tracing every case event was 44 % of intake's samples, docs/benchmarks.md). Nor
 does it open aiokafka's `receive` span per record: an Open311 case's events are traced by their
-`process` span here and by the other services' consumers."""
+`process` span here and by the other services' consumers. A record it does not read is not its to
+dead-letter: an unreadable record keyed by another case goes to the dead letters of sla, scoring and
+the console, which handle it; one keyed by an Open311 case goes there from intake too."""
 
 from __future__ import annotations
 
