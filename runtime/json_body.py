@@ -96,7 +96,7 @@ class DirectJsonRoute(Route):
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope["route"] = self  # as FastAPI's routes do: the telemetry names the request by its template
         request = Request(scope, receive, send)
-        if scope["method"] not in self.methods or request.headers.get("content-type") != "application/json":
+        if scope["method"] not in (self.methods or ()) or request.headers.get("content-type") != "application/json":
             await self._decline(scope, receive, send)
             return
         try:
