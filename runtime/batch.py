@@ -35,11 +35,13 @@ T = TypeVar("T")
 @dataclass(eq=False)
 class Delivery:
     """One decoded record of a poll batch; `trace` is the context of its processing span once `each`
-    opened it (cleared by the consumer loop before every attempt at the batch)."""
+    opened it (cleared by the consumer loop before every attempt at the batch); `prepared` what the
+    topic's `Preparer` computed for it ahead of its batch (None: nothing, or that step failed)."""
 
     record: ConsumerRecord[bytes, bytes]
     envelope: Envelope
     trace: otel_context.Context | None = None
+    prepared: object | None = None
 
     @property
     def topic(self) -> str:
@@ -48,6 +50,11 @@ class Delivery:
 
 
 BatchHandler = Callable[[asyncpg.Connection, Sequence[Delivery]], Awaitable[Sequence[Outgoing]]]
+Preparer = Callable[[Sequence[Delivery]], None]
+"""A topic's pure, database-free work on a few deliveries (the router's decisions), setting their
+`prepared`: the consumer loop runs it on the next poll while the current batch's statements run. It
+must not change anything outside the deliveries: its results may be thrown away (a crash, a stop), and
+the handler must give the same effects with or without them (it redoes what is missing)."""
 
 
 class Rejected(Exception):

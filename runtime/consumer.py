@@ -16,11 +16,17 @@
   any work — not decoded, no inbox row, no span, no dead letter — and their offsets committed with the
   poll's. With `receive_spans=False` the poll opens no aiokafka `receive` span per record (the records
   handled still get their `process` span, continuing the producer's trace).
+- With `prepare` (topic → `Preparer`), the next poll is fetched and its pure work (the router's
+  decisions) done while the current batch waits on PostgreSQL: in chunks of `PREPARE_CHUNK` records
+  between the batch's awaits, so the loop computes while the database executes. Batches are still
+  handled one after the other, in poll order, each in its own transaction; nothing of the next poll
+  is written or committed before its own turn, so a crash or a stop only loses computed results.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 import traceback
@@ -28,12 +34,22 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TypeVar
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from tenacity import AsyncRetrying, retry_if_exception, wait_exponential
 
-from runtime.batch import TRANSIENT, BatchHandler, Delivery, RecordFailed, Rejected, first_seen, is_transient
+from runtime.batch import (
+    TRANSIENT,
+    BatchHandler,
+    Delivery,
+    Preparer,
+    RecordFailed,
+    Rejected,
+    first_seen,
+    is_transient,
+)
 from runtime.kafka import send
 from runtime.logging import get_logger
 from runtime.metrics import DEAD_LETTERS, HANDLING, LAG, RECORDS_IN
@@ -42,6 +58,19 @@ from schemas.cloudevents import Envelope, EnvelopeError, Outgoing, decode
 from schemas.topics import dlq
 
 log = get_logger(__name__)
+T = TypeVar("T")
+PREPARE_CHUNK = 16  # records prepared between two yields to the loop (≈ 10 ms of router decisions)
+Batch = dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]
+
+
+@dataclass
+class Poll:
+    """One poll's records, decoded: the deliveries, and the records that are not CloudEvents."""
+
+    batch: Batch
+    deliveries: list[Delivery]
+    undecodable: list[tuple[ConsumerRecord[bytes, bytes], EnvelopeError]]
+
 
 Handler = BatchHandler
 __all__ = ["TRANSIENT", "ConsumerLoop", "Handler", "Rejected", "dead_letter", "rewind_to_committed", "where"]
@@ -60,6 +89,7 @@ class ConsumerLoop:
     max_records: int = 500
     wanted: Callable[[ConsumerRecord[bytes, bytes]], bool] | None = None  # None: every record
     receive_spans: bool = True  # False: poll with aiokafka's own getmany, not the instrumented one
+    prepare: dict[str, Preparer] = field(default_factory=dict)  # topic → pure work done ahead of its batch
     processed: int = 0
     dead_lettered: int = 0
     batches: int = 0
@@ -69,30 +99,71 @@ class ConsumerLoop:
         """A (re)start first rewinds every assigned partition to its committed offset: records fetched by
         a run that died before its commit are handled again, never skipped."""
         await rewind_to_committed(self.consumer)
-        poll = self.consumer.getmany if self.receive_spans else untraced_getmany(self.consumer)
-        while not stop.is_set():
-            batch = await poll(timeout_ms=200, max_records=self.max_records)
-            if not batch:
-                continue
-            started = time.perf_counter()
-            await self.handle([r for records in batch.values() for r in records])
-            done = {tp: records[-1].offset + 1 for tp, records in batch.items()}
-            await self.consumer.commit(done)
-            elapsed = time.perf_counter() - started
-            for tp, offset in done.items():
-                HANDLING.labels(self.service, tp.topic).observe(elapsed)
-                LAG.labels(self.service, tp.topic, str(tp.partition)).set(
-                    max(0, (self.consumer.highwater(tp) or offset) - offset))
+        ahead: asyncio.Task[Poll] | None = None
+        try:
+            while not stop.is_set():
+                if ahead is not None:
+                    poll, ahead = await ahead, None
+                else:
+                    poll = await self._poll()
+                if not poll.batch:
+                    continue
+                started = time.perf_counter()
+                if self.prepare:  # the next poll, decided while this one's statements run
+                    ahead = asyncio.create_task(self._poll())
+                await self._handle(poll)
+                done = {tp: records[-1].offset + 1 for tp, records in poll.batch.items()}
+                await self.consumer.commit(done)
+                elapsed = time.perf_counter() - started
+                for tp, offset in done.items():
+                    HANDLING.labels(self.service, tp.topic).observe(elapsed)
+                    LAG.labels(self.service, tp.topic, str(tp.partition)).set(
+                        max(0, (self.consumer.highwater(tp) or offset) - offset))
+        finally:
+            if ahead is not None:
+                ahead.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await ahead
+
+    async def _poll(self) -> Poll:
+        getmany = self.consumer.getmany if self.receive_spans else untraced_getmany(self.consumer)
+        batch: Batch = await getmany(timeout_ms=200, max_records=self.max_records)
+        poll = self._decode([r for records in batch.values() for r in records])
+        poll.batch = batch
+        await self._prepare(poll.deliveries)
+        return poll
+
+    async def _prepare(self, deliveries: Sequence[Delivery]) -> None:
+        """Each topic's `Preparer` over its deliveries, a chunk at a time, yielding to the loop in between.
+        A failure leaves its chunk unprepared: the handler does that work itself and blames the record."""
+        for preparer, topics in _grouped(self.prepare):
+            mine = [d for d in deliveries if d.topic in topics]
+            for start in range(0, len(mine), PREPARE_CHUNK):
+                await asyncio.sleep(0)
+                try:
+                    preparer(mine[start:start + PREPARE_CHUNK])
+                except Exception as exc:  # the handler redoes it and names the record
+                    log.info("prepare_failed", error=type(exc).__name__, where=where(exc))
 
     async def handle(self, records: Sequence[ConsumerRecord[bytes, bytes]]) -> None:
         """Make the records' effects durable (or dead-letter them); returns when offsets may be committed."""
-        deliveries = []
+        poll = self._decode(records)
+        await self._prepare(poll.deliveries)
+        await self._handle(poll)
+
+    def _decode(self, records: Sequence[ConsumerRecord[bytes, bytes]]) -> Poll:
+        poll = Poll({}, [], [])
         for record in records if self.wanted is None else filter(self.wanted, records):
             try:
-                deliveries.append(Delivery(record, decode(record.key, record.value, record.headers)))
+                poll.deliveries.append(Delivery(record, decode(record.key, record.value, record.headers)))
             except EnvelopeError as exc:
-                await self._dead_letter(record, str(exc), "envelope")
-        await self._settle(deliveries)
+                poll.undecodable.append((record, exc))
+        return poll
+
+    async def _handle(self, poll: Poll) -> None:
+        for record, exc in poll.undecodable:
+            await self._dead_letter(record, str(exc), "envelope")
+        await self._settle(poll.deliveries)
 
     async def _settle(self, deliveries: list[Delivery]) -> None:
         pending = list(deliveries)
@@ -170,10 +241,7 @@ class ConsumerLoop:
 
     def _by_handler(self) -> list[tuple[BatchHandler, set[str]]]:
         """A handler bound to several topics sees all their records at once (one unit of work)."""
-        groups: dict[int, tuple[BatchHandler, set[str]]] = {}
-        for topic, handler in self.handlers.items():
-            groups.setdefault(id(handler), (handler, set()))[1].add(topic)
-        return list(groups.values())
+        return _grouped(self.handlers)
 
     async def _dead_letter(
         self, record: ConsumerRecord[bytes, bytes], reason: str, kind: str, envelope: Envelope | None = None
@@ -202,6 +270,14 @@ async def dead_letter(producer: AIOKafkaProducer, service: str, record: Consumer
     DEAD_LETTERS.labels(service, record.topic, kind).inc()
     log.warning("dead_lettered", topic=record.topic, offset=record.offset, kind=kind, reason=reason[:300],
                 event_id=envelope.id if envelope else None)
+
+
+def _grouped(by_topic: dict[str, T]) -> list[tuple[T, set[str]]]:
+    """The distinct callables of a topic → callable map (in first-topic order) with their topics."""
+    groups: dict[int, tuple[T, set[str]]] = {}
+    for topic, fn in by_topic.items():
+        groups.setdefault(id(fn), (fn, set()))[1].add(topic)
+    return list(groups.values())
 
 
 def where(exc: BaseException, frames: int = 4) -> str:

@@ -11,6 +11,7 @@ import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from runtime import chaos
+from runtime.batch import Preparer
 from runtime.consumer import ConsumerLoop, Handler
 from runtime.db import create_pool, migrate
 from runtime.kafka import make_consumer, make_producer
@@ -45,9 +46,11 @@ class Plumbing:
         relay = OutboxRelay(pool, producer, schema, chaos=chaos.from_env(), service=service)
         return cls(service, settings, pool, producer, relay, loops=Loops(service=service))
 
-    async def consume(self, handlers: dict[str, Handler], *, group_id: str, max_records: int = 500) -> None:
+    async def consume(self, handlers: dict[str, Handler], *, group_id: str, max_records: int = 500,
+                      prepare: dict[str, Preparer] | None = None) -> None:
         """Join the group and start the consumer loop (one transaction per poll batch of at most
-        `max_records`) and the outbox relay.
+        `max_records`; `prepare`: pure work on the next poll done while a batch waits on the database)
+        and the outbox relay.
 
         What start-up built (the router's tables and model, jieba's dictionary) lives as long as the
         process: it is moved out of the garbage collector's sight first (`gc.freeze`). Otherwise every
@@ -60,7 +63,8 @@ class Plumbing:
                                       client_id=client_id)
         await start_consumer(self.consumer)
         self.consumer_loop = ConsumerLoop(self.consumer, self.producer, self.pool, handlers, self.service,
-                                          wake=self.relay.kick.set, chaos=chaos.from_env(), max_records=max_records)
+                                          wake=self.relay.kick.set, chaos=chaos.from_env(), max_records=max_records,
+                                          prepare=dict(prepare or {}))
         self.loops.start("consumer", self.consumer_loop.run)
         self.loops.start("outbox", self.relay.run)
 

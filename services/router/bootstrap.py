@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 
+from runtime.batch import Preparer
 from runtime.consumer import Handler
 from runtime.plumbing import PlumbedService, Plumbing
 from schemas.topics import INTAKE_ACTIONS, INTAKE_GRID, INTAKE_HOTLINE, INTAKE_WECHAT, SLA_EVENTS
@@ -16,7 +17,7 @@ from services.router.handlers.actions import handle_actions
 from services.router.handlers.context import RouterContext, TablesHolder
 from services.router.handlers.escalations import handle_sla_events
 from services.router.handlers.gauges import count_cases
-from services.router.handlers.incidents import handle_incidents
+from services.router.handlers.incidents import handle_incidents, prepare_incidents
 from services.router.settings import RouterSettings
 from services.router.tables import load_gazetteer, load_tables, watch
 
@@ -27,6 +28,12 @@ SQL = Path(__file__).resolve().parent / "sql"
 class Router(PlumbedService):
     settings: RouterSettings
     context: RouterContext
+
+
+def preparers(ctx: RouterContext) -> dict[str, Preparer]:
+    """New incidents are parsed and decided ahead of their batch (pure: the decision needs no database)."""
+    incidents = partial(prepare_incidents, ctx)
+    return {INTAKE_HOTLINE: incidents, INTAKE_GRID: incidents, INTAKE_WECHAT: incidents}
 
 
 def handlers(ctx: RouterContext) -> dict[str, Handler]:
@@ -49,7 +56,7 @@ async def bootstrap(settings: RouterSettings, clock: Callable[[], datetime] | No
         pool=plumbing.pool, tables=tables, clock=clock or (lambda: datetime.now(UTC)),
         duplicates=DuplicatePolicy(settings.duplicate_radius_m, timedelta(hours=settings.duplicate_window_hours)),
     )
-    await plumbing.consume(handlers(ctx), group_id=settings.group_id)
+    await plumbing.consume(handlers(ctx), group_id=settings.group_id, prepare=preparers(ctx))
     plumbing.loops.start("reload", partial(watch, settings, tables))
     plumbing.loops.start("gauges", partial(count_cases, plumbing.pool))
     return Router(plumbing=plumbing, settings=settings, context=ctx)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 import asyncpg
@@ -23,9 +25,9 @@ from services.router.handlers.work import CaseWork
 async def handle_incidents(
     ctx: RouterContext, conn: asyncpg.Connection, deliveries: Sequence[Delivery]
 ) -> list[Outgoing]:
-    """A poll's new incidents: parsed, then decided together (pure, CPU-only: the classifier's model runs
-    once over the batch), then the batch's reads in three queries, then each incident in order against
-    the batch's state, then one write of everything."""
+    """A poll's new incidents: parsed and decided together (pure, CPU-only: usually done already by
+    `prepare_incidents` while the previous batch ran), then the batch's reads in three queries, then
+    each incident in order against the batch's state, then one write of everything."""
     tables = ctx.tables.current
     incidents = await each(deliveries, _parse)
     decided = dict(zip(deliveries, zip(incidents, await _route_all(deliveries, incidents, tables), strict=True),
@@ -43,22 +45,58 @@ async def handle_incidents(
     return await work.flush()
 
 
+@dataclass(frozen=True)
+class Decided:
+    """An incident parsed and routed ahead of its batch, under `tables` (a reload since: routed again)."""
+
+    tables: RoutingTables
+    incident: IncidentReported
+    routing: Routing
+
+
+def prepare_incidents(ctx: RouterContext, deliveries: Sequence[Delivery]) -> None:
+    """The consumer loop's `Preparer` for the intake topics: parse and route a few deliveries (pure).
+    A record that does not parse is left to the handler, which dead-letters it."""
+    tables = ctx.tables.current
+    parsed = []
+    for d in deliveries:
+        with contextlib.suppress(Exception):
+            parsed.append((d, d.envelope.payload(IncidentReported)))
+    for (d, incident), routing in zip(parsed, route_many([i for _, i in parsed], tables), strict=True):
+        d.prepared = Decided(tables, incident, routing)
+
+
+def _ahead(delivery: Delivery) -> Decided | None:
+    return delivery.prepared if isinstance(delivery.prepared, Decided) else None
+
+
 async def _parse(delivery: Delivery) -> IncidentReported:
+    if (done := _ahead(delivery)) is not None:
+        return done.incident
     return delivery.envelope.payload(IncidentReported)
 
 
 async def _route_all(deliveries: Sequence[Delivery], incidents: Sequence[IncidentReported],
                      tables: RoutingTables) -> list[Routing]:
-    """`route_many` over the batch; should it fail, one by one, so that the failure names its record."""
+    """The routings decided ahead under these tables, `route_many` over the rest; should it fail, one by
+    one, so that the failure names its record."""
+    known = {d: done.routing for d in deliveries if (done := _ahead(d)) is not None and done.tables is tables}
+    rest = [(d, i) for d, i in zip(deliveries, incidents, strict=True) if d not in known]
+    if rest:
+        known.update(zip((d for d, _ in rest), await _route_rest(rest, tables), strict=True))
+    return [known[d] for d in deliveries]
+
+
+async def _route_rest(rest: Sequence[tuple[Delivery, IncidentReported]], tables: RoutingTables) -> list[Routing]:
     try:
-        return route_many(incidents, tables)
+        return route_many([i for _, i in rest], tables)
     except Exception:
-        by_delivery = dict(zip(deliveries, incidents, strict=True))
+        by_delivery = dict(rest)
 
         async def one(d: Delivery) -> Routing:
             return route(by_delivery[d], tables)
 
-        return await each(deliveries, one)
+        return await each([d for d, _ in rest], one)
 
 
 async def handle_incident(ctx: RouterContext, work: CaseWork, incident: IncidentReported, routing: Routing) -> None:
