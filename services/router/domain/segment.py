@@ -9,6 +9,15 @@ dynamic programme, same tie-breaks, same float arithmetic, so the same words:
 the merged dictionary yields both DAGs, and each Chinese block is segmented once for both callers (a
 small memo: the classifier and the featuriser see the same blocks of the same text one after the other).
 The dictionary is loaded once per process and shared by every segmenter.
+
+Both cuts run in `rjieba` (jieba-rs, compiled) loaded with exactly these dictionaries — jieba's own
+words and frequencies, and those plus the keywords — and the same total frequency (jieba-rs's
+`add_word` of a word already known subtracts its old frequency from the total, jieba's does not: one
+private word makes up the difference), ≈ 14 × faster than the Python walk (490 → 36 µs a corpus text,
+ad hoc). The Python walk stays for texts with a character the two libraries class differently
+(jieba-rs's Han blocks also take CJK extension and compatibility ideographs; Python's whitespace class
+also takes U+001C–U+001F).
+`tests/unit/router/test_segment.py` compares both with jieba on every corpus text and on random strings.
 """
 
 from __future__ import annotations
@@ -19,12 +28,16 @@ from functools import lru_cache
 from math import log
 
 import jieba
+import rjieba
 
 _HAN = re.compile("([\u4E00-\u9FD5a-zA-Z0-9+#&\\._%\\-]+)", re.U)  # jieba's re_han_default
 _SKIP = re.compile("(\r\n|\\s)", re.U)  # jieba's re_skip_default
 _ENG = re.compile("[a-zA-Z0-9]", re.U)  # jieba's re_eng
 KEYWORD_FREQ = 1000  # the frequency the keyword classifier gives each keyword (jieba `add_word`)
 _MEMO = 64  # Chinese blocks remembered (both segmentations): the two callers of one text, not a cache of texts
+# characters jieba-rs and jieba class differently (a Han block, or whitespace): such texts take the Python walk
+_DIFFERENT = re.compile("[\u3400-\u4DBF\u9FD6-\u9FFF\uF900-\uFAFF\U00020000-\U0002FA1F\x1c-\x1f]")
+_TOTAL_WORD = "\ue000\ue000"  # private use: never inside a Han block, so never a word of any text
 
 
 @lru_cache(maxsize=1)
@@ -33,6 +46,29 @@ def _default_dictionary() -> tuple[dict[str, int], int]:
     tokenizer = jieba.Tokenizer()
     tokenizer.initialize()
     return tokenizer.FREQ, int(tokenizer.total)
+
+
+@lru_cache(maxsize=1)
+def _native_default() -> rjieba.Jieba:
+    """jieba-rs holding jieba's default dictionary (its words and frequencies, its total)."""
+    return _native({})
+
+
+def _native(extra: dict[str, int]) -> rjieba.Jieba:
+    """jieba-rs with jieba's dictionary plus `extra` (word → frequency), with jieba's total frequency."""
+    base, _ = _default_dictionary()
+    native: rjieba.Jieba = rjieba.Jieba.empty()  # type: ignore[no-untyped-call]  # (its stub has no types)
+    add = native.add_word
+    for word, freq in base.items():
+        if freq:
+            add(word, freq, None)
+    replaced = 0
+    for word, freq in extra.items():
+        replaced += base.get(word, 0)
+        add(word, freq, None)
+    if replaced:
+        add(_TOTAL_WORD, replaced, None)
+    return native
 
 
 class Segmenter:
@@ -53,12 +89,18 @@ class Segmenter:
         self._log_base = log(base_total)
         self._log_words = log(base_total + KEYWORD_FREQ * len(added))
         self._memo: dict[str, tuple[list[str], list[str]]] = {}
+        self._native_base = _native_default()
+        self._native_words = _native({word: KEYWORD_FREQ for word in added}) if added else self._native_base
 
     def cut(self, text: str) -> list[str]:
-        return self._cut(text, 0)
+        if _DIFFERENT.search(text):
+            return self._cut(text, 0)
+        return self._native_base.cut(text, False)
 
     def cut_with_words(self, text: str) -> list[str]:
-        return self._cut(text, 1)
+        if _DIFFERENT.search(text):
+            return self._cut(text, 1)
+        return self._native_words.cut(text, False)
 
     def _cut(self, text: str, which: int) -> list[str]:
         out: list[str] = []

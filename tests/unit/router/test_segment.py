@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import jieba
 
 from services.router.classification import corpus
@@ -25,3 +27,32 @@ def test_both_segmentations_equal_jiebas_on_the_corpus(repo_list: Responsibility
         assert classifier.segmenter.cut(normalise(text)) == list(plain.cut(normalise(text), HMM=False)), text
         assert classifier.segmenter.cut_with_words(_normalise(text)) == \
             list(with_keywords.cut(_normalise(text), HMM=False)), text
+
+
+def _fuzz(n: int) -> list[str]:
+    """Random strings over what texts hold: common Han characters, keyword-like runs, Latin letters and
+    digits (jieba joins them), jieba's block characters, whitespace, punctuation, emoji, full-width forms,
+    and the characters the two libraries class differently (CJK extension A, compatibility ideographs,
+    U+9FD6…, \\x1c–\\x1f)."""
+    rng = random.Random(11)
+    pieces = [*"的了是在有人不这一我他们垃圾井盖电梯困路灯小区噪音施工停车占道污水漏水", "垃圾没人清理", "电梯困人",
+              "井盖丢失", "乱堆乱放", "噪音扰民", *"abcxyz0159", "5g", "abc123", *"+#&._%-", " ", "  ", "\t", "\n",
+              "\r\n", "\x0b", "\x0c", "\xa0", "\u3000", *"，。！？,.!?()（）", "😀", "ＡＢＣ", "１２",
+              "㐀", "豈", "\u9fd6", "\U00020000", "\x1c", "\x1f"]
+    return ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 30))) for _ in range(n)]
+
+
+def test_the_native_cuts_equal_the_python_walk_on_every_corpus_text_and_random_strings(
+    repo_list: ResponsibilityList,
+) -> None:
+    """rjieba (jieba-rs) with jieba's dictionary gives the words of the Python walk above, under both
+    dictionaries: on every labelled text (training corpus, tests/data/classification_*.jsonl) and on
+    random strings; texts it would class differently take the Python walk."""
+    segmenter = Classifier(repo_list).segmenter
+    files = [*corpus.corpus_files(), *sorted(corpus.ROOT.joinpath("tests", "data").glob("classification_*.jsonl"))]
+    texts = [row.text for row in corpus.read(files)]
+    assert len(texts) > 7000
+    for text in [*texts, *ODD, *_fuzz(4000)]:
+        for clean in (normalise(text), _normalise(text), text):
+            assert segmenter.cut(clean) == segmenter._cut(clean, 0), clean
+            assert segmenter.cut_with_words(clean) == segmenter._cut(clean, 1), clean
