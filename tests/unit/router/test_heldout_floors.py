@@ -36,7 +36,7 @@ def test_the_held_out_set_is_the_one_documented(metrics: dict[str, Any]) -> None
 
 
 def test_department_accuracy_on_unseen_texts_holds(metrics: dict[str, Any]) -> None:
-    assert metrics["top1_department"] >= 0.90  # 2026.12-1+m7a1d0d4c03 measured 0.928; target 0.90
+    assert metrics["top1_department"] >= 0.90  # 2026.12-1+m63b1bc68a7 measured 0.934; target 0.90
     assert metrics["top3_department"] >= 0.96  # measured 0.975; target 0.97
 
 
@@ -51,7 +51,8 @@ def test_every_register_holds_its_floor(metrics: dict[str, Any], channel: str) -
 
 
 def test_urgent_texts_dispatched_wrong_without_a_person_do_not_grow(metrics: dict[str, Any]) -> None:
-    # Target 0; the first frozen artefact measured 2 of 86, 2026.12-1+m7a1d0d4c03 1 of 86 (missed by the
+    # Target 0; the first frozen artefact measured 2 of 86, 2026.12-1+m7a1d0d4c03 1 of 86, 2026.12-1+m63b1bc68a7
+    # 0 of 86 (its urgency figure is not clean: README, set 2's note) (missed by the
     # urgency detector). Not tuned away on this set: fix the detector on other data, then lower this.
     assert metrics["urgent"]["dispatched_wrong_without_a_person"] <= 1
 
@@ -75,11 +76,19 @@ def test_confidence_stays_calibrated(metrics: dict[str, Any]) -> None:
 # - set 5 (README_heldout5.md, 755 texts), frozen before 2026.12-1+m7a1d0d4c03 was trained: it measured 0.907,
 #   0.964 (target 0.97, not met), 72.3 % (target 75 %, not met) at 96.9 %, urgent wrong 0 of 89, ECE 0.061,
 #   by channel top-1 department 0.893-0.918.
+# - every set with 2026.12-1+m63b1bc68a7 (+ 1,500 training texts by authors 6 and 7, who saw no held-out set):
+#   set 2 0.934 / 0.974 / 74.9 % at 98.3 % / urgent wrong 0; set 3 0.933 / 0.976 / 76.8 % at 98.2 % / 0;
+#   set 4 0.942 / 0.972 / 74.7 % at 98.0 % / 0; set 5 0.911 / 0.963 / 72.6 % at 97.8 % / 0 of 89.
+# - set 6 (README_heldout6.md, 840 texts by two authors), frozen before 2026.12-1+m63b1bc68a7 was trained: the
+#   served-before 2026.12-1+m7a1d0d4c03 measured 0.944, 0.976, 77.6 % at 98.6 %, urgent wrong 1 of 79; the served
+#   2026.12-1+m63b1bc68a7 0.950, 0.977, 78.3 % at 99.1 %, urgent wrong 0 of 79, ECE 0.033, by channel top-1
+#   department 0.896-0.982.
 LATER_SETS = {
     "heldout2_2026-12.jsonl": {"n": 883, "dispatched_share": 0.73, "urgent_wrong": 0, "ece": 0.08},
     "heldout3_2026-12.jsonl": {"n": 706, "dispatched_share": 0.74, "urgent_wrong": 0, "ece": 0.08},
     "heldout4_2026-12.jsonl": {"n": 1346, "dispatched_share": 0.73, "urgent_wrong": 0, "ece": 0.08},
     "heldout5_2026-12.jsonl": {"n": 755, "dispatched_share": 0.70, "urgent_wrong": 0, "ece": 0.09},
+    "heldout6_2026-12.jsonl": {"n": 840, "dispatched_share": 0.75, "urgent_wrong": 0, "ece": 0.06},
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from schemas.common import Channel, GeoPoint
 from schemas.incident import AppealType, IncidentReported, Location, Reporter
 from services.router.classification.decision import Engine
+from services.router.classification.selective import DispatchRule
 from services.router.domain.decide import RoutingTables, route, route_many
 from services.router.domain.locate import Gazetteer
 from simcity.export import city_to_gazetteer, city_to_geojson
@@ -99,7 +101,21 @@ def test_a_polls_batch_routes_each_incident_as_it_would_alone(tables: RoutingTab
 
 def test_the_dispatch_rule_explains_why_a_text_was_dispatched(tables: RoutingTables,
                                                               point: tuple[float, float]) -> None:
-    r = route(incident("小区门口垃圾堆成山，好几天没人清运，臭气熏天", point), tables)
-    rule = r.explanation["classification"]["dispatch_rule"]
-    assert rule["contributions"] and rule["threshold"] == r.explanation["classification"]["threshold"]
-    assert (rule["probability"] >= rule["threshold"]) == (r.outcome == "dispatch")
+    # An artefact whose dispatch rule shipped (the weights 2026.12-1+m7a1d0d4c03 served, threshold 0.755).
+    rule = DispatchRule((0.818551, -0.402052, 1.250573, -0.05445, -0.168432, 0.132187, 0.163057, 0.164885), -0.882664)
+    assert tables.engine is not None
+    engine = replace(tables.engine, rule=rule, thresholds=replace(tables.engine.thresholds, dispatch=0.755))
+    r = route(incident("小区门口垃圾堆成山，好几天没人清运，臭气熏天", point), replace(tables, engine=engine))
+    judged = r.explanation["classification"]["dispatch_rule"]
+    assert judged["contributions"] and judged["threshold"] == r.explanation["classification"]["threshold"] == 0.755
+    assert (judged["probability"] >= judged["threshold"]) == (r.outcome == "dispatch")
+
+
+def test_without_a_rule_the_department_probability_is_judged(tables: RoutingTables,
+                                                             point: tuple[float, float]) -> None:
+    """The served artefact's nested cross-validation did not ship the rule (classification README)."""
+    assert tables.engine is not None and tables.engine.rule is None
+    for text in ("小区门口垃圾堆成山，好几天没人清运，臭气熏天", "楼下那家店天天放音乐到半夜", "路边有个东西"):
+        explained = route(incident(text, point), tables).explanation["classification"]
+        assert "dispatch_rule" not in explained
+        assert explained["confident"] == (explained["department_score"] >= explained["threshold"])
