@@ -16,6 +16,7 @@ from services.router.classification.knowledge import Entry, KnowledgeBase
 from services.router.classification.policy import Thresholds, Verdict, assisting, verdict
 from services.router.classification.selective import DispatchRule, evidence
 from services.router.classification.urgency import Urgency, assess
+from services.router.classification.vague import says_nothing
 from services.router.domain.classify import ClassifyContext
 from services.router.domain.responsibility import ResponsibilityItem, ResponsibilityList
 
@@ -90,6 +91,9 @@ def _decide(engine: Engine, request: TextRequest, assessment: Assessment) -> Tex
         evidence(assessment, by_code, request.context.channel, text))
     judged = verdict(assessment.classification, urgency, engine.thresholds,
                      assessment.department_score if on_department else None, rule)
+    if judged.dispatch and says_nothing(text):
+        judged = Verdict(False, judged.threshold, "the text says nothing to route on (vague.py): the centre calls back",
+                         judged.rule)
     item = by_code[top.item_code] if top is not None else None
     if not urgency.urgent and _enquiry(text, request.appeal_type, assessment,
                                        settings.get("enquiry_probability", 0.5)):
