@@ -190,7 +190,7 @@ async def rebuild_all(stack: Stack, start: dict[TopicPartition, int],
     spy = sampler(profile)
     began = time.perf_counter()
     try:
-        report = await rebuild(settings)
+        report = await rebuild(settings, from_committed=True)
     finally:
         took = time.perf_counter() - began
         stop_sampler(spy)

@@ -24,7 +24,9 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("serve")
     check = sub.add_parser("check-ruler", help="validate every <version>.yaml in the ruler directory")
     check.add_argument("directory", nargs="?", type=Path)
-    sub.add_parser("rebuild", help="replay the topics into the empty schema and hand the group over")
+    rebuilding = sub.add_parser("rebuild", help="replay the topics into the empty schema and hand the group over")
+    rebuilding.add_argument("--from-committed", action="store_true",
+                            help="start at the group's committed offsets instead of the log's start")
     args = parser.parse_args(argv)
     settings = ScoringSettings()
     if args.command == "check-ruler":
@@ -36,12 +38,17 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps({"versions": [r.version for r in book.rulers], "current": book.current.version}))
         return 0
     if args.command == "rebuild":
+        from aiokafka.errors import OffsetOutOfRangeError
+
         from services.scoring.handlers.rebuild import NotEmpty, rebuild
 
         try:
-            report = asyncio.run(rebuild(settings))
+            report = asyncio.run(rebuild(settings, from_committed=args.from_committed))
         except NotEmpty as exc:
             print(exc)
+            return 1
+        except OffsetOutOfRangeError as exc:  # the start is no longer in the log (retention): nothing written
+            print(f"a partition's start offset is outside its log, nothing was written: {exc}")
             return 1
         print(json.dumps(asdict(report)))
         return 0

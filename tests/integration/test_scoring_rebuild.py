@@ -109,11 +109,11 @@ async def test_a_rebuild_gives_the_incremental_cards_and_state_and_the_consumer_
     await start_group_at(stack.bootstrap, rebuilt_group, start)
     b = settings(stack, uid, rebuilt_group).model_copy(update={"schema_name": schemas[1]})
     mark0 = await scoring_end(stack.bootstrap)
-    report = await rebuild(b)
+    report = await rebuild(b, from_committed=True)
     mark1 = await scoring_end(stack.bootstrap)
     assert report.events == len(before) and report.dead_lettered == 0
     assert report.offsets == {f"{tp.topic}:{tp.partition}": o for tp, o in sorted(boundary.items())}
-    assert (await rebuild(b)).handoff_only  # run again, it only repeats the hand-off of the group
+    assert (await rebuild(b, from_committed=True)).handoff_only  # run again, it only repeats the hand-off of the group
 
     # (a) the same records scored incrementally
     await start_group_at(stack.bootstrap, incremental_group, start)
@@ -128,7 +128,7 @@ async def test_a_rebuild_gives_the_incremental_cards_and_state_and_the_consumer_
         assert rebuilt == incremental  # key, value and ce_id, byte for byte
         assert await state(stack, schemas[1]) == await state(stack, schemas[0])
         with pytest.raises(NotEmpty):  # never over state the consumer wrote
-            await rebuild(a)
+            await rebuild(a, from_committed=True)
 
         # after the boundary: the corrections and the copy, incrementally ...
         await produce(stack.bootstrap, again + records(later))

@@ -1,7 +1,8 @@
 """Replay into an EMPTY database by rebuild — `python -m services.scoring rebuild` (README, "Replay").
 
-Like a Kafka Streams state store restored from its changelog: the input topics are read from the
-group's committed offsets (the start of the log for a new group) up to their end as of now, with large
+Like a Kafka Streams state store restored from its changelog: the input topics are read from the start of
+the log (or, with `from_committed`, from the group's committed offsets: a group created for a replay
+that starts later; an empty schema never continues from the old group's place) up to their end as of now, with large
 fetches and no transaction per poll; every record goes through the same inbox rule (an event id is
 folded once), the same parsing and the same pure derivation as the consumer's handler
 (domain/fold.py), and the settled fold is COPYed into the empty tables in ONE transaction together with
@@ -72,6 +73,7 @@ def _consumer(settings: ScoringSettings) -> AIOKafkaConsumer:
     return AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, group_id=settings.group_id,
                             client_id="gridline-scoring-rebuild", enable_auto_commit=False,
                             isolation_level="read_committed", fetch_max_bytes=FETCH_BYTES,
+                            auto_offset_reset="none",  # a start outside the log fails; never a silent jump to its end
                             max_partition_fetch_bytes=PARTITION_FETCH_BYTES)
 
 
@@ -81,12 +83,30 @@ async def _partitions(consumer: AIOKafkaConsumer) -> list[TopicPartition]:
             for p in sorted(consumer.partitions_for_topic(topic) or ())]
 
 
+def start_offset(committed: int | None, beginning: int, from_committed: bool) -> int:
+    """Where a partition's fold starts: the log's start, unless asked to continue a group that has a place.
+    (The service's group's committed offsets describe the state of a database that is gone: starting there
+    would fold only the tail and publish every month's cards from it, over the right ones.)"""
+    return committed if from_committed and committed is not None else beginning
+
+
 async def _commit(consumer: AIOKafkaConsumer, offsets: dict[tuple[str, int], int]) -> None:
-    await consumer.commit({TopicPartition(t, p): OffsetAndMetadata(o, "") for (t, p), o in offsets.items()})
+    """Commit the boundary, but never move the group back past what its consumer has committed since."""
+    forward = {}
+    for (t, p), o in offsets.items():
+        committed = await consumer.committed(TopicPartition(t, p))
+        if committed is None or committed < o:
+            forward[TopicPartition(t, p)] = OffsetAndMetadata(o, "")
+    if forward:
+        await consumer.commit(forward)
 
 
-async def rebuild(settings: ScoringSettings, clock: Callable[[], datetime] | None = None) -> Report:
-    """Fold the topics' backlog into the empty schema, hand the group over at the boundary, publish."""
+async def rebuild(settings: ScoringSettings, clock: Callable[[], datetime] | None = None, *,
+                  from_committed: bool = False) -> Report:
+    """Fold the topics' backlog into the empty schema, hand the group over at the boundary, publish.
+    `from_committed`: start at the group's committed offsets (the log's start where it has none) instead of
+    the log's start — for a group created to replay from a later point; the service's own group's offsets
+    describe a database that is gone."""
     report = Report()
     began = time.perf_counter()
     rulers = load_rulers(settings.ruler_dir)
@@ -113,8 +133,8 @@ async def rebuild(settings: ScoringSettings, clock: Callable[[], datetime] | Non
         consumer.assign(tps)
         start: dict[TopicPartition, int] = {}
         for tp in tps:
-            committed = await consumer.committed(tp)
-            start[tp] = committed if committed is not None else (await consumer.beginning_offsets([tp]))[tp]
+            committed = await consumer.committed(tp) if from_committed else None
+            start[tp] = start_offset(committed, (await consumer.beginning_offsets([tp]))[tp], from_committed)
             consumer.seek(tp, start[tp])
         end: dict[TopicPartition, int] = await consumer.end_offsets(tps)
         fold = Fold(contexts={})
