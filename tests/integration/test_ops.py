@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from deploy.local.stack import Stack
 from runtime import ops
@@ -91,18 +92,40 @@ def rows_of(lags: list[ops.Lag]) -> dict[int, dict[str, Any]]:
     return {row.partition: {"committed": row.committed, "end": row.end, "lag": row.lag} for row in lags}
 
 
+async def own_topic(stack: Stack, uid: str, partitions: int = 3) -> str:
+    """A topic of this test's own with records on every partition: a shared topic's end moves while the
+    test reads it (the session's other services and feeds keep producing)."""
+    topic = f"test.ops.lag.{uid.lower()}"
+    admin = AIOKafkaAdminClient(bootstrap_servers=stack.bootstrap)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(topic, partitions, 1)])
+    finally:
+        await admin.close()
+    producer = make_producer(stack.bootstrap, client_id="test-ops")
+    await producer.start()
+    try:
+        for p in range(partitions):
+            for n in range(p + 2):
+                await producer.send_and_wait(topic, value=b"{}", key=f"{p}-{n}".encode(), partition=p)
+    finally:
+        await producer.stop()
+    return topic
+
+
 async def test_lag_is_shown_per_group_and_partition_and_a_stopped_group_is_redriven(stack: Stack, uid: str) -> None:
-    group = f"test-ops-{uid}"
-    ends = await ends_of(stack, INTAKE_GRID)
+    group, topic = f"test-ops-{uid}", await own_topic(stack, uid)
+    ends = await ends_of(stack, topic)
+    assert len(ends) == 3 and all(ends.values())
     first = min(ends)
     await start_group_at(stack.bootstrap, group, {first: ends[first]})  # one partition done, the others never committed
     lags = await ops.consumer_lag(stack.bootstrap, [group])
-    assert {(row.group, row.topic) for row in lags} == {(group, INTAKE_GRID)}
+    assert {(row.group, row.topic) for row in lags} == {(group, topic)}
     expected = {tp.partition: {"committed": ends[tp] if tp == first else None, "end": ends[tp],
                                "lag": 0 if tp == first else ends[tp]} for tp in ends}
     assert rows_of(lags) == expected
 
-    moved = await ops.redrive(stack.bootstrap, group, INTAKE_GRID, first.partition, 0)
+    moved = await ops.redrive(stack.bootstrap, group, topic, first.partition, 0)
     assert (moved["from"], moved["to"]) == (ends[first], 0)
     after = rows_of(await ops.consumer_lag(stack.bootstrap, [group]))
     assert after[first.partition] == {"committed": 0, "end": ends[first], "lag": ends[first]}
