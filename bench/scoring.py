@@ -207,7 +207,7 @@ async def score_all(stack: Stack, start: dict[TopicPartition, int], end: dict[To
     await _group_at(stack, group, start)
     settings = ScoringSettings(kafka_bootstrap=stack.bootstrap, database_url=stack.database_url,
                                schema_name=f"bench_scoring_{tag}", group_id=group, publish_interval_seconds=2.0,
-                               log_level="WARNING")
+                               log_level="WARNING", from_committed=True)
     app = create_app(settings)
     booting = time.perf_counter()
     async with app.router.lifespan_context(app):

@@ -26,3 +26,7 @@ class ScoringSettings(PlatformSettings):
     # so a month's cards are computed once its events are in rather than every round on the way.
     catch_up_records: int = 10_000
     catch_up_max_wait_seconds: float = 120.0
+    # An EMPTY schema behind a group that has committed offsets past the log's start is a lost database: the
+    # service rebuilds it from the log's start before it consumes (README, "An empty database with a
+    # backlog"). True: trust the group's offsets instead — a group created to start at a later point (tests).
+    from_committed: bool = False

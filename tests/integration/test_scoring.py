@@ -39,7 +39,8 @@ Offsets = dict[TopicPartition, int]
 
 def settings(stack: Stack, uid: str, group: str) -> ScoringSettings:
     return ScoringSettings(kafka_bootstrap=stack.bootstrap, database_url=stack.database_url,
-                           schema_name=f"scoring_t{uid.lower()}", group_id=group, publish_interval_seconds=0.2)
+                           schema_name=f"scoring_t{uid.lower()}", group_id=group, publish_interval_seconds=0.2,
+                           from_committed=True)  # the test's group starts at the test's records
 
 
 async def input_end_offsets(bootstrap: str) -> Offsets:

@@ -53,7 +53,8 @@ CASES = [
 async def clients(stack: Stack, router_client: httpx.AsyncClient) -> AsyncIterator[dict[str, httpx.AsyncClient]]:
     base = {"kafka_bootstrap": stack.bootstrap, "database_url": stack.database_url}
     sla = SlaSettings(**base, schema_name="sla_fuzz", group_id="gridline-sla-fuzz", timer_enabled=False)
-    scoring = ScoringSettings(**base, schema_name="scoring_fuzz", group_id="gridline-scoring-fuzz")
+    scoring = ScoringSettings(**base, schema_name="scoring_fuzz", group_id="gridline-scoring-fuzz",
+                              from_committed=True)
     offsets = await input_end_offsets(stack.bootstrap)
     for group in (sla.group_id, scoring.group_id):
         await start_group_at(stack.bootstrap, group, offsets)

@@ -48,7 +48,8 @@ async def downstream(stack: Stack, uid: str) -> AsyncIterator[Sla]:
     base = {"kafka_bootstrap": stack.bootstrap, "database_url": stack.database_url}
     sla = SlaSettings(**base, schema_name=f"sla_tr{uid.lower()}", group_id=f"sla-traces-{uid}",
                       timer_enabled=False)
-    scoring = ScoringSettings(**base, schema_name=f"scoring_tr{uid.lower()}", group_id=f"scoring-traces-{uid}")
+    scoring = ScoringSettings(**base, schema_name=f"scoring_tr{uid.lower()}", group_id=f"scoring-traces-{uid}",
+                              from_committed=True)
     offsets = await input_end_offsets(stack.bootstrap)
     for group in (sla.group_id, scoring.group_id):
         await start_group_at(stack.bootstrap, group, offsets)
