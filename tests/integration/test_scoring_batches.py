@@ -298,6 +298,14 @@ async def test_a_nearer_repeat_complaint_arriving_later_corrects_the_closures_on
         await caught_up(service, await input_end_offsets(stack.bootstrap))
         assert await stored(service) == [(f"RPT-R1-{uid}", "3")]
         await assert_sums_are_the_ledgers(service)
+        # the card's span links are the events that feed its value now: R2's, which the fact names, and no
+        # longer R3's, whose fact was retracted
+        async with service.pool.acquire() as conn:
+            links = json.loads(await conn.fetchval("SELECT links::text FROM entities WHERE period = '2034-01' AND "
+                                                   "entity_type = 'department' AND entity_id = $1", dept))
+        fed_by = {link[2].split("-")[1] for link in links}  # traces (the span is the producer's)
+        assert traceparent(opened("R2", 3).event_id).split("-")[1] in fed_by
+        assert traceparent(opened("R3", 35).event_id).split("-")[1] not in fed_by
 
 
 SQL = Path(ledger.__file__).resolve().parents[1] / "sql"

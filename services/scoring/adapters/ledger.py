@@ -175,6 +175,15 @@ async def add_tallies(conn: asyncpg.Connection, batch: BatchTally) -> None:
         return
     keys = sorted(batch.entities)
     deltas = [batch.entities[k] for k in keys]
+    dropped = [(*k, event_id) for k, d in zip(keys, deltas, strict=True) for event_id in sorted(d.dropped)]
+    if dropped:  # a retracted fact's link leaves the card's links before the batch's own are merged in
+        await conn.execute(
+            "UPDATE entities e SET links = coalesce((SELECT jsonb_agg(l ORDER BY l->>0 DESC, l->>1) FROM "
+            "jsonb_array_elements(e.links) AS l WHERE l->>1 <> ALL(d.ids)), '[]') FROM (SELECT period, entity_type, "
+            "entity_id, array_agg(event_id) AS ids FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS "
+            "u(period, entity_type, entity_id, event_id) GROUP BY 1, 2, 3) d WHERE e.period = d.period AND "
+            "e.entity_type = d.entity_type AND e.entity_id = d.entity_id",
+            *([row[i] for row in dropped] for i in range(4)))
     await conn.execute(
         "WITH summed AS (INSERT INTO entities AS e (period, entity_type, entity_id, parent_id, as_of, cases_counted, "
         "links) SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::int[], "

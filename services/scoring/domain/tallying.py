@@ -46,6 +46,7 @@ class EntityDelta:
     as_of: datetime | None = None
     new_cases: int = 0  # cases counted for the entity (in the period) for the first time
     links: list[Link] = field(default_factory=list)
+    dropped: set[str] = field(default_factory=set)  # event ids of retracted facts: their stored links go
 
 
 def sort_time(at: datetime | None) -> str:
@@ -108,6 +109,9 @@ class BatchTally:
             if sign > 0 and row not in new and row not in known:
                 new.add(row)
                 delta.new_cases += 1
+            if sign < 0:  # the retracted fact no longer feeds the card: neither does its event's link
+                delta.dropped.add(recorded.event_id)
+                delta.links = [x for x in delta.links if x[1] != recorded.event_id]
             if link is not None:
                 links = delta.links
                 links.append(link)
