@@ -76,6 +76,12 @@ def decide_texts(engine: Engine, requests: Sequence[TextRequest]) -> list[TextDe
     return [_decide(engine, r, a) for r, a in zip(requests, assessed, strict=True)]
 
 
+def decide_assessed(engine: Engine, request: TextRequest, assessment: Assessment) -> TextDecision:
+    """`decide_text` of a text `engine.ensemble` already assessed at `engine.thresholds.dispatch` (training
+    judges the assessments it tuned on)."""
+    return _decide(engine, request, assessment)
+
+
 def _decide(engine: Engine, request: TextRequest, assessment: Assessment) -> TextDecision:
     settings = engine.ensemble.model.settings if engine.ensemble.model else {}
     text = request.text

@@ -15,8 +15,8 @@ from datetime import date, time
 from pathlib import Path
 
 from schemas.common import Channel, Urgency
-from services.router.classification.decision import Engine, decide_text
-from services.router.classification.ensemble import EnsembleClassifier
+from services.router.classification.decision import Engine, TextRequest, decide_assessed
+from services.router.classification.ensemble import Assessment, EnsembleClassifier
 from services.router.classification.knowledge import KnowledgeBase
 from services.router.classification.metrics import Decided, summary
 from services.router.classification.model import LinearModel
@@ -36,15 +36,23 @@ def context_for(channel: str) -> ClassifyContext:
 
 
 def build_engine(resp_list: ResponsibilityList, model: LinearModel | None, knowledge: KnowledgeBase,
-                 thresholds: Thresholds, nearest: NearestExamples | None) -> Engine:
-    ensemble = EnsembleClassifier(resp_list, Classifier(resp_list), model, nearest)
+                 thresholds: Thresholds, nearest: NearestExamples | None,
+                 ensemble: EnsembleClassifier | None = None) -> Engine:
+    """`ensemble`: one already built on this list and `model` (training's, at the tuned settings)."""
+    if ensemble is None:
+        ensemble = EnsembleClassifier(resp_list, Classifier(resp_list), model, nearest)
     rule = DispatchRule.of(model.document.get("dispatch_rule")) if model is not None else None
     return Engine(resp_list, ensemble, knowledge, thresholds, rule)
 
 
-def decided(engine: Engine, text: str, channel: str, expected: str, urgent: bool | None) -> Decided:
-    decision = decide_text(engine, text, None, context_for(channel), appeal_type=None, reported_urgent=False,
-                           day=EVALUATION_DAY)
+def decided(engine: Engine, text: str, channel: str, expected: str, urgent: bool | None,
+            assessment: Assessment | None = None) -> Decided:
+    """`assessment`: the text's, by `engine.ensemble` at its dispatch threshold, if already made (training)."""
+    request = TextRequest(text, None, context_for(channel), appeal_type=None, reported_urgent=False,
+                          day=EVALUATION_DAY)
+    if assessment is None:
+        assessment = engine.ensemble.assess(text, None, request.context, engine.thresholds.dispatch)
+    decision = decide_assessed(engine, request, assessment)  # = decide_text
     by_code = engine.responsibility_list.by_code
     top = tuple(c.item_code for c in decision.assessment.classification.candidates[:3])
     score = decision.assessment.classification.top.score if decision.assessment.classification.top else 0.0

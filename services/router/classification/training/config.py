@@ -20,3 +20,4 @@ ASSIST_THRESHOLDS = tuple(round(0.3 + 0.05 * i, 2) for i in range(14))  # 0.30 �
 FOLDS = 5  # cross-validation folds for calibration and thresholds (`corpus.LabelledText.fold`)
 C_RULE = 1.0  # the dispatch rule's logistic regression (8 features; 0.1 / 1 / 10 gave the same nested share ±0.1)
 RULE_THRESHOLDS = tuple(round(0.30 + 0.005 * i, 3) for i in range(140))  # 0.300 … 0.995, on the rule's probability
+WORKERS = 2  # processes fitting the heads (`training.fits`; the artefact is the same bytes for any number)

@@ -10,7 +10,7 @@ import numpy as np
 
 from services.router.classification import selective as selective_rule
 from services.router.classification.corpus import LabelledText
-from services.router.classification.ensemble import Components, EnsembleClassifier
+from services.router.classification.ensemble import Assessment, Components, EnsembleClassifier
 from services.router.classification.evaluate import build_engine, context_for, decided
 from services.router.classification.knowledge import KnowledgeBase
 from services.router.classification.metrics import Decided, summary
@@ -19,16 +19,21 @@ from services.router.classification.policy import LOCATIONAL, Thresholds, assist
 from services.router.classification.training import config, selective
 from services.router.classification.urgency import danger_phrases
 from services.router.domain.classify import Classifier
-from services.router.domain.responsibility import ResponsibilityList
+from services.router.domain.responsibility import ResponsibilityItem, ResponsibilityList
 
 Judged = Sequence[tuple[LinearModel, Sequence[LabelledText]]]  # each model with the texts it did not see
 
 
 def tune(judged: Judged, resp_list: ResponsibilityList,
          knowledge: KnowledgeBase | None = None) -> tuple[dict[str, float], dict[str, Any]]:
-    """Settings fitted on the out-of-fold judgements of every (model, texts) pair together."""
-    ensembles = [EnsembleClassifier(resp_list, Classifier(resp_list), model) for model, _ in judged]
+    """Settings fitted on the out-of-fold judgements of every (model, texts) pair together.
+
+    Each text is featurised and scored once (`components`); the assist threshold and the report judge the
+    same components at the tuned settings (what `assess` of the text again would give)."""
+    keywords = Classifier(resp_list)  # pure once built; one for every fold's ensemble
+    ensembles = [EnsembleClassifier(resp_list, keywords, model) for model, _ in judged]
     dev = [r for _, rows in judged for r in rows]
+    owner_of = [e for e, (_, rows) in zip(ensembles, judged, strict=True) for _ in rows]
     parts = [e.components(r.text, None, context_for(r.channel)) for e, (_, rows) in zip(ensembles, judged, strict=True)
              for r in rows]
     codes = ensembles[0].codes
@@ -68,7 +73,7 @@ def tune(judged: Judged, resp_list: ResponsibilityList,
     urgent = detected | np.array([bool(r.urgent) for r in dev])
     for ensemble in ensembles:
         ensemble.keyword_weight, ensemble.temperature = weight, temperature
-    rule_document, confidence = _dispatch_rule(ensembles, judged, parts, resp_list, (right, top == truth),
+    rule_document, confidence = _dispatch_rule(owner_of, dev, parts, resp_list, (right, top == truth),
                                                ~detected, urgent, department_score if on_department else score)
     if rule_document is not None:
         settings["dispatch_threshold"] = float(rule_document["threshold"])  # type: ignore[arg-type]
@@ -76,15 +81,17 @@ def tune(judged: Judged, resp_list: ResponsibilityList,
                                                               settings["dispatch_threshold"])
     if rule_document is not None and rule_document["nested_cv"]["urgent_detected_dispatched_wrong"]:  # type: ignore[index]
         settings["urgent_threshold"] = 1.01  # chosen so, nested, it dispatched an urgent text wrongly: never
-    settings["assist_threshold"] = _assist_threshold(list(zip(ensembles, (rows for _, rows in judged), strict=True)),
-                                                     resp_list, settings)
-    report_rows: list[Decided] = []
-    for model, rows in judged:
+    assessed = [e._assessment(p, settings["dispatch_threshold"]) for e, p in zip(owner_of, parts, strict=True)]
+    settings["assist_threshold"] = _assist_threshold(owner_of, assessed, dev, resp_list)
+    engines = {}
+    for (model, _), ensemble in zip(judged, ensembles, strict=True):
         model.settings.update(settings)
         if rule_document is not None:
             model.document["dispatch_rule"] = rule_document
-        engine = build_engine(resp_list, model, knowledge or KnowledgeBase(()), Thresholds.of(settings), nearest=None)
-        report_rows.extend(decided(engine, r.text, r.channel, r.item_code, r.urgent) for r in rows)
+        engines[id(ensemble)] = build_engine(resp_list, model, knowledge or KnowledgeBase(()), Thresholds.of(settings),
+                                             nearest=None, ensemble=ensemble)
+    report_rows: list[Decided] = [decided(engines[id(e)], r.text, r.channel, r.item_code, r.urgent, a)
+                                  for e, a, r in zip(owner_of, assessed, dev, strict=True)]
     report = summary(report_rows)
     brief = {k: report[k] for k in ("n", "top1_item", "top1_department", "top3_department", "dispatched_share",
                                      "precision_dispatched_item", "precision_dispatched_department")}
@@ -95,14 +102,14 @@ def tune(judged: Judged, resp_list: ResponsibilityList,
                       "dispatch_rule": rule_document}
 
 
-def _dispatch_rule(ensembles: Sequence[EnsembleClassifier], judged: Judged, parts: Sequence[Components],
-                   resp_list: ResponsibilityList, right: tuple[np.ndarray, np.ndarray], eligible: np.ndarray,
-                   urgent: np.ndarray, baseline: np.ndarray) -> tuple[dict[str, object] | None, np.ndarray]:
+def _dispatch_rule(owner_of: Sequence[EnsembleClassifier], dev: Sequence[LabelledText],
+                   parts: Sequence[Components], resp_list: ResponsibilityList, right: tuple[np.ndarray, np.ndarray],
+                   eligible: np.ndarray, urgent: np.ndarray,
+                   baseline: np.ndarray) -> tuple[dict[str, object] | None, np.ndarray]:
     """The dispatch rule fitted on the out-of-fold judgements (selective.py), if nested cross-validation says
     it dispatches more than the department threshold at the target precision; and the confidence that is
-    then judged for every text (the rule's probability, else `baseline`). `right`: department, item."""
-    owner_of = [e for e, (_, rows) in zip(ensembles, judged, strict=True) for _ in rows]
-    dev = [r for _, rows in judged for r in rows]
+    then judged for every text (the rule's probability, else `baseline`). `right`: department, item;
+    `owner_of`: each text's fold ensemble."""
     evidence = np.array([
         selective_rule.evidence(e._assessment(p, 0.5), resp_list.by_code, r.channel, r.text)
         for e, p, r in zip(owner_of, parts, dev, strict=True)])
@@ -147,22 +154,32 @@ def _urgency_threshold(urgent_p: np.ndarray, dev: Sequence[LabelledText]) -> flo
     return config.URGENT_PROBABILITIES[-1]
 
 
-def _assist_threshold(judged: Sequence[tuple[EnsembleClassifier, Sequence[LabelledText]]],
-                      resp_list: ResponsibilityList, settings: dict[str, float]) -> float:
-    """Best F1 of assisting owners against the `also` labels (owners other than the lead's)."""
+def _assist_threshold(owner_of: Sequence[EnsembleClassifier], assessed: Sequence[Assessment],
+                      dev: Sequence[LabelledText], resp_list: ResponsibilityList) -> float:
+    """Best F1 of assisting owners against the `also` labels (owners other than the lead's); `assessed`: each
+    text's assessment by its fold ensemble `owner_of` at the tuned settings."""
+    cases = [assist_case(e, a, r, resp_list) for e, a, r in zip(owner_of, assessed, dev, strict=True)]
+    return best_assist([c for c in cases if c is not None], resp_list)
+
+
+AssistCase = tuple[list[tuple[str, float]], ResponsibilityItem, set[str]]  # clauses' items, lead, wanted owners
+
+
+def assist_case(ensemble: EnsembleClassifier, assessment: Assessment, r: LabelledText,
+                resp_list: ResponsibilityList) -> AssistCase | None:
+    top = assessment.classification.top
+    if top is None:
+        return None
     by_code = resp_list.by_code
-    cases = []
-    for ensemble, dev in judged:
-        for r in dev:
-            assessed = ensemble.assess(r.text, None, context_for(r.channel), settings["dispatch_threshold"])
-            top = assessed.classification.top
-            if top is None:
-                continue
-            lead = by_code[top.item_code]
-            wanted = {by_code[c].owner for c in r.also if c in by_code} - {lead.owner} - LOCATIONAL
-            cases.append((ensemble.clause_items(assessed.vector), lead, wanted))
+    lead = by_code[top.item_code]
+    wanted = {by_code[c].owner for c in r.also if c in by_code} - {lead.owner} - LOCATIONAL
+    return ensemble.clause_items(assessment.vector), lead, wanted
+
+
+def best_assist(cases: Sequence[AssistCase], resp_list: ResponsibilityList) -> float:
     if not any(w for _, _, w in cases):
         return 0.5
+    by_code = resp_list.by_code
     best = (-1.0, 0.5)
     for t in config.ASSIST_THRESHOLDS:
         tp = fp = fn = 0

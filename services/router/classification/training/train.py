@@ -9,9 +9,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import math
 import sys
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +18,7 @@ from threadpoolctl import threadpool_limits
 from services.router.classification import corpus
 from services.router.classification.features import Featuriser
 from services.router.classification.model import FORMAT, LinearModel
-from services.router.classification.training import config, fitting
-from services.router.classification.training.heads import encode, fit, matrix
+from services.router.classification.training import config, fits, fitting
 from services.router.domain.departments import DEPARTMENT_CODES
 from services.router.domain.responsibility import ResponsibilityList, load_responsibility_list
 
@@ -30,32 +27,42 @@ LIST_DIR = ROOT / "services" / "router" / "data" / "responsibility_list"
 MODEL_PATH = ROOT / "services" / "router" / "data" / "model" / "classifier.json"
 
 
-def build(paths: list[Path], list_dir: Path = LIST_DIR,
-          folds: int = config.FOLDS) -> tuple[dict[str, Any], dict[str, Any]]:
+def build(paths: list[Path], list_dir: Path = LIST_DIR, folds: int = config.FOLDS,
+          workers: int = config.WORKERS) -> tuple[dict[str, Any], dict[str, Any]]:
     """The artefact document and the cross-validated report.
 
     Every text is judged once by a model that did not see it (`folds` models, each trained on the other
     folds; fold = sha256(text) mod 5, fold 0 is the old development split); the ensemble's calibration
     and every threshold are fitted on those out-of-fold judgements of the whole corpus. The served
     model is then trained on all texts. `folds=1` keeps the old single split (dev = fold 0): faster, for
-    tests on small data."""
+    tests on small data. The heads are fitted in `workers` processes (fits.py); the bytes do not depend
+    on how many."""
     rows = list(corpus.read(paths))
     resp_list = load_responsibility_list(list_dir, DEPARTMENT_CODES)
     known = set(resp_list.by_code)
     rows = [r for r in rows if r.item_code in known]
     featuriser = Featuriser()
-    terms = [featuriser.terms(r.text) for r in rows]
+    terms = [featuriser.terms(r.text) for r in rows]  # featurised once for every training set
     fold_of = [r.fold for r in rows]
-    judged: list[tuple[LinearModel, list[corpus.LabelledText]]] = []
+    sets: list[list[int]] = []
+    held: list[list[corpus.LabelledText]] = []
     for k in range(max(folds, 1)):
         inside = [i for i, f in enumerate(fold_of) if f != k]
         outside = [rows[i] for i, f in enumerate(fold_of) if f == k]
         if outside and inside:
-            fold_model = LinearModel(_document(resp_list, [rows[i] for i in inside], [terms[i] for i in inside],
-                                               paths, len(outside)), featuriser)
-            judged.append((fold_model, outside))
-    document = _document(resp_list, rows, terms, paths, len(rows)) if folds > 1 else judged[0][0].document
-    settings, report = fitting.tune(judged, resp_list)
+            sets.append(inside)
+            held.append(outside)
+    if folds > 1:
+        sets.append(list(range(len(rows))))  # the served model: every text
+    digests = {corpus._relative(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in paths}
+    with fits.Fits(rows, terms, sets, workers) as fitted:
+        judged: list[tuple[LinearModel, list[corpus.LabelledText]]] = [
+            (LinearModel(_document(resp_list, [rows[i] for i in sets[j]], *fitted.heads(j), digests, len(outside)),
+                         featuriser), outside)
+            for j, outside in enumerate(held)]
+        settings, report = fitting.tune(judged, resp_list)
+        document = _document(resp_list, rows, *fitted.heads(len(held)), digests, len(rows)) if folds > 1 \
+            else judged[0][0].document
     document["settings"] = settings
     if report["dispatch_rule"] is not None:
         document["dispatch_rule"] = report["dispatch_rule"]
@@ -66,32 +73,14 @@ def build(paths: list[Path], list_dir: Path = LIST_DIR,
     return document, report
 
 
-def _document(resp_list: ResponsibilityList, train: list[corpus.LabelledText], train_terms: list[Counter[str]],
-              paths: list[Path], held: int) -> dict[str, Any]:
-    """An artefact (without tuned settings) trained on `train`; `held` texts were kept out of it."""
-    df: Counter[str] = Counter()
-    for t in train_terms:
-        df.update(t.keys())
-    vocabulary_list = sorted(term for term, n in df.items() if n >= config.MIN_DF)
-    vocabulary = {term: i for i, term in enumerate(vocabulary_list)}
-    idf_q = [round(1000 * (math.log((1 + len(train)) / (1 + df[t])) + 1)) for t in vocabulary_list]
-    idf = [q / 1000 for q in idf_q]
-    x = matrix(train_terms, vocabulary, idf)
-    heads = {"item": encode(*fit(x, [r.item_code for r in train], config.C_ITEM), prune=config.PRUNE)}
-    binary = {"urgent": [r.urgent for r in train],
-              "enquiry": [None if r.appeal_type is None else r.appeal_type == "咨询" for r in train]}
-    for name, labels in binary.items():
-        labelled = [(i, v) for i, v in enumerate(labels) if v is not None]
-        if len({v for _, v in labelled}) == 2:
-            index = [i for i, _ in labelled]
-            _, w, b = fit(x[index], ["yes" if v else "no" for _, v in labelled], config.C_BINARY)
-            heads[name] = encode(["yes"], w, b, prune=config.PRUNE)
+def _document(resp_list: ResponsibilityList, train: list[corpus.LabelledText], vocabulary: fits.Vocabulary,
+              heads: dict[str, dict[str, Any]], digests: dict[str, str], held: int) -> dict[str, Any]:
+    """An artefact (without tuned settings) of heads trained on `train`; `held` texts were kept out of it."""
     return {
         "urgent_items": _urgent_items(train),
-        "format": FORMAT, "list_version": resp_list.version, "vocabulary": vocabulary_list, "idf": idf_q,
+        "format": FORMAT, "list_version": resp_list.version, "vocabulary": vocabulary.terms, "idf": vocabulary.idf,
         "heads": heads, "settings": {"keyword_weight": 1.0, "temperature": 1.0},
-        "corpus": {"files": {corpus._relative(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in paths},
-                   "train": len(train), "dev": held, "dev_share": f"1/{corpus.DEV_SHARE}"},
+        "corpus": {"files": dict(digests), "train": len(train), "dev": held, "dev_share": f"1/{corpus.DEV_SHARE}"},
         "version": "unversioned",
     }
 
@@ -115,9 +104,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--training-dir", type=Path, default=corpus.TRAINING_DIR)
     parser.add_argument("--report", type=Path, help="also write the full cross-validated report (JSON) here")
     parser.add_argument("--folds", type=int, default=config.FOLDS, help="1: the single dev split (faster)")
+    parser.add_argument("--workers", type=int, default=config.WORKERS,
+                        help="processes fitting the heads (the artefact is the same for any number)")
     args = parser.parse_args(argv)
     with threadpool_limits(limits=1):
-        document, report = build(corpus.corpus_files(args.training_dir), folds=args.folds)
+        document, report = build(corpus.corpus_files(args.training_dir), folds=args.folds, workers=args.workers)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_bytes(dump(document))
     if args.report:
