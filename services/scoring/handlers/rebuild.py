@@ -21,13 +21,17 @@ Records that are not CloudEvents, or whose payload does not parse, or whose deri
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import cast
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.structs import OffsetAndMetadata
+import confluent_kafka
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.structs import ConsumerRecord, OffsetAndMetadata
 
 from runtime.consumer import dead_letter
 from runtime.db import create_pool, migrate
@@ -48,10 +52,15 @@ log = get_logger(__name__)
 SERVICE = "scoring"
 FETCH_BYTES = 64 * 1024 * 1024  # per fetch request, and 16 MiB per partition: a backlog comes in large reads
 PARTITION_FETCH_BYTES = 16 * 1024 * 1024
+READ_BATCH = 10_000  # records a bulk read hands over at once (librdkafka fetches ahead in its own threads)
 
 
 class NotEmpty(RuntimeError):
     """The schema already holds consumed state: a rebuild only ever fills an empty one."""
+
+
+class ReadFailed(RuntimeError):
+    """The bulk read could not go on: a start outside the log (lost to retention), or the broker refused."""
 
 
 @dataclass
@@ -77,6 +86,27 @@ def _consumer(settings: ScoringSettings) -> AIOKafkaConsumer:
                             max_partition_fetch_bytes=PARTITION_FETCH_BYTES)
 
 
+def _reader(settings: ScoringSettings) -> confluent_kafka.Consumer:
+    """The bulk read (librdkafka: whole batches of records at C speed); partitions are assigned at explicit
+    offsets, it never joins or commits the group. The aiokafka consumer above does offsets and the hand-off."""
+    return confluent_kafka.Consumer({
+        "bootstrap.servers": settings.kafka_bootstrap, "group.id": settings.group_id,
+        "client.id": "gridline-scoring-rebuild-read", "enable.auto.commit": False, "enable.auto.offset.store": False,
+        "isolation.level": "read_committed", "auto.offset.reset": "error",  # a start outside the log fails
+        "enable.partition.eof": True, "fetch.max.bytes": FETCH_BYTES,
+        "max.partition.fetch.bytes": PARTITION_FETCH_BYTES, "queued.max.messages.kbytes": 256 * 1024})
+
+
+def _as_record(message: confluent_kafka.Message) -> ConsumerRecord[bytes, bytes]:
+    """A record as the consumer's dead-letter path takes it (only records that fail are converted)."""
+    key, value = message.key(), message.value()
+    _, timestamp = message.timestamp()
+    return ConsumerRecord(str(message.topic()), int(message.partition() or 0), int(message.offset() or 0),
+                          timestamp, 0, key if isinstance(key, bytes) else None,
+                          value if isinstance(value, bytes) else None, None, len(key or b""), len(value or b""),
+                          tuple(cast("list[tuple[str, bytes]]", message.headers() or [])))
+
+
 async def _partitions(consumer: AIOKafkaConsumer) -> list[TopicPartition]:
     await consumer._client.force_metadata_update()
     return [TopicPartition(topic, p) for topic in (CASE_EVENTS, SLA_EVENTS)
@@ -99,6 +129,69 @@ async def _commit(consumer: AIOKafkaConsumer, offsets: dict[tuple[str, int], int
             forward[TopicPartition(t, p)] = OffsetAndMetadata(o, "")
     if forward:
         await consumer.commit(forward)
+
+
+async def _read(reader: confluent_kafka.Consumer, bounds: dict[tuple[str, int], tuple[int, int]], fold: Fold,
+                inbox: dict[str, str], producer: AIOKafkaProducer, report: Report) -> None:
+    """Fold every record of each (topic, partition) from its start up to (not including) its end, in order."""
+    left = {where: upto for where, (begin, upto) in bounds.items() if begin < upto}
+    try:
+        reader.assign([confluent_kafka.TopicPartition(t, p, bounds[(t, p)][0]) for t, p in left])
+        while left:
+            messages = await asyncio.to_thread(reader.consume, READ_BATCH, 1.0)
+            for message in messages:
+                topic, partition, offset = str(message.topic()), int(message.partition() or 0), message.offset()
+                upto = left.get((topic, partition))
+                error = message.error()
+                if error is not None:
+                    if error.code() != confluent_kafka.KafkaError._PARTITION_EOF:
+                        raise ReadFailed(f"reading {topic}[{partition}]: {error}")
+                    if upto is not None and (offset or 0) >= upto:
+                        del left[(topic, partition)]
+                    continue
+                if upto is None or offset is None or offset >= upto:
+                    continue  # after the boundary: the consumer's
+                if offset + 1 >= upto:
+                    del left[(topic, partition)]
+                await _fold_one(message, topic, fold, inbox, producer, report)
+            for (topic, partition), upto in list(left.items()):
+                position = reader.position([confluent_kafka.TopicPartition(topic, partition)])[0].offset
+                if position >= upto:  # past the last transaction's marker
+                    del left[(topic, partition)]
+    finally:
+        reader.close()
+
+
+async def _fold_one(message: confluent_kafka.Message, topic: str, fold: Fold, inbox: dict[str, str],
+                    producer: AIOKafkaProducer, report: Report) -> None:
+    """One record through the consumer's rules: envelope, inbox (an event id is folded once), payload,
+    derivation; a record failing any of them is dead-lettered as the consumer would."""
+    report.records += 1
+    value = message.value()
+    key = message.key()
+    try:
+        envelope = decode(key if isinstance(key, bytes) else None, value if isinstance(value, bytes) else None,
+                          cast("list[tuple[str, bytes]]", message.headers() or []))
+    except EnvelopeError as exc:
+        await dead_letter(producer, SERVICE, _as_record(message), str(exc), "envelope")
+        report.dead_lettered += 1
+        return
+    if envelope.id in inbox:  # the inbox rule: an event id is processed once
+        report.duplicates += 1
+        return
+    try:
+        event = parse(topic, envelope)
+    except EnvelopeError as exc:
+        await dead_letter(producer, SERVICE, _as_record(message), str(exc), "rejected", envelope)
+        report.dead_lettered += 1
+        return
+    try:
+        fold.add(envelope.id, envelope.traceparent, event)
+    except Exception as exc:  # as the consumer after its retries: this record alone
+        await dead_letter(producer, SERVICE, _as_record(message), type(exc).__name__, "handler_error", envelope)
+        report.dead_lettered += 1
+        return
+    inbox[envelope.id] = topic
 
 
 async def rebuild(settings: ScoringSettings, clock: Callable[[], datetime] | None = None, *,
@@ -131,60 +224,36 @@ async def rebuild(settings: ScoringSettings, clock: Callable[[], datetime] | Non
                 return report
         tps = await _partitions(consumer)
         consumer.assign(tps)
+        consumer.pause(*tps)  # offsets and the hand-off only: the records are read by `_reader`
         start: dict[TopicPartition, int] = {}
         for tp in tps:
             committed = await consumer.committed(tp) if from_committed else None
             start[tp] = start_offset(committed, (await consumer.beginning_offsets([tp]))[tp], from_committed)
-            consumer.seek(tp, start[tp])
         end: dict[TopicPartition, int] = await consumer.end_offsets(tps)
         fold = Fold(contexts={})
         inbox: dict[str, str] = {}  # event id → topic, in the order folded
-        left = {tp for tp in tps if start[tp] < end[tp]}
-        while left:
-            batch = await consumer.getmany(*left, timeout_ms=1000)
-            for tp, records in batch.items():
-                upto = end[tp]
-                for record in records:
-                    if record.offset >= upto:
-                        break
-                    report.records += 1
-                    try:
-                        envelope = decode(record.key, record.value, record.headers)
-                    except EnvelopeError as exc:
-                        await dead_letter(producer, SERVICE, record, str(exc), "envelope")
-                        report.dead_lettered += 1
-                        continue
-                    if envelope.id in inbox:  # the inbox rule: an event id is processed once
-                        report.duplicates += 1
-                        continue
-                    try:
-                        event = parse(tp.topic, envelope)
-                    except EnvelopeError as exc:
-                        await dead_letter(producer, SERVICE, record, str(exc), "rejected", envelope)
-                        report.dead_lettered += 1
-                        continue
-                    try:
-                        fold.add(envelope.id, envelope.traceparent, event)
-                    except Exception as exc:  # as the consumer after its retries: this record alone
-                        await dead_letter(producer, SERVICE, record, type(exc).__name__, "handler_error", envelope)
-                        report.dead_lettered += 1
-                        continue
-                    inbox[envelope.id] = tp.topic
-            for tp in list(left):
-                if await consumer.position(tp) >= end[tp]:
-                    left.discard(tp)
-        report.events = len(inbox)
-        read = time.perf_counter()
-        settled = settle(fold)
-        del fold
-        settled_at = time.perf_counter()
-        offsets = {(tp.topic, tp.partition): max(start[tp], end[tp]) for tp in tps}
-        async with pool.acquire() as conn, conn.transaction():
-            await conn.execute("LOCK TABLE inbox, cases, facts IN EXCLUSIVE MODE")
-            if not await bulk.is_empty(conn):
-                raise NotEmpty(f"schema {settings.schema_name} was written to while the rebuild read the topics")
-            report.written = await bulk.write(conn, settled, inbox.items(), offsets)
-        del settled, inbox
+        collecting = gc.isenabled()
+        gc.freeze()  # the fold's tens of millions of live objects are never garbage: no cyclic walks over them
+        gc.disable()
+        try:
+            await _read(_reader(settings), {(tp.topic, tp.partition): (start[tp], end[tp]) for tp in tps},
+                        fold, inbox, producer, report)
+            report.events = len(inbox)
+            read = time.perf_counter()
+            settled = settle(fold)
+            del fold
+            settled_at = time.perf_counter()
+            offsets = {(tp.topic, tp.partition): max(start[tp], end[tp]) for tp in tps}
+            async with pool.acquire() as conn, conn.transaction():
+                await conn.execute("LOCK TABLE inbox, cases, facts IN EXCLUSIVE MODE")
+                if not await bulk.is_empty(conn):
+                    raise NotEmpty(f"schema {settings.schema_name} was written to while the rebuild read the topics")
+                report.written = await bulk.write(conn, settled, inbox.items(), offsets)
+            del settled, inbox
+        finally:
+            gc.unfreeze()
+            if collecting:
+                gc.enable()
         written = time.perf_counter()
         await _commit(consumer, offsets)
         report.offsets = {f"{t}:{p}": o for (t, p), o in sorted(offsets.items())}
