@@ -4,17 +4,53 @@ incremental path's one-statement-per-batch twin: same tables, same columns, same
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 
 import asyncpg
 
 from services.scoring.adapters.ledger import CASE_COLUMNS, case_column
 from services.scoring.adapters.repository import WHOLE_TYPE
 from services.scoring.domain.fold import Settled
-from services.scoring.domain.tallying import latest_links
+from services.scoring.domain.tallying import Recorded, latest_links
 
 Offsets = Mapping[tuple[str, int], int]  # (topic, partition) → next offset
+
+
+FACT_COLUMNS = ("event_id", "ordinal", "case_id", "period", "fact", "tag", "value", "department", "worker", "at",
+                "traceparent")
+
+
+def fact_rows(facts: Iterable[Recorded]) -> Iterable[tuple[object, ...]]:
+    return ((r.event_id, r.ordinal, f.case_id, f.period, f.name.value, f.tag, f.value, f.department, f.worker, f.at,
+             r.traceparent) for r in facts for f in (r.fact,))
+
+
+class FactFeed:
+    """The ledger's rows COPYed while the topics are still being read (a fact's row never depends on what
+    its case becomes later): `offer` hands over the facts folded since the last call, `close` ends the COPY."""
+
+    def __init__(self) -> None:
+        self.sent = 0
+        self._queue: asyncio.Queue[list[Recorded] | None] = asyncio.Queue()
+
+    def offer(self, facts: list[Recorded]) -> None:
+        if len(facts) > self.sent:
+            self._queue.put_nowait(facts[self.sent:])
+            self.sent = len(facts)
+
+    def close(self) -> None:
+        self._queue.put_nowait(None)
+
+    async def _rows(self) -> AsyncIterator[tuple[object, ...]]:
+        while (facts := await self._queue.get()) is not None:
+            for row in fact_rows(facts):
+                yield row
+
+    async def copy(self, conn: asyncpg.Connection) -> None:
+        """COPY every offered fact into `facts` (inside the caller's transaction) until `close`."""
+        await conn.copy_records_to_table("facts", columns=list(FACT_COLUMNS), records=self._rows())
 
 
 async def is_empty(conn: asyncpg.Connection) -> bool:
@@ -29,10 +65,11 @@ async def rebuilt_offsets(conn: asyncpg.Connection) -> dict[tuple[str, int], int
 
 
 async def write(conn: asyncpg.Connection, settled: Settled, inbox: Iterable[tuple[str, str]],
-                offsets: Offsets) -> dict[str, int]:
+                offsets: Offsets, facts_copied: int = 0) -> dict[str, int]:
     """Every table the incremental path reads and writes, from the settled fold (inside the caller's
     transaction); every (period, entity type) is marked dirty as a whole so the publisher computes its
-    cards. Returns the rows written per table."""
+    cards. `facts_copied`: the first so many of the settled facts are in `facts` already (a `FactFeed`).
+    Returns the rows written per table."""
     written: dict[str, int] = {}
 
     async def copy(table: str, columns: Sequence[str], rows: Iterable[tuple[object, ...]], n: int) -> None:
@@ -44,10 +81,9 @@ async def write(conn: asyncpg.Connection, settled: Settled, inbox: Iterable[tupl
     await copy("inbox", ("event_id", "topic"), events, len(events))
     await copy("cases", CASE_COLUMNS, (tuple(case_column(c, column) for column in CASE_COLUMNS)
                                        for c in settled.cases), len(settled.cases))
-    await copy("facts", ("event_id", "ordinal", "case_id", "period", "fact", "tag", "value", "department", "worker",
-                         "at", "traceparent"),
-               ((r.event_id, r.ordinal, f.case_id, f.period, f.name.value, f.tag, f.value, f.department, f.worker,
-                 f.at, r.traceparent) for r in settled.facts for f in (r.fact,)), len(settled.facts))
+    rest = settled.facts[facts_copied:]
+    await copy("facts", FACT_COLUMNS, fact_rows(rest), len(rest))
+    written["facts"] = len(settled.facts)
     await copy("openings", ("case_id", "item_code", "grid_id", "opened_at"),
                ((o.case_id, o.item_code, o.grid_id, o.opened_at) for o in settled.openings), len(settled.openings))
     await copy("closures", ("case_id", "item_code", "grid_id", "closed_at", "period", "department", "repeat_at"),

@@ -27,6 +27,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import cast
 
 import confluent_kafka
@@ -132,8 +133,10 @@ async def _commit(consumer: AIOKafkaConsumer, offsets: dict[tuple[str, int], int
 
 
 async def _read(reader: confluent_kafka.Consumer, bounds: dict[tuple[str, int], tuple[int, int]], fold: Fold,
-                inbox: dict[str, str], producer: AIOKafkaProducer, report: Report) -> None:
-    """Fold every record of each (topic, partition) from its start up to (not including) its end, in order."""
+                inbox: dict[str, str], producer: AIOKafkaProducer, report: Report,
+                folded: Callable[[], None] = lambda: None, copying: asyncio.Task[None] | None = None) -> None:
+    """Fold every record of each (topic, partition) from its start up to (not including) its end, in order;
+    `folded` after each batch; stops early when `copying` (the ledger's COPY meanwhile) failed."""
     left = {where: upto for where, (begin, upto) in bounds.items() if begin < upto}
     try:
         reader.assign([confluent_kafka.TopicPartition(t, p, bounds[(t, p)][0]) for t, p in left])
@@ -154,6 +157,10 @@ async def _read(reader: confluent_kafka.Consumer, bounds: dict[tuple[str, int], 
                 if offset + 1 >= upto:
                     del left[(topic, partition)]
                 await _fold_one(message, topic, fold, inbox, producer, report)
+            folded()
+            if copying is not None and copying.done():
+                copying.result()  # its error, now
+                raise ReadFailed("the ledger's COPY ended before the read")
             for (topic, partition), upto in list(left.items()):
                 position = reader.position([confluent_kafka.TopicPartition(topic, partition)])[0].offset
                 if position >= upto:  # past the last transaction's marker
@@ -236,19 +243,25 @@ async def rebuild(settings: ScoringSettings, clock: Callable[[], datetime] | Non
         gc.freeze()  # the fold's tens of millions of live objects are never garbage: no cyclic walks over them
         gc.disable()
         try:
-            await _read(_reader(settings), {(tp.topic, tp.partition): (start[tp], end[tp]) for tp in tps},
-                        fold, inbox, producer, report)
-            report.events = len(inbox)
-            read = time.perf_counter()
-            settled = settle(fold)
-            del fold
-            settled_at = time.perf_counter()
-            offsets = {(tp.topic, tp.partition): max(start[tp], end[tp]) for tp in tps}
             async with pool.acquire() as conn, conn.transaction():
                 await conn.execute("LOCK TABLE inbox, cases, facts IN EXCLUSIVE MODE")
                 if not await bulk.is_empty(conn):
-                    raise NotEmpty(f"schema {settings.schema_name} was written to while the rebuild read the topics")
-                report.written = await bulk.write(conn, settled, inbox.items(), offsets)
+                    raise NotEmpty(f"schema {settings.schema_name} was written to before the rebuild began")
+                feed = bulk.FactFeed()
+                copying = asyncio.create_task(feed.copy(conn))  # PostgreSQL takes the ledger while we read
+                try:
+                    await _read(_reader(settings), {(tp.topic, tp.partition): (start[tp], end[tp]) for tp in tps},
+                                fold, inbox, producer, report, partial(feed.offer, fold.facts), copying)
+                finally:
+                    feed.close()
+                    await copying
+                report.events = len(inbox)
+                read = time.perf_counter()
+                settled = settle(fold)
+                del fold
+                settled_at = time.perf_counter()
+                offsets = {(tp.topic, tp.partition): max(start[tp], end[tp]) for tp in tps}
+                report.written = await bulk.write(conn, settled, inbox.items(), offsets, facts_copied=feed.sent)
             del settled, inbox
         finally:
             gc.unfreeze()

@@ -10,7 +10,7 @@ import confluent_kafka
 import pytest
 
 from services.scoring.domain.fold import Fold
-from services.scoring.handlers.rebuild import Report, ReadFailed, _read
+from services.scoring.handlers.rebuild import ReadFailed, Report, _read
 
 
 class Message:
@@ -77,7 +77,8 @@ class Producer:
 def dead(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     offsets: list[int] = []
 
-    async def dead_letter(producer: Any, service: str, record: Any, reason: str, kind: str, envelope: Any = None) -> None:
+    async def dead_letter(producer: Any, service: str, record: Any, reason: str, kind: str,
+                          envelope: Any = None) -> None:
         offsets.append(record.offset)
 
     monkeypatch.setattr("services.scoring.handlers.rebuild.dead_letter", dead_letter)
