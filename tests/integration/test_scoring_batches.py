@@ -354,3 +354,44 @@ async def test_migration_007_leaves_one_repeat_complaint_per_closure_and_the_sum
             places.items())
     finally:
         await conn.close()
+
+
+async def test_migrations_recompute_an_as_of_a_pre_007_repeat_complaint_set(
+    stack: Stack, schema: str, tmp_path: Path,
+) -> None:
+    """Before 007 a repeat complaint was a fact per (closure, later case) `at` the later case's time, so an
+    entity's `as_of` (its card's computed_at) could be a case opened 40 days after the closure. 007 moves the
+    fact to the closure's time; after the migrations every such `as_of` is the latest time among the entity's
+    facts again (what a replay into an empty database gives) and its card is marked, while an entity whose
+    `as_of` comes from its own facts is left as it is."""
+    await migrate(stack.database_url, schema, _migrations_before(tmp_path, "007"))
+    closed = datetime(2034, 1, 3, 2, tzinfo=UTC)
+    late = closed + timedelta(days=40, hours=1)
+    resolved = closed - timedelta(hours=5)
+    places = {"department": "D", "grid": "G", "community": "C", "street": "S", "hotline": "12345"}
+    conn = await asyncpg.connect(stack.database_url, server_settings={"search_path": schema})
+    try:
+        await conn.execute("INSERT INTO cases (case_id, grid_id, community_id, street_id, channel, item_code, "
+                           "handled_by) VALUES ('K1', 'G', 'C', 'S', 'hotline', 'A01', 'D'), "
+                           "('K9', 'G9', 'C9', 'S9', 'app', 'B02', 'E')")
+        await conn.execute("INSERT INTO closures VALUES ('K1', 'A01', 'G', $1, '2034-01', 'D')", closed)
+        await conn.execute("INSERT INTO openings VALUES ('K2', 'A01', 'G', $1)", late)
+        await conn.executemany(
+            "INSERT INTO facts (event_id, ordinal, case_id, period, fact, tag, value, department, at) "
+            "VALUES ($1, 0, $2, '2034-01', $3, $4, 1, $5, $6)",
+            [("RPT-K1-K2", "K1", "repeat_complaint", "40", "D", late), ("E-K1-9", "K1", "resolved", "", "D", resolved),
+             ("E-K9-3", "K9", "resolved", "", "E", late)])  # E's own fact: its as_of is right
+        await conn.executemany("INSERT INTO entities (period, entity_type, entity_id, as_of) "
+                               "VALUES ('2034-01', $1, $2, $3)",
+                               [(etype, entity, late) for etype, entity in [*places.items(), ("department", "E")]])
+    finally:
+        await conn.close()
+    await migrate(stack.database_url, schema, SQL)
+    conn = await asyncpg.connect(stack.database_url, server_settings={"search_path": schema})
+    try:
+        as_of = {(r["entity_type"], r["entity_id"]): r["as_of"] for r in await conn.fetch("SELECT * FROM entities")}
+        assert as_of == {**{k: closed for k in places.items()}, ("department", "E"): late}
+        assert {(r["entity_type"], r["entity_id"]) for r in await conn.fetch("SELECT * FROM dirty")} == set(
+            places.items())
+    finally:
+        await conn.close()
