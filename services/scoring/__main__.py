@@ -27,6 +27,8 @@ def main(argv: list[str] | None = None) -> int:
     rebuilding = sub.add_parser("rebuild", help="replay the topics into the empty schema and hand the group over")
     rebuilding.add_argument("--from-committed", action="store_true",
                             help="start at the group's committed offsets instead of the log's start")
+    rebuilding.add_argument("--workers", type=int, default=None,
+                            help="fold in this many processes (default SCORING_REBUILD_WORKERS, 2)")
     args = parser.parse_args(argv)
     settings = ScoringSettings()
     if args.command == "check-ruler":
@@ -43,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
         from services.scoring.handlers.rebuild import NotEmpty, rebuild
 
         try:
-            report = asyncio.run(rebuild(settings, from_committed=args.from_committed))
+            report = asyncio.run(rebuild(settings, from_committed=args.from_committed, workers=args.workers))
         except NotEmpty as exc:
             print(exc)
             return 1

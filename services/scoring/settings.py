@@ -30,3 +30,6 @@ class ScoringSettings(PlatformSettings):
     # service rebuilds it from the log's start before it consumes (README, "An empty database with a
     # backlog"). True: trust the group's offsets instead — a group created to start at a later point (tests).
     from_committed: bool = False
+    # The rebuild (`python -m services.scoring rebuild`) folds the log split by case in this many processes
+    # (handlers/rebuild_workers.py); 1 folds in the command's own process. The same tables either way.
+    rebuild_workers: int = 2

@@ -80,10 +80,10 @@ async def cards_between(bootstrap: str, *windows: tuple[dict[int, int], dict[int
         await consumer.stop()
 
 
-async def state(stack: Stack, schema: str) -> dict[str, list[tuple[Any, ...]]]:
+async def state(stack: Stack, schema: str, queries: dict[str, str] = STATE) -> dict[str, list[tuple[Any, ...]]]:
     conn = await asyncpg.connect(stack.database_url, server_settings={"search_path": schema})
     try:
-        return {table: [tuple(r) for r in await conn.fetch(query)] for table, query in STATE.items()}
+        return {table: [tuple(r) for r in await conn.fetch(query)] for table, query in queries.items()}
     finally:
         await conn.close()
 

@@ -11,7 +11,7 @@ by the same publisher.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
@@ -79,21 +79,45 @@ def _first_per_case(items: Iterable[T]) -> list[T]:
     return list(found.values())
 
 
-def settle(fold: Fold) -> Settled:
-    """The fold of a whole log from the start: repeat complaints paired at once (each closure with its
-    nearest later case, `RPT-{closure}`), every fact counted with its case as it is at the end (the
-    place a case moved to, the place it was located late: where the incremental path ends up too)."""
-    openings = _first_per_case(fold.openings)
-    closures = _first_per_case(fold.closures)
+def halves(fold: Fold) -> tuple[list[Opening], list[Closure]]:
+    """The stored halves of repeat complaints: each case's first opening and first closure."""
+    return _first_per_case(fold.openings), _first_per_case(fold.closures)
+
+
+def paired(closures: Iterable[Closure], openings: Sequence[Opening],
+           traces: Mapping[str, str | None]) -> tuple[dict[str, tuple[Closure, Opening]], list[Recorded]]:
+    """Every closure with its nearest repeating opening (closure id → pair), and the closures' repeat
+    complaint facts (`RPT-{closure}`, in closure id order; the trace of the opening's case, else the
+    closure's)."""
     pairs = nearest(closures, openings)
-    repeats = [Recorded(repeat_fact_id(c), 0, repeat_fact(c, o), fold.traces.get(o.case_id) or
-                        fold.traces.get(c.case_id)) for _, (c, o) in sorted(pairs.items())]
+    return pairs, [Recorded(repeat_fact_id(c), 0, repeat_fact(c, o), traces.get(o.case_id) or traces.get(c.case_id))
+                   for _, (c, o) in sorted(pairs.items())]
+
+
+def counted(fold: Fold, facts: Iterable[Recorded]) -> tuple[BatchTally, list[CaseContext]]:
+    """Every fact counted with its case as it is at the end (the place a case moved to, the place it was
+    located late: where the incremental path ends up too), and every case as stored: the fold's in id
+    order, then the closed cases repeats counted against."""
     tally = BatchTally()
-    facts = fold.facts + repeats
     for recorded in facts:
         tally.add(recorded, fold.context_of(recorded.fact.case_id))
     cases = [tally.counted_now(fold.contexts[case_id]) for case_id in sorted(fold.contexts)]
     cases += [tally.counted_now(fold.others[case_id]) for case_id in sorted(fold.others)
               if tally.counted.get(case_id)]
-    paired = [replace(c, repeat_at=pairs[c.case_id][1].opened_at) if c.case_id in pairs else c for c in closures]
-    return Settled(cases, facts, openings, paired, tally)
+    return tally, cases
+
+
+def with_repeats(closures: Iterable[Closure], pairs: Mapping[str, tuple[Closure, Opening]]) -> list[Closure]:
+    """The closures as stored: each with the time of its nearest repeating opening (`repeat_at`)."""
+    return [replace(c, repeat_at=pairs[c.case_id][1].opened_at) if c.case_id in pairs else c for c in closures]
+
+
+def settle(fold: Fold) -> Settled:
+    """The fold of a whole log from the start: repeat complaints paired at once (each closure with its
+    nearest later case, `RPT-{closure}`), every fact counted with its case as it is at the end.
+    (handlers/rebuild_workers.py runs the same steps over a log split by case between processes.)"""
+    openings, closures = halves(fold)
+    pairs, repeats = paired(closures, openings, fold.traces)
+    facts = fold.facts + repeats
+    tally, cases = counted(fold, facts)
+    return Settled(cases, facts, openings, with_repeats(closures, pairs), tally)

@@ -25,58 +25,46 @@ import asyncio
 import gc
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
-from typing import cast
 
+import asyncpg
 import confluent_kafka
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.structs import ConsumerRecord, OffsetAndMetadata
+from aiokafka.structs import OffsetAndMetadata
 
 from runtime.consumer import dead_letter
 from runtime.db import create_pool, migrate
 from runtime.kafka import make_producer
 from runtime.logging import get_logger
 from runtime.outbox import OutboxRelay
-from schemas.cloudevents import EnvelopeError, decode
 from schemas.topics import CASE_EVENTS, SLA_EVENTS
 from services.scoring.adapters import bulk
 from services.scoring.bootstrap import SQL
 from services.scoring.domain.fold import Fold, settle
 from services.scoring.domain.ruler_files import load_rulers
-from services.scoring.handlers.events import parse
+from services.scoring.handlers import rebuild_workers
 from services.scoring.handlers.publisher import Publisher
+from services.scoring.handlers.rebuild_read import (
+    FETCH_BYTES,
+    PARTITION_FETCH_BYTES,
+    READ_BATCH,
+    SERVICE,
+    Bounded,
+    Bounds,
+    Misrouted,
+    ReadFailed,
+    Report,
+    bulk_reader,
+    fold_record,
+)
 from services.scoring.settings import ScoringSettings
 
 log = get_logger(__name__)
-SERVICE = "scoring"
-FETCH_BYTES = 64 * 1024 * 1024  # per fetch request, and 16 MiB per partition: a backlog comes in large reads
-PARTITION_FETCH_BYTES = 16 * 1024 * 1024
-READ_BATCH = 10_000  # records a bulk read hands over at once (librdkafka fetches ahead in its own threads)
 
 
 class NotEmpty(RuntimeError):
     """The schema already holds consumed state: a rebuild only ever fills an empty one."""
-
-
-class ReadFailed(RuntimeError):
-    """The bulk read could not go on: a start outside the log (lost to retention), or the broker refused."""
-
-
-@dataclass
-class Report:
-    """What a rebuild did, and how long each phase took (seconds)."""
-
-    records: int = 0
-    events: int = 0
-    duplicates: int = 0
-    dead_lettered: int = 0
-    written: dict[str, int] = field(default_factory=dict)
-    cards: int = 0
-    seconds: dict[str, float] = field(default_factory=dict)
-    offsets: dict[str, int] = field(default_factory=dict)  # "topic:partition" → next offset
-    handoff_only: bool = False  # the database was rebuilt before: only the group commit was repeated
 
 
 def _consumer(settings: ScoringSettings) -> AIOKafkaConsumer:
@@ -85,27 +73,6 @@ def _consumer(settings: ScoringSettings) -> AIOKafkaConsumer:
                             isolation_level="read_committed", fetch_max_bytes=FETCH_BYTES,
                             auto_offset_reset="none",  # a start outside the log fails; never a silent jump to its end
                             max_partition_fetch_bytes=PARTITION_FETCH_BYTES)
-
-
-def _reader(settings: ScoringSettings) -> confluent_kafka.Consumer:
-    """The bulk read (librdkafka: whole batches of records at C speed); partitions are assigned at explicit
-    offsets, it never joins or commits the group. The aiokafka consumer above does offsets and the hand-off."""
-    return confluent_kafka.Consumer({
-        "bootstrap.servers": settings.kafka_bootstrap, "group.id": settings.group_id,
-        "client.id": "gridline-scoring-rebuild-read", "enable.auto.commit": False, "enable.auto.offset.store": False,
-        "isolation.level": "read_committed", "auto.offset.reset": "error",  # a start outside the log fails
-        "enable.partition.eof": True, "fetch.max.bytes": FETCH_BYTES,
-        "max.partition.fetch.bytes": PARTITION_FETCH_BYTES, "queued.max.messages.kbytes": 256 * 1024})
-
-
-def _as_record(message: confluent_kafka.Message) -> ConsumerRecord[bytes, bytes]:
-    """A record as the consumer's dead-letter path takes it (only records that fail are converted)."""
-    key, value = message.key(), message.value()
-    _, timestamp = message.timestamp()
-    return ConsumerRecord(str(message.topic()), int(message.partition() or 0), int(message.offset() or 0),
-                          timestamp, 0, key if isinstance(key, bytes) else None,
-                          value if isinstance(value, bytes) else None, None, len(key or b""), len(value or b""),
-                          tuple(cast("list[tuple[str, bytes]]", message.headers() or [])))
 
 
 async def _partitions(consumer: AIOKafkaConsumer) -> list[TopicPartition]:
@@ -137,76 +104,75 @@ async def _read(reader: confluent_kafka.Consumer, bounds: dict[tuple[str, int], 
                 folded: Callable[[], None] = lambda: None, copying: asyncio.Task[None] | None = None) -> None:
     """Fold every record of each (topic, partition) from its start up to (not including) its end, in order;
     `folded` after each batch; stops early when `copying` (the ledger's COPY meanwhile) failed."""
-    left = {where: upto for where, (begin, upto) in bounds.items() if begin < upto}
     try:
-        reader.assign([confluent_kafka.TopicPartition(t, p, bounds[(t, p)][0]) for t, p in left])
-        while left:
+        records = Bounded(reader, bounds)
+        while records.left:
             messages = await asyncio.to_thread(reader.consume, READ_BATCH, 1.0)
-            for message in messages:
-                topic, partition, offset = str(message.topic()), int(message.partition() or 0), message.offset()
-                upto = left.get((topic, partition))
-                error = message.error()
-                if error is not None:
-                    if error.code() != confluent_kafka.KafkaError._PARTITION_EOF:
-                        raise ReadFailed(f"reading {topic}[{partition}]: {error}")
-                    if upto is not None and (offset or 0) >= upto:
-                        del left[(topic, partition)]
-                    continue
-                if upto is None or offset is None or offset >= upto:
-                    continue  # after the boundary: the consumer's
-                if offset + 1 >= upto:
-                    del left[(topic, partition)]
+            for topic, message in records.take(messages):
                 await _fold_one(message, topic, fold, inbox, producer, report)
             folded()
             if copying is not None and copying.done():
                 copying.result()  # its error, now
                 raise ReadFailed("the ledger's COPY ended before the read")
-            for (topic, partition), upto in list(left.items()):
-                position = reader.position([confluent_kafka.TopicPartition(topic, partition)])[0].offset
-                if position >= upto:  # past the last transaction's marker
-                    del left[(topic, partition)]
+            records.check_positions()
     finally:
         reader.close()
 
 
 async def _fold_one(message: confluent_kafka.Message, topic: str, fold: Fold, inbox: dict[str, str],
                     producer: AIOKafkaProducer, report: Report) -> None:
-    """One record through the consumer's rules: envelope, inbox (an event id is folded once), payload,
-    derivation; a record failing any of them is dead-lettered as the consumer would."""
-    report.records += 1
-    value = message.value()
-    key = message.key()
+    dead = fold_record(message, topic, fold, inbox, report)
+    if dead is not None:
+        await dead_letter(producer, SERVICE, dead.record, dead.reason, dead.kind, dead.envelope)
+
+
+async def _fill(pool: asyncpg.Pool, settings: ScoringSettings, bounds: Bounds, offsets: dict[tuple[str, int], int],
+                workers: int, producer: AIOKafkaProducer, report: Report) -> tuple[float, float]:
+    """Fold the bounded log and write it, in ONE transaction opened before the read (the tables locked and
+    checked empty); returns when the read and the settling ended."""
+    collecting = gc.isenabled()
+    gc.freeze()  # the fold's tens of millions of live objects are never garbage: no cyclic walks over them
+    gc.disable()
     try:
-        envelope = decode(key if isinstance(key, bytes) else None, value if isinstance(value, bytes) else None,
-                          cast("list[tuple[str, bytes]]", message.headers() or []))
-    except EnvelopeError as exc:
-        await dead_letter(producer, SERVICE, _as_record(message), str(exc), "envelope")
-        report.dead_lettered += 1
-        return
-    if envelope.id in inbox:  # the inbox rule: an event id is processed once
-        report.duplicates += 1
-        return
-    try:
-        event = parse(topic, envelope)
-    except EnvelopeError as exc:
-        await dead_letter(producer, SERVICE, _as_record(message), str(exc), "rejected", envelope)
-        report.dead_lettered += 1
-        return
-    try:
-        fold.add(envelope.id, envelope.traceparent, event)
-    except Exception as exc:  # as the consumer after its retries: this record alone
-        await dead_letter(producer, SERVICE, _as_record(message), type(exc).__name__, "handler_error", envelope)
-        report.dead_lettered += 1
-        return
-    inbox[envelope.id] = topic
+        async with pool.acquire() as conn, conn.transaction():
+            await conn.execute("LOCK TABLE inbox, cases, facts IN EXCLUSIVE MODE")
+            if not await bulk.is_empty(conn):
+                raise NotEmpty(f"schema {settings.schema_name} was written to before the rebuild began")
+            if workers > 1:
+                marks = await rebuild_workers.fold_and_write(conn, settings, bounds, offsets, workers, producer,
+                                                             report)
+                return marks["read_and_fold"], marks["settle"]
+            fold = Fold(contexts={})
+            inbox: dict[str, str] = {}  # event id → topic, in the order folded
+            feed = bulk.FactFeed()
+            copying = asyncio.create_task(feed.copy(conn))  # PostgreSQL takes the ledger while we read
+            try:
+                await _read(bulk_reader(settings), bounds, fold, inbox, producer, report,
+                            partial(feed.offer, fold.facts), copying)
+            finally:
+                feed.close()
+                await copying
+            report.events = len(inbox)
+            read = time.perf_counter()
+            settled = settle(fold)
+            del fold
+            settled_at = time.perf_counter()
+            report.written = await bulk.write(conn, settled, inbox.items(), offsets, facts_copied=feed.sent)
+            del settled, inbox
+            return read, settled_at
+    finally:
+        gc.unfreeze()
+        if collecting:
+            gc.enable()
 
 
 async def rebuild(settings: ScoringSettings, clock: Callable[[], datetime] | None = None, *,
-                  from_committed: bool = False) -> Report:
+                  from_committed: bool = False, workers: int | None = None) -> Report:
     """Fold the topics' backlog into the empty schema, hand the group over at the boundary, publish.
     `from_committed`: start at the group's committed offsets (the log's start where it has none) instead of
     the log's start — for a group created to replay from a later point; the service's own group's offsets
-    describe a database that is gone."""
+    describe a database that is gone. `workers`: fold in that many processes (settings.rebuild_workers by
+    default; 1 folds in this one), the same tables either way."""
     report = Report()
     began = time.perf_counter()
     rulers = load_rulers(settings.ruler_dir)
@@ -237,36 +203,16 @@ async def rebuild(settings: ScoringSettings, clock: Callable[[], datetime] | Non
             committed = await consumer.committed(tp) if from_committed else None
             start[tp] = start_offset(committed, (await consumer.beginning_offsets([tp]))[tp], from_committed)
         end: dict[TopicPartition, int] = await consumer.end_offsets(tps)
-        fold = Fold(contexts={})
-        inbox: dict[str, str] = {}  # event id → topic, in the order folded
-        collecting = gc.isenabled()
-        gc.freeze()  # the fold's tens of millions of live objects are never garbage: no cyclic walks over them
-        gc.disable()
+        bounds = {(tp.topic, tp.partition): (start[tp], end[tp]) for tp in tps}
+        offsets = {(tp.topic, tp.partition): max(start[tp], end[tp]) for tp in tps}
+        workers = settings.rebuild_workers if workers is None else workers
         try:
-            async with pool.acquire() as conn, conn.transaction():
-                await conn.execute("LOCK TABLE inbox, cases, facts IN EXCLUSIVE MODE")
-                if not await bulk.is_empty(conn):
-                    raise NotEmpty(f"schema {settings.schema_name} was written to before the rebuild began")
-                feed = bulk.FactFeed()
-                copying = asyncio.create_task(feed.copy(conn))  # PostgreSQL takes the ledger while we read
-                try:
-                    await _read(_reader(settings), {(tp.topic, tp.partition): (start[tp], end[tp]) for tp in tps},
-                                fold, inbox, producer, report, partial(feed.offer, fold.facts), copying)
-                finally:
-                    feed.close()
-                    await copying
-                report.events = len(inbox)
-                read = time.perf_counter()
-                settled = settle(fold)
-                del fold
-                settled_at = time.perf_counter()
-                offsets = {(tp.topic, tp.partition): max(start[tp], end[tp]) for tp in tps}
-                report.written = await bulk.write(conn, settled, inbox.items(), offsets, facts_copied=feed.sent)
-            del settled, inbox
-        finally:
-            gc.unfreeze()
-            if collecting:
-                gc.enable()
+            read, settled_at = await _fill(pool, settings, bounds, offsets, workers, producer, report)
+            report.workers = max(1, workers)
+        except Misrouted as exc:  # a record keyed other than by its case: the log cannot be split by key
+            log.warning("rebuild_in_one_process", reason=str(exc).splitlines()[0])
+            report = Report()
+            read, settled_at = await _fill(pool, settings, bounds, offsets, 1, producer, report)
         written = time.perf_counter()
         await _commit(consumer, offsets)
         report.offsets = {f"{t}:{p}": o for (t, p), o in sorted(offsets.items())}

@@ -1,0 +1,281 @@
+"""The rebuild's fold in several processes (`--workers N`, handlers/rebuild.py): the log split BY CASE.
+
+Every record of both topics is keyed by its case id (runtime/outbox.py), so worker i of N reads every
+partition with librdkafka and folds only the records whose key hashes to i (crc32 mod N) — every event of
+a case, in its partition's order, lands in one worker; a record whose case id is not its key's share
+stops the rebuild (`Misrouted`: nothing is written, rebuild.py folds in one process instead). What the
+workers fold is what one process folds, cut along cases; what crosses cases is joined here:
+
+1. read: each worker folds its share and hands over its facts as COPY text (adapters/copy_text.py) while
+   it reads; this process forwards them into `facts` in its one transaction (PostgreSQL on the other core);
+2. pair: the workers' first openings and closures (with their cases' traces) are paired here at once
+   (`fold.paired`, the one rule); the repeat facts go into `facts` after the workers' and each worker gets
+   those of its closures;
+3. settle: each worker counts its facts and repeats with its cases (`fold.counted`) and hands over its
+   inbox rows and cases as COPY text and its sums; the sums are added (`tallying.merged`: a case counts in
+   one worker only) and written with the halves, the dirty marks and the offsets (bulk.write_sums).
+
+The tables hold the same rows as after a rebuild in one process (the integration test compares both),
+so the publisher computes byte-identical cards and ce_ids.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import gc
+import itertools
+import multiprocessing
+import threading
+import time
+import traceback
+import zlib
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from typing import Any
+
+import asyncpg
+from aiokafka import AIOKafkaProducer
+
+from runtime.consumer import dead_letter
+from services.scoring.adapters import bulk, copy_text
+from services.scoring.adapters.ledger import CASE_COLUMNS
+from services.scoring.domain.fold import Fold, counted, halves, paired, with_repeats
+from services.scoring.domain.repeats import Closure, Opening
+from services.scoring.domain.tallying import BatchTally, EntityDelta, Recorded, TallyKey, merged
+from services.scoring.handlers import rebuild_read as one
+from services.scoring.settings import ScoringSettings
+
+QUEUE_CHUNKS = 8  # chunks waiting in this process per worker: a worker ahead of PostgreSQL waits
+
+
+def owner(key: bytes | None, workers: int) -> int:
+    """The worker that folds a record keyed so (its case id): the same for every event of the case."""
+    return zlib.crc32(key or b"") % workers
+
+
+@dataclass
+class Read:
+    """What a worker hands over when its share is folded: its counts, what it would dead-letter, and the
+    halves of repeat complaints with the traces of their cases."""
+
+    report: one.Report
+    dead: list[one.DeadLetter]
+    openings: list[Opening]
+    closures: list[Closure]
+    traces: dict[str, str | None]
+    facts: int  # how many it handed over
+
+
+@dataclass
+class Part:
+    """A worker's settled share: its cases as COPY text, and its sums."""
+
+    cases: list[bytes]
+    n_cases: int
+    tallies: dict[TallyKey, tuple[int, Any]] = field(default_factory=dict)
+    entities: dict[tuple[str, str, str], EntityDelta] = field(default_factory=dict)
+
+
+class WorkerFailed(RuntimeError):
+    """A fold worker stopped (its error, or it exited)."""
+
+
+def fold_part(index: int, workers: int, settings: ScoringSettings, bounds: one.Bounds, pipe: Connection) -> None:
+    """A worker process: fold share `index` of `workers`, hand it over as described above."""
+    try:
+        _fold_part(index, workers, settings, bounds, pipe)
+    except BaseException as exc:  # to the parent, which stops the rebuild (nothing is committed)
+        pipe.send(("failed", (isinstance(exc, one.Misrouted), f"{type(exc).__name__}: {exc}",
+                              traceback.format_exc())))
+    finally:
+        pipe.close()
+
+
+def _fold_part(index: int, workers: int, settings: ScoringSettings, bounds: one.Bounds, pipe: Connection) -> None:
+    gc.freeze()
+    gc.disable()  # as in one process: the fold's live objects are never garbage
+    fold, inbox, report, dead = Fold(contexts={}), dict[str, str](), one.Report(), list[one.DeadLetter]()
+
+    def owned(case_id: str) -> bool:
+        return owner(case_id.encode(), workers) == index
+
+    reader = one.bulk_reader(settings)
+    sent = 0
+    try:
+        records = one.Bounded(reader, bounds)
+        while records.left:
+            for topic, message in records.take(reader.consume(one.READ_BATCH, 1.0)):
+                if owner(message.key(), workers) == index:
+                    found = one.fold_record(message, topic, fold, inbox, report, owned)
+                    if found is not None:
+                        dead.append(found)
+            _send(pipe, "facts", copy_text.chunks(map(copy_text.fact_line, itertools.islice(fold.facts, sent, None))))
+            sent = len(fold.facts)
+            records.check_positions()
+    finally:
+        reader.close()
+    openings, closures = halves(fold)
+    traces = {c: fold.traces.get(c) for c in itertools.chain((o.case_id for o in openings),
+                                                             (c.case_id for c in closures))}
+    report.events = len(inbox)
+    pipe.send(("read", Read(report, dead, openings, closures, traces, len(fold.facts))))
+    inbox_rows = list(copy_text.chunks(f"{copy_text.text(event_id)}\t{topic}\n" for event_id, topic in inbox.items()))
+    del inbox
+    kind, repeats = pipe.recv()
+    assert kind == "repeats"
+    sender = threading.Thread(target=_send, args=(pipe, "inbox", inbox_rows, True))
+    sender.start()  # PostgreSQL takes the inbox while this process counts (the pipe's writes release the GIL)
+    tally, cases = counted(fold, itertools.chain(fold.facts, repeats))
+    case_rows = list(copy_text.chunks(copy_text.row_line(bulk.case_row(c)) for c in cases))
+    sender.join()
+    pipe.send(("settled", Part(case_rows, len(cases), tally.tallies, tally.entities)))
+
+
+def _send(pipe: Connection, kind: str, chunks: Iterable[bytes], done: bool = False) -> None:
+    for chunk in chunks:
+        pipe.send((kind, chunk))
+    if done:
+        pipe.send((f"{kind}_done", None))
+
+
+class Workers:
+    """The worker processes and what they send, as one queue in this process's event loop."""
+
+    def __init__(self, settings: ScoringSettings, bounds: one.Bounds, workers: int) -> None:
+        self.n = workers
+        self.loop = asyncio.get_running_loop()
+        self.queue: asyncio.Queue[tuple[int, str, Any]] = asyncio.Queue(maxsize=QUEUE_CHUNKS * workers)
+        self.stopping = threading.Event()
+        context = multiprocessing.get_context("spawn")  # a fresh interpreter: no sockets, threads or locks of ours
+        self.pipes: list[Connection] = []
+        self.processes = []
+        self.threads = []
+        for i in range(workers):
+            mine, theirs = context.Pipe()
+            process = context.Process(target=fold_part, args=(i, workers, settings, bounds, theirs),
+                                      name=f"scoring-rebuild-fold-{i}", daemon=True)
+            process.start()
+            theirs.close()
+            thread = threading.Thread(target=self._relay, args=(i, mine), name=f"scoring-rebuild-relay-{i}",
+                                      daemon=True)
+            thread.start()
+            self.pipes.append(mine)
+            self.processes.append(process)
+            self.threads.append(thread)
+
+    def _relay(self, index: int, pipe: Connection) -> None:
+        while not self.stopping.is_set():
+            try:
+                kind, payload = pipe.recv()
+            except (EOFError, OSError):
+                kind, payload = "failed", (False, f"fold worker {index} exited", "")
+            put = asyncio.run_coroutine_threadsafe(self.queue.put((index, kind, payload)), self.loop)
+            while not self.stopping.is_set():
+                try:
+                    put.result(timeout=0.5)
+                    break
+                except concurrent.futures.TimeoutError:
+                    continue
+            if kind in ("settled", "failed"):
+                return
+
+    async def next(self) -> tuple[int, str, Any]:
+        index, kind, payload = await self.queue.get()
+        if kind == "failed":
+            misrouted, reason, trace = payload
+            raise (one.Misrouted if misrouted else WorkerFailed)(f"fold worker {index}: {reason}\n{trace}")
+        return index, kind, payload
+
+    async def send(self, index: int, message: tuple[str, Any]) -> None:
+        await asyncio.to_thread(self.pipes[index].send, message)
+
+    def stop(self) -> None:
+        self.stopping.set()
+        for process in self.processes:
+            if process.is_alive():
+                process.kill()
+            process.join(timeout=10)
+        for pipe in self.pipes:
+            pipe.close()
+
+
+async def fold_and_write(conn: asyncpg.Connection, settings: ScoringSettings, bounds: one.Bounds,
+                         offsets: bulk.Offsets, workers: int, producer: AIOKafkaProducer,
+                         report: one.Report) -> dict[str, float]:
+    """Fold the bounded log in `workers` processes and write it in the caller's transaction (the tables
+    locked and empty); `report` gets the counts and rows written. Returns when each phase ended."""
+    marks: dict[str, float] = {}
+    crew = Workers(settings, bounds, workers)
+    try:
+        reads: dict[int, Read] = {}
+        stash: dict[int, Part] = {}
+        pairs: dict[str, tuple[Closure, Opening]] = {}
+        facts_written: list[int] = []
+
+        async def facts() -> AsyncIterator[bytes]:
+            while len(reads) < workers:
+                index, kind, payload = await crew.next()
+                if kind == "facts":
+                    yield payload
+                elif kind == "read":
+                    reads[index] = payload
+            marks["read_and_fold"] = time.perf_counter()
+            for d in (d for i in range(workers) for d in reads[i].dead):  # as the consumer would, before the commit
+                await dead_letter(producer, one.SERVICE, d.record, d.reason, d.kind, d.envelope)
+            traces = {c: t for r in reads.values() for c, t in r.traces.items()}
+            found, repeats = paired([c for r in reads.values() for c in r.closures],
+                                    [o for r in reads.values() for o in r.openings], traces)
+            pairs.update(found)
+            share: list[list[Recorded]] = [[] for _ in range(workers)]
+            for r in repeats:
+                share[owner(r.fact.case_id.encode(), workers)].append(r)
+            for i in range(workers):
+                await crew.send(i, ("repeats", share[i]))
+            facts_written.append(sum(r.facts for r in reads.values()) + len(repeats))
+            for chunk in copy_text.chunks(map(copy_text.fact_line, repeats)):
+                yield chunk
+
+        await bulk.copy_text(conn, "facts", bulk.FACT_COLUMNS, facts())
+        done: set[int] = set()
+
+        async def inbox() -> AsyncIterator[bytes]:
+            while len(done) < workers:
+                index, kind, payload = await crew.next()
+                if kind == "inbox":
+                    yield payload
+                elif kind == "inbox_done":
+                    done.add(index)
+                elif kind == "settled":
+                    stash[index] = payload
+
+        await bulk.copy_text(conn, "inbox", ("event_id", "topic"), inbox())
+        while len(stash) < workers:
+            index, kind, payload = await crew.next()
+            if kind == "settled":
+                stash[index] = payload
+        marks["settle"] = time.perf_counter()
+        parts = [stash[i] for i in range(workers)]
+
+        async def cases() -> AsyncIterator[bytes]:
+            for part in parts:
+                for chunk in part.cases:
+                    yield chunk
+
+        await bulk.copy_text(conn, "cases", CASE_COLUMNS, cases())
+        tally = merged(BatchTally(tallies=p.tallies, entities=p.entities) for p in parts)
+        openings = [o for i in range(workers) for o in reads[i].openings]
+        closures = with_repeats((c for i in range(workers) for c in reads[i].closures), pairs)
+        for i in range(workers):
+            r = reads[i].report
+            report.records += r.records
+            report.duplicates += r.duplicates
+            report.dead_lettered += r.dead_lettered
+            report.events += r.events
+        report.written = {"inbox": report.events, "cases": sum(p.n_cases for p in parts),
+                          "facts": facts_written[0],
+                          **await bulk.write_sums(conn, openings, closures, tally, offsets)}
+        return marks
+    finally:
+        crew.stop()
