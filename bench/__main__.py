@@ -56,6 +56,11 @@ def parse(argv: list[str]) -> argparse.Namespace:
                    help="scoring: replay the first M months of that year, at its density")
     g.add_argument("--year-days", type=int, choices=range(1, 366), metavar="D",
                    help="scoring: replay the first D days of that year, at its density (a short profile)")
+    g.add_argument("--rebuild-workers", type=int, nargs="+", metavar="N",
+                   help="scoring: rebuild with each of these numbers of fold processes, in this order, on the same "
+                        "records (default: the service's default, 2)")
+    g.add_argument("--no-incremental", action="store_true",
+                   help="scoring: only the floor and the rebuild (not the incremental consumer)")
     if argv and argv[0] in SUITES:  # `python -m bench scoring`
         argv = ["--only", argv[0], *argv[1:]]
     return p.parse_args(argv)
@@ -66,6 +71,10 @@ def scoring_sizes(args: argparse.Namespace) -> scoring.ScoringSizes:
     if args.scoring_cases:
         s = replace(s, cases=args.scoring_cases)
     s = replace(s, year_months=12 if args.year else args.year_months or 0, year_days=args.year_days or 0)
+    if args.rebuild_workers:
+        s = replace(s, rebuild_workers=tuple(args.rebuild_workers))
+    if args.no_incremental:
+        s = replace(s, incremental=False)
     return s if args.no_profile else replace(s, profile=args.out.parent / "profile-scoring.txt")
 
 

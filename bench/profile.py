@@ -12,7 +12,8 @@ from collections import Counter
 from pathlib import Path
 
 
-def sampler(out: Path | None, pid: int | None = None, idle: bool = False) -> subprocess.Popen[bytes] | None:
+def sampler(out: Path | None, pid: int | None = None, idle: bool = False,
+            subprocesses: bool = False) -> subprocess.Popen[bytes] | None:
     """Start py-spy on `pid` (this process by default); None when not asked or py-spy is missing. `idle`
     keeps the samples of a thread waiting (an event loop in `select`: time spent waiting on the database)."""
     spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
@@ -20,7 +21,8 @@ def sampler(out: Path | None, pid: int | None = None, idle: bool = False) -> sub
         return None
     out.parent.mkdir(parents=True, exist_ok=True)
     return subprocess.Popen([spy, "record", "--pid", str(pid or os.getpid()), "--rate", "200", "--format", "raw",
-                             "--output", str(out), "--nonblocking", *(["--idle"] if idle else [])],
+                             "--output", str(out), "--nonblocking", *(["--idle"] if idle else []),
+                             *(["--subprocesses"] if subprocesses else [])],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 

@@ -24,9 +24,11 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import multiprocessing
 import time
 import uuid
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -71,6 +73,7 @@ class ScoringSizes:
     timeout: float = 3600.0
     profile: Path | None = None  # py-spy output (raw collapsed stacks) for the last round's scoring
     incremental: bool = True  # also score the records with the ordinary consumer (not on the year: > 1 h)
+    rebuild_workers: tuple[int, ...] = (ScoringSettings().rebuild_workers,)  # one rebuild per entry, in order
 
 
 def case_events(n: int, seed: int, year_start: datetime, span: timedelta = YEAR) -> list[CaseEvent | SlaEvent]:
@@ -78,11 +81,15 @@ def case_events(n: int, seed: int, year_start: datetime, span: timedelta = YEAR)
     return [e for case in each_case(n, seed, year_start, span) for e in case]
 
 
-def each_case(n: int, seed: int, year_start: datetime, span: timedelta = YEAR) -> Iterator[list[CaseEvent | SlaEvent]]:
-    """`case_events`, one case's events at a time (a year's 8.7 M events are produced without holding them)."""
+def each_case(n: int, seed: int, year_start: datetime, span: timedelta = YEAR,
+              part: int = 0, parts: int = 1) -> Iterator[list[CaseEvent | SlaEvent]]:
+    """`case_events`, one case's events at a time (a year's 8.7 M events are produced without holding them);
+    `part` of `parts`: only every `parts`-th case from the `part`-th (the same cases, split)."""
     city = generate_city()
     grids = {g.grid_id: g for g in city.grids}
     for i, inc in enumerate(synthetic(n, seed=seed)):
+        if i % parts != part:
+            continue
         out: list[CaseEvent | SlaEvent] = []
         grid = grids[inc.true_grid_id]
         case_id = f"C-BENCH-{seed}-{i:07d}"
@@ -151,6 +158,27 @@ async def _produce(bootstrap: str, cases: Iterable[list[CaseEvent | SlaEvent]]) 
         await producer.stop()
 
 
+PRODUCERS_FROM = 20_000  # cases: from this many, the records are made and produced by 2 processes
+
+
+def _produce_share(bootstrap: str, n: int, seed: int, year_start: datetime, span: timedelta, part: int,
+                   parts: int) -> int:
+    return asyncio.run(_produce(bootstrap, each_case(n, seed, year_start, span, part, parts)))
+
+
+async def produce_cases(bootstrap: str, n: int, seed: int, year_start: datetime, span: timedelta) -> int:
+    """Every case's events, produced (untimed) — by 2 processes for a large round, each making and producing
+    every other case (a case's events stay in order: one producer, one key)."""
+    parts = 2 if n >= PRODUCERS_FROM else 1
+    if parts == 1:
+        return await _produce(bootstrap, each_case(n, seed, year_start, span))
+    loop = asyncio.get_running_loop()
+    with ProcessPoolExecutor(parts, mp_context=multiprocessing.get_context("spawn")) as pool:
+        counts = await asyncio.gather(*(loop.run_in_executor(pool, _produce_share, bootstrap, n, seed, year_start,
+                                                             span, part, parts) for part in range(parts)))
+    return sum(counts)
+
+
 async def floor(stack: Stack, start: dict[TopicPartition, int], n: int) -> float:
     """Events/s of the router's floor (b) over the same records (bench/floors.py): consume → one
     PostgreSQL transaction per batch (inbox, state upsert, outbox) → produce every record → commit."""
@@ -178,8 +206,8 @@ async def _group_at(stack: Stack, group: str, start: dict[TopicPartition, int]) 
         await committer.stop()
 
 
-async def rebuild_all(stack: Stack, start: dict[TopicPartition, int],
-                      profile: Path | None = None) -> tuple[float, dict[str, Any]]:
+async def rebuild_all(stack: Stack, start: dict[TopicPartition, int], profile: Path | None = None,
+                      workers: int = 1) -> tuple[float, dict[str, Any]]:
     """(seconds, what it did) of a rebuild into an EMPTY schema from the round's first records: read and
     fold, COPY, hand the group over, compute and publish every card."""
     tag = uuid.uuid4().hex[:8]
@@ -187,14 +215,15 @@ async def rebuild_all(stack: Stack, start: dict[TopicPartition, int],
     await _group_at(stack, group, start)
     settings = ScoringSettings(kafka_bootstrap=stack.bootstrap, database_url=stack.database_url,
                                schema_name=f"bench_rebuild_{tag}", group_id=group, log_level="WARNING")
-    spy = sampler(profile)
+    spy = sampler(profile, subprocesses=workers > 1)  # the fold workers are sampled too
     began = time.perf_counter()
     try:
-        report = await rebuild(settings, from_committed=True)
+        report = await rebuild(settings, from_committed=True, workers=workers)
     finally:
         took = time.perf_counter() - began
         stop_sampler(spy)
-    return took, {"events": report.events, "cards": report.cards, "phase_seconds": report.seconds,
+    return took, {"workers": report.workers, "events": report.events, "cards": report.cards,
+                  "phase_seconds": report.seconds,
                   "rows_written": report.written}
 
 
@@ -253,7 +282,7 @@ async def _statements(pool: asyncpg.Pool, top: int = 15) -> list[dict[str, Any]]
 async def run(stack: Stack, sizes: ScoringSizes) -> tuple[list[Rate], list[Ratio], dict[str, Any]]:
     floors: list[float] = []
     scored: list[float] = []
-    rebuilt: list[float] = []
+    rebuilt: dict[int, list[float]] = {}
     startup: list[float] = []
     facts: dict[str, Any] = {}
     months = sizes.year_months
@@ -266,15 +295,20 @@ async def run(stack: Stack, sizes: ScoringSizes) -> tuple[list[Rate], list[Ratio
     events_per_round = 0
     for round_no in range(rounds):
         start = await _offsets(stack.bootstrap)
-        events_per_round = await _produce(stack.bootstrap, each_case(
-            cases, seed=2000 + round_no, year_start=datetime(2030 + round_no, 1, 1, tzinfo=UTC), span=span))
+        producing = time.perf_counter()
+        events_per_round = await produce_cases(stack.bootstrap, cases, 2000 + round_no,
+                                               datetime(2030 + round_no, 1, 1, tzinfo=UTC), span)
+        facts[f"produce_round_{round_no}_seconds (untimed for the rates)"] = round(time.perf_counter() - producing, 1)
         end = await _offsets(stack.bootstrap)
         last = round_no == rounds - 1
         async with asyncio.timeout(sizes.timeout):
             floors.append(await floor(stack, start, min(events_per_round, FLOOR_AT_MOST)))
-            took, done = await rebuild_all(stack, start, rebuild_profile if last else None)
-            rebuilt.append(events_per_round / took)
-            facts[f"rebuild_round_{round_no}"] = {"cases": cases, "replay_seconds": round(took, 1), **done}
+            for workers in sizes.rebuild_workers:
+                profile = rebuild_profile and rebuild_profile.with_name(f"profile-scoring-rebuild-w{workers}.txt")
+                took, done = await rebuild_all(stack, start, profile if last else None, workers)
+                rebuilt.setdefault(workers, []).append(events_per_round / took)
+                facts[f"rebuild_round_{round_no}_workers_{workers}"] = {"cases": cases,
+                                                                       "replay_seconds": round(took, 1), **done}
             if incremental:
                 took, boot, stored = await score_all(stack, start, end, sizes.profile if last else None)
                 scored.append(events_per_round / took)
@@ -284,18 +318,23 @@ async def run(stack: Stack, sizes: ScoringSizes) -> tuple[list[Rate], list[Ratio
     base = Rate(FLOOR_RATE, "events", tuple(floors), events_per_round,
                 "consume → one PostgreSQL transaction per batch (inbox, state, outbox) → produce → commit"
                 + (f" (over the first {FLOOR_AT_MOST:,} records)" if events_per_round > FLOOR_AT_MOST else ""))
-    by_rebuild = Rate(REBUILT_RATE, "events", tuple(rebuilt), events_per_round,
-                      "in-process rebuild into an empty schema; clock from its start to every card published "
-                      "(a year in < 300 s: ≥ 29,000/s)")
-    rates, ratios = [base, by_rebuild], [Ratio("rebuild / inbox passthrough", by_rebuild, base,
-                                               "fraction of the floor's speed")]
+    rates, ratios = [base], []
+    for workers, rebuilt_rates in rebuilt.items():
+        by_rebuild = Rate(f"{REBUILT_RATE} ({workers} {'process' if workers == 1 else 'fold workers'})", "events",
+                          tuple(rebuilt_rates), events_per_round,
+                          "in-process rebuild into an empty schema; clock from its start to every card published "
+                          "(a year in < 300 s: ≥ 29,000/s)")
+        rates.append(by_rebuild)
+        ratios.append(Ratio(f"rebuild ({workers}) / inbox passthrough", by_rebuild, base,
+                            "fraction of the floor's speed"))
+    fastest = max(rates[1:], key=lambda r: r.median)
     if incremental:
         rate = Rate(SCORED_RATE, "events", tuple(scored), events_per_round,
                     "in-process scoring into an empty schema; clock from partitions held to every card published "
                     "(target ≥ 5,000/s)", {"startup_seconds": [round(s, 2) for s in startup]})
         rates.append(rate)
         ratios.append(Ratio("scoring / inbox passthrough", rate, base, "fraction of the floor's speed"))
-    replayed = facts["rebuild_round_0"]["replay_seconds"]
+    replayed = min(facts[f"rebuild_round_0_workers_{w}"]["replay_seconds"] for w in sizes.rebuild_workers)
     if months == 12:
         facts["year_replay_seconds (by rebuild)"] = replayed
     elif share:
@@ -305,9 +344,12 @@ async def run(stack: Stack, sizes: ScoringSizes) -> tuple[list[Rate], list[Ratio
             replayed / share)
     else:
         facts["year_replay_projected_seconds (by rebuild, at this rate; not measured; --year measures it)"] = round(
-            YEAR_CASES * events_per_round / cases / by_rebuild.median)
+            YEAR_CASES * events_per_round / cases / fastest.median)
     facts["year_replay_target_seconds"] = 300
-    for name, path in (("profile", sizes.profile), ("rebuild_profile", rebuild_profile)):
+    profiles = [("profile", sizes.profile)] + [
+        (f"rebuild_profile_workers_{w}", rebuild_profile.with_name(f"profile-scoring-rebuild-w{w}.txt"))
+        for w in sizes.rebuild_workers if rebuild_profile is not None]
+    for name, path in profiles:
         if path is not None and path.exists():
             facts[name] = {"file": str(path), **hottest(path)}
     return rates, ratios, facts
