@@ -28,6 +28,12 @@ _CLAUSE_MIN = 4
 _CLAUSES = 6
 
 
+def clause_spans(clean: str) -> list[tuple[int, int]]:
+    """(start, end) of the clauses of a normalised text long enough to judge on their own."""
+    cuts = [0, *(i for m in _CLAUSE.finditer(clean) for i in m.span()), len(clean)]
+    return [(a, b) for a, b in zip(cuts[::2], cuts[1::2], strict=True) if b - a >= _CLAUSE_MIN]
+
+
 @dataclass(frozen=True)
 class Components:
     found: tuple[Candidate, ...]  # the keyword classifier's candidates (conditions passed)
@@ -155,9 +161,7 @@ class EnsembleClassifier:
         Texts of one clause give nothing; only the learned model judges (code-only items never)."""
         if self.model is None or vector is None:
             return []
-        clean = vector.clean
-        cuts = [0, *(i for m in _CLAUSE.finditer(clean) for i in m.span()), len(clean)]
-        spans = [(a, b) for a, b in zip(cuts[::2], cuts[1::2], strict=True) if b - a >= _CLAUSE_MIN]
+        spans = clause_spans(vector.clean)
         if len(spans) < 2:
             return []
         head = self.model.heads["item"]

@@ -12,7 +12,10 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
 
+import ahocorasick
 import numpy as np
 import numpy.typing as npt
 
@@ -22,7 +25,10 @@ NGRAM_MAX = 3
 _SPACE = re.compile(r"\s+")
 
 
+@lru_cache(maxsize=256)
 def normalise(text: str) -> str:
+    """Memoised: the featuriser, the urgency lexicon, the vagueness check and the knowledge base all
+    normalise the same text (and the knowledge base its phrases) once per decision."""
     return _SPACE.sub(" ", unicodedata.normalize("NFKC", text).lower()).strip()
 
 
@@ -84,6 +90,65 @@ def vectorise(terms: Mapping[str, int], vocabulary: Mapping[str, int],
         return np.zeros(0, dtype=np.intp), np.zeros(0)
     indices = np.asarray([i for i, _ in pairs], dtype=np.intp)
     return indices, _weights(indices, np.asarray([c for _, c in pairs]), np.asarray(idf, dtype=np.float64))
+
+
+@dataclass(frozen=True)
+class Occurrences:
+    """Every known feature occurrence of a text: where it starts and ends, and its vocabulary index."""
+
+    starts: Indices
+    ends: Indices
+    indices: Indices
+
+    def vector(self, idf: Floats, start: int = 0, end: int | None = None) -> tuple[Indices, Floats]:
+        """`vectorise_grams` of `span_grams(clean, words, start, end)`: the same indices and counts, so
+        the same floats (the occurrences lying inside the span, counted with `np.unique`)."""
+        known = self.indices
+        if start > 0 or end is not None:
+            inside = self.starts >= start
+            if end is not None:
+                inside &= self.ends <= end
+            known = known[inside]
+        if not len(known):
+            return np.zeros(0, dtype=np.intp), np.zeros(0)
+        indices, counts = np.unique(known, return_counts=True)
+        return indices, _weights(indices, counts, idf)
+
+
+class KnownGrams:
+    """The vocabulary's character n-grams in one Aho–Corasick automaton (`pyahocorasick`, C): one pass over
+    a text yields every occurrence of a known n-gram, instead of slicing all of them in Python and looking
+    each up. `span_grams` never yields an n-gram holding a space, and no vocabulary n-gram holds one;
+    character n-grams are at most `NGRAM_MAX` long and word features (`w:` + a word of ≥ 2 characters) at
+    least 4, so the occurrences are exactly the known terms `span_grams` yields, as often
+    (`tests/unit/router/classification/test_inference.py` checks every corpus text and clause)."""
+
+    def __init__(self, vocabulary: Mapping[str, int]) -> None:
+        self._vocabulary = vocabulary
+        self._automaton: ahocorasick.Automaton | None = None
+        grams = [(term, index) for term, index in vocabulary.items() if len(term) <= NGRAM_MAX and " " not in term]
+        if grams:
+            automaton = ahocorasick.Automaton(ahocorasick.STORE_INTS)
+            for term, index in grams:
+                automaton.add_word(term, index * 4 + len(term))  # the index and the length in one int
+            automaton.make_automaton()
+            self._automaton = automaton
+
+    def occurrences(self, clean: str, words: Sequence[tuple[int, str]]) -> Occurrences:
+        found = list(self._automaton.iter(clean)) if self._automaton is not None and clean else []
+        get = self._vocabulary.get
+        spoken = [(position, position + len(word), i) for position, word in words
+                  if (i := get("w:" + word)) is not None]
+        pairs = np.asarray(found, dtype=np.intp).reshape(-1, 2)  # (last character, index·4 + length)
+        ends = pairs[:, 0] + 1
+        starts = ends - (pairs[:, 1] & 3)
+        indices = pairs[:, 1] >> 2
+        if spoken:
+            extra = np.asarray(spoken, dtype=np.intp)
+            starts = np.concatenate([starts, extra[:, 0]])
+            ends = np.concatenate([ends, extra[:, 1]])
+            indices = np.concatenate([indices, extra[:, 2]])
+        return Occurrences(starts, ends, indices)
 
 
 def _weights(indices: Indices, counts: npt.NDArray[np.int64], idf: Floats) -> Floats:

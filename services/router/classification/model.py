@@ -12,14 +12,22 @@ import hashlib
 import json
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from services.router.classification.features import Featuriser, Indices, normalise, span_grams, vectorise_grams
+from services.router.classification.features import (
+    Featuriser,
+    Indices,
+    KnownGrams,
+    Occurrences,
+    normalise,
+    span_grams,
+    vectorise_grams,
+)
 
 FORMAT = "gridline-linear-v1"
 
@@ -62,6 +70,7 @@ class Vector:
     values: Floats  # their L2-normalised weights
     clean: str = ""  # the normalised text
     words: tuple[tuple[int, str], ...] = ()  # its jieba words with offsets (clauses reuse them)
+    occurrences: Occurrences | None = field(default=None, compare=False, repr=False)  # clauses reuse them too
 
 
 @dataclass(frozen=True)
@@ -96,15 +105,19 @@ class LinearModel:
         self.corpus: dict[str, Any] = document.get("corpus", {})
         self.urgent_items: frozenset[str] = frozenset(document.get("urgent_items", ()))
         self.featuriser = featuriser or Featuriser()
+        self._known = KnownGrams(self.vocabulary)
 
     def vector(self, text: str) -> Vector:
         clean = normalise(text)
         words = tuple(self.featuriser.words(clean))
-        indices, values = vectorise_grams(span_grams(clean, words, 0, len(clean)), self.vocabulary, self.idf)
-        return Vector(indices, values, clean, words)
+        found = self._known.occurrences(clean, words)
+        indices, values = found.vector(self.idf)
+        return Vector(indices, values, clean, words, found)
 
     def span_vector(self, vector: Vector, start: int, end: int) -> Vector:
-        """The vector of a part of an already featurised text."""
+        """The vector of a part of an already featurised text (from its occurrences when it has them)."""
+        if vector.occurrences is not None:
+            return Vector(*vector.occurrences.vector(self.idf, start, end))
         grams = span_grams(vector.clean, vector.words, start, end)
         return Vector(*vectorise_grams(grams, self.vocabulary, self.idf))
 

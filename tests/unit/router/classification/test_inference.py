@@ -16,8 +16,9 @@ import pytest
 
 from services.router.classification import corpus
 from services.router.classification.decision import Engine, TextDecision, TextRequest, decide_text, decide_texts
+from services.router.classification.ensemble import clause_spans
 from services.router.classification.evaluate import EVALUATION_DAY, context_for
-from services.router.classification.features import Featuriser, vectorise
+from services.router.classification.features import Featuriser, span_terms, vectorise
 from services.router.classification.model import Vector
 from services.router.domain.segment import Segmenter
 
@@ -79,3 +80,22 @@ def test_decisions_and_explanations_are_those_of_one_text_at_a_time(engine: Engi
         assert engine.ensemble.explain(batch.assessment) == engine.ensemble.explain(one.assessment), request.text
         assert engine.ensemble.clause_items(batch.assessment.vector) == \
             engine.ensemble.clause_items(one.assessment.vector)
+
+
+def test_clause_vectors_are_those_of_the_plain_path(engine: Engine, served: list[TextDecision]) -> None:
+    """Each clause's vector (assisting departments) from the text's known-feature occurrences is the plain
+    path's `Counter` of the clause's n-grams and words, `vectorise`d: the same indices and floats."""
+    model = engine.ensemble.model
+    assert model is not None
+    clauses = 0
+    for decision in served:
+        vector = decision.assessment.vector
+        assert vector is not None and vector.occurrences is not None
+        for start, end in [(0, len(vector.clean)), *clause_spans(vector.clean)]:
+            part = model.span_vector(vector, start, end)
+            indices, values = vectorise(span_terms(vector.clean, vector.words, start, end), model.vocabulary,
+                                        model.idf)
+            assert (part.indices.tolist(), part.values.tolist()) == (indices.tolist(), values.tolist()), \
+                (vector.clean, start, end)
+            clauses += 1
+    assert clauses > 2 * len(served)
