@@ -70,6 +70,7 @@ class EnsembleClassifier:
         self._position = {code: i for i, code in enumerate(self._codes)}
         self._code_only = np.array([item.code_only for item in self._items])
         self._owners = np.array([item.owner for item in self._items])
+        self._owner_ids = np.unique(self._owners, return_inverse=True)[1]  # the same groups, compared as ints
         self._conditional = [i for i, item in enumerate(self._items) if item.conditions != type(item.conditions)()]
         if model is not None:
             classes = model.heads["item"].classes
@@ -136,14 +137,15 @@ class EnsembleClassifier:
         q = self.combine(parts, self.keyword_weight, self.temperature)
         by_code = {c.item_code: c for c in parts.found}
         candidates = []
-        for i in np.argsort(-q, kind="stable")[:_LIMIT]:
+        for i in (-q).argsort(kind="stable")[:_LIMIT]:
             if q[i] <= 0:
                 break
             code = self._codes[int(i)]
             kw = by_code.get(code)
             candidates.append(Candidate.built(code, round(float(q[i]), 4), kw.matched_keywords if kw else (),
                                               parts.passed.get(int(i), ())))
-        department = round(float(q[self._owners == self._owners[int(np.argmax(q))]].sum()), 4) if q.any() else None
+        owners = self._owner_ids
+        department = round(float(q[owners == owners[int(q.argmax())]].sum()), 4) if q.any() else None
         return Assessment(Classification.of(candidates, threshold), parts.vector, parts.found,
                           parts.scores.enquiry, parts.scores.urgent, department)
 
@@ -171,7 +173,7 @@ class EnsembleClassifier:
             logits = head.logits(part.indices, part.values)
             p = np.exp(logits - logits.max())
             p /= p.sum()
-            for k in np.argsort(-p, kind="stable")[:2]:
+            for k in (-p).argsort(kind="stable")[:2]:
                 code = head.classes[int(k)]
                 position = self._position.get(code)
                 if position is not None and not self._code_only[position]:

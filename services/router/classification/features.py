@@ -111,8 +111,22 @@ class Occurrences:
             known = known[inside]
         if not len(known):
             return np.zeros(0, dtype=np.intp), np.zeros(0)
-        indices, counts = np.unique(known, return_counts=True)
+        indices, counts = _counted(known)
         return indices, _weights(indices, counts, idf)
+
+
+def _counted(known: Indices) -> tuple[Indices, npt.NDArray[np.intp]]:
+    """`np.unique(known, return_counts=True)` of a non-empty integer array, without its generic checks."""
+    ordered = known.copy()
+    ordered.sort()
+    first = np.empty(len(ordered), dtype=np.bool_)
+    first[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+    starts = np.flatnonzero(first)
+    counts = np.empty(len(starts), dtype=np.intp)
+    np.subtract(starts[1:], starts[:-1], out=counts[:-1])
+    counts[-1] = len(ordered) - starts[-1]
+    return ordered[starts], counts
 
 
 class KnownGrams:
@@ -153,7 +167,10 @@ class KnownGrams:
 
 def _weights(indices: Indices, counts: npt.NDArray[np.int64], idf: Floats) -> Floats:
     """One formula for training and serving, so both compute the same floats."""
-    tf = np.where(counts < len(_LOG), _LOG[np.minimum(counts, len(_LOG) - 1)], np.log(np.maximum(counts, 1)))
+    if counts.max() < len(_LOG):  # what `np.where` picks then, without computing the other branch
+        tf = _LOG[counts]
+    else:
+        tf = np.where(counts < len(_LOG), _LOG[np.minimum(counts, len(_LOG) - 1)], np.log(np.maximum(counts, 1)))
     values = (1.0 + tf) * idf[indices]
     norm = float(np.sqrt(values @ values)) or 1.0
     return np.asarray(values / norm, dtype=np.float64)

@@ -60,7 +60,7 @@ class Head:
         if not len(indices):
             return []
         contributions = values * self.weights[indices, k]
-        order = np.argsort(-contributions, kind="stable")[:limit]
+        order = (-contributions).argsort(kind="stable")[:limit]
         return [(int(indices[int(i)]), float(contributions[i])) for i in order if contributions[i] > 0]
 
 

@@ -16,7 +16,7 @@ _TEXT_CHARS = 60
 
 
 class NearestExamples:
-    """Per item, a dense matrix of its examples over the features they use (small: ~30–60 texts each)."""
+    """Per item, a dense matrix of its examples over the features they use (small: ~30–90 texts each)."""
 
     def __init__(self, model: LinearModel, examples: Iterable[LabelledText]) -> None:
         grouped: dict[str, list[LabelledText]] = defaultdict(list)
@@ -29,17 +29,32 @@ class NearestExamples:
             matrix = np.zeros((len(texts), len(columns)), dtype=np.float32)
             for row, v in enumerate(vectors):
                 matrix[row, np.searchsorted(columns, v.indices)] = v.values
-            self._items[code] = (columns.astype(np.intp), matrix, [t.text[:_TEXT_CHARS] for t in texts])
+            # stored feature-major: a text's shared features are then whole rows (a fast gather), and the
+            # transposed gather is the same Fortran-ordered block `matrix[:, at]` gives, so the same product
+            self._items[code] = (columns.astype(np.intp), np.ascontiguousarray(matrix.T),
+                                 [t.text[:_TEXT_CHARS] for t in texts])
 
     def nearest(self, vector: Vector, item_code: str) -> list[dict[str, object]]:
+        similarity = self.similarity(vector, item_code)
+        if similarity is None:
+            return []
+        texts = self._items[item_code][2]
+        order = (-similarity).argsort(kind="stable")[:_SHOWN]
+        return [{"text": texts[int(i)], "similarity": round(float(similarity[i]), 3)} for i in order]
+
+    def similarity(self, vector: Vector, item_code: str) -> npt.NDArray[np.float32] | None:
+        """Cosine of the text with each example of the item (None: no feature in common)."""
         entry = self._items.get(item_code)
         if entry is None or not len(entry[0]) or not len(vector.indices):
-            return []
-        columns, matrix, texts = entry
-        at = np.minimum(np.searchsorted(columns, vector.indices), len(columns) - 1)
+            return None
+        columns, by_feature, _ = entry
+        at = np.minimum(columns.searchsorted(vector.indices), len(columns) - 1)
         shared = columns[at] == vector.indices  # the text's features that the item's examples use
         if not shared.any():
-            return []
-        similarity = matrix[:, at[shared]] @ vector.values[shared].astype(np.float32)
-        order = np.argsort(-similarity, kind="stable")[:_SHOWN]
-        return [{"text": texts[int(i)], "similarity": round(float(similarity[i]), 3)} for i in order]
+            return None
+        return np.asarray(by_feature[at[shared]].T @ vector.values[shared].astype(np.float32))
+
+    def examples(self, item_code: str) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.float32]]:
+        """The item's feature columns and its examples × features matrix."""
+        columns, by_feature, _ = self._items[item_code]
+        return columns, by_feature.T

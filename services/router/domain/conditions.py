@@ -75,6 +75,10 @@ class ClassifyContext(BaseModel):
     local_time: time | None = None
 
 
+_DEDICATED = frozenset({GridKind.DEDICATED})
+_EVERY_KIND = frozenset(GridKind)
+
+
 class Conditions(BaseModel):
     """All given conditions must hold for an item to apply; an absent condition always holds.
 
@@ -105,7 +109,7 @@ class Conditions(BaseModel):
     def effective_grid_kinds(self) -> frozenset[GridKind] | None:
         """Dedicated types imply a dedicated grid."""
         if self.dedicated_types is not None:
-            return frozenset({GridKind.DEDICATED}) & (self.grid_kinds or frozenset(GridKind))
+            return _DEDICATED & (self.grid_kinds or _EVERY_KIND)
         return self.grid_kinds
 
     def passed(self, context: ClassifyContext) -> tuple[str, ...] | None:

@@ -7,7 +7,7 @@ from datetime import time
 import jieba
 
 from schemas.common import Channel
-from services.router.domain.classify import Classification, Classifier, ClassifyContext
+from services.router.domain.classify import Candidate, Classification, Classifier, ClassifyContext
 from services.router.domain.conditions import DedicatedType, GridKind
 from services.router.domain.responsibility import ResponsibilityItem, ResponsibilityList
 from tests.unit.router._lists import item
@@ -126,3 +126,22 @@ def test_confidence_follows_the_threshold(classifier: Classifier) -> None:
 def test_the_global_jieba_dictionary_is_left_alone() -> None:
     Classifier(small_list(item("A01.001", keywords={"网格专用怪词": 3.0})))
     assert "网格专用怪词" not in jieba.dt.FREQ
+
+
+def test_built_candidates_and_classifications_are_what_model_construct_makes() -> None:
+    built = Candidate.built("A01.001", 0.75, ("垃圾",), ("channels",))
+    constructed = Candidate.model_construct(item_code="A01.001", score=0.75, matched_keywords=("垃圾",),
+                                            conditions_checked=("channels",))
+    validated = Candidate(item_code="A01.001", score=0.75, matched_keywords=("垃圾",), conditions_checked=("channels",))
+    for other in (constructed, validated):
+        assert built == other and hash(built) == hash(other)
+        assert list(built.__dict__.items()) == list(other.__dict__.items())
+        assert built.model_fields_set == other.model_fields_set
+        assert (built.__pydantic_extra__, built.__pydantic_private__) == \
+            (other.__pydantic_extra__, other.__pydantic_private__)
+        assert built.model_dump_json() == other.model_dump_json()
+    chosen = Classification.of([built], 0.5)
+    assert chosen == Classification.model_construct(candidates=(built,), top=built, confident=True)
+    assert list(chosen.__dict__) == ["candidates", "top", "confident"]
+    assert chosen.model_fields_set == {"candidates", "top", "confident"}
+    assert Classification.of([], 0.5) == Classification(candidates=(), top=None, confident=False)

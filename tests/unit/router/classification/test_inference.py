@@ -99,3 +99,33 @@ def test_clause_vectors_are_those_of_the_plain_path(engine: Engine, served: list
                 (vector.clean, start, end)
             clauses += 1
     assert clauses > 2 * len(served)
+
+
+def test_nearest_examples_similarities_are_those_of_the_examples_matrix(engine: Engine,
+                                                                     served: list[TextDecision]) -> None:
+    """The nearest examples' cosines, from the feature-major store, are bit for bit the product of the
+    examples × features matrix's gathered columns (the explanation's order and rounding rest on them)."""
+    nearest = engine.ensemble.nearest
+    assert nearest is not None
+    compared = 0
+    for decision in served[::3]:
+        vector, top = decision.assessment.vector, decision.assessment.classification.top
+        if vector is None or top is None:
+            continue
+        got = nearest.similarity(vector, top.item_code)
+        columns, by_example = nearest.examples(top.item_code)
+        matrix = np.ascontiguousarray(by_example)  # the examples × features matrix as it was stored
+        at = np.minimum(np.searchsorted(columns, vector.indices), len(columns) - 1)
+        shared = columns[at] == vector.indices
+        if not shared.any():
+            assert got is None
+            continue
+        expected = matrix[:, at[shared]] @ vector.values[shared].astype(np.float32)
+        assert got is not None and got.tobytes() == expected.tobytes(), request_text(decision)
+        compared += 1
+    assert compared > len(served) // 4
+
+
+def request_text(decision: TextDecision) -> str:
+    vector = decision.assessment.vector
+    return vector.clean if vector is not None else ""
