@@ -137,13 +137,14 @@ class EnsembleClassifier:
         q = self.combine(parts, self.keyword_weight, self.temperature)
         by_code = {c.item_code: c for c in parts.found}
         candidates = []
-        for i in (-q).argsort(kind="stable")[:_LIMIT]:
-            if q[i] <= 0:
+        best = (-q).argsort(kind="stable")[:_LIMIT]
+        for i, score in zip(best.tolist(), q[best].tolist(), strict=True):  # Python ints and the same floats
+            if score <= 0:
                 break
-            code = self._codes[int(i)]
+            code = self._codes[i]
             kw = by_code.get(code)
-            candidates.append(Candidate.built(code, round(float(q[i]), 4), kw.matched_keywords if kw else (),
-                                              parts.passed.get(int(i), ())))
+            candidates.append(Candidate.built(code, round(score, 4), kw.matched_keywords if kw else (),
+                                              parts.passed.get(i, ())))
         owners = self._owner_ids
         department = round(float(q[owners == owners[int(q.argmax())]].sum()), 4) if q.any() else None
         return Assessment(Classification.of(candidates, threshold), parts.vector, parts.found,

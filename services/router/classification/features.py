@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import chain
 
 import ahocorasick
 import numpy as np
@@ -149,11 +150,11 @@ class KnownGrams:
             self._automaton = automaton
 
     def occurrences(self, clean: str, words: Sequence[tuple[int, str]]) -> Occurrences:
-        found = list(self._automaton.iter(clean)) if self._automaton is not None and clean else []
+        found = chain.from_iterable(self._automaton.iter(clean)) if self._automaton is not None and clean else ()
         get = self._vocabulary.get
         spoken = [(position, position + len(word), i) for position, word in words
                   if (i := get("w:" + word)) is not None]
-        pairs = np.asarray(found, dtype=np.intp).reshape(-1, 2)  # (last character, index·4 + length)
+        pairs = np.fromiter(found, dtype=np.intp).reshape(-1, 2)  # (last character, index·4 + length)
         ends = pairs[:, 0] + 1
         starts = ends - (pairs[:, 1] & 3)
         indices = pairs[:, 1] >> 2

@@ -61,7 +61,7 @@ class Head:
             return []
         contributions = values * self.weights[indices, k]
         order = (-contributions).argsort(kind="stable")[:limit]
-        return [(int(indices[int(i)]), float(contributions[i])) for i in order if contributions[i] > 0]
+        return [(i, c) for i, c in zip(indices[order].tolist(), contributions[order].tolist(), strict=True) if c > 0]
 
 
 @dataclass(frozen=True)
