@@ -19,6 +19,7 @@ from services.router.classification.features import Featuriser
 from services.router.classification.model import LinearModel, Scores, Vector
 from services.router.classification.nearest import NearestExamples
 from services.router.domain.classify import Candidate, Classification, Classifier, ClassifyContext
+from services.router.domain.conditions import PassedMemo
 from services.router.domain.responsibility import ResponsibilityList
 
 _FLOOR = 1e-6  # model probability of an item it was never trained on
@@ -72,6 +73,7 @@ class EnsembleClassifier:
         self._owners = np.array([item.owner for item in self._items])
         self._owner_ids = np.unique(self._owners, return_inverse=True)[1]  # the same groups, compared as ints
         self._conditional = [i for i, item in enumerate(self._items) if item.conditions != type(item.conditions)()]
+        self._conditions = PassedMemo([item.conditions for item in self._items])
         if model is not None:
             classes = model.heads["item"].classes
             self._model_columns = np.array([self._position.get(c, -1) for c in classes])
@@ -93,7 +95,7 @@ class EnsembleClassifier:
         allowed = ~self._code_only | (keyword_score > 0)
         passed: dict[int, tuple[str, ...]] = {}
         for i in self._conditional:
-            result = self._items[i].conditions.passed(context)
+            result = self._conditions.passed(i, context)
             if result is None:
                 allowed[i] = False
             else:

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.router.domain.conditions import ClassifyContext
+from services.router.domain.conditions import ClassifyContext, PassedMemo
 from services.router.domain.phrases import PhraseFinder
 from services.router.domain.responsibility import ResponsibilityItem, ResponsibilityList
 from services.router.domain.segment import Segmenter
@@ -107,6 +107,7 @@ class Classifier:
     def __init__(self, responsibility_list: ResponsibilityList, *, limit: int = 5) -> None:
         self._items: tuple[ResponsibilityItem, ...] = responsibility_list.items
         self._by_code = {item.code: index for index, item in enumerate(self._items)}
+        self._conditions = PassedMemo([item.conditions for item in self._items])
         self._limit = limit
         self._index: dict[str, list[tuple[int, float]]] = defaultdict(list)
         for index, item in enumerate(self._items):
@@ -133,7 +134,7 @@ class Classifier:
         scored: list[tuple[float, ResponsibilityItem, tuple[str, ...], tuple[str, ...]]] = []
         for index in evidence.keys() | bonus.keys():
             item = self._items[index]
-            passed = item.conditions.passed(context)
+            passed = self._conditions.passed(index, context)
             found = evidence.get(index, {})
             if passed is not None:
                 scored.append((sum(found.values()) + bonus.get(index, 0.0), item, tuple(found), passed))

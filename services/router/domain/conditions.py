@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import time
 from enum import StrEnum
 
@@ -145,3 +146,25 @@ class Conditions(BaseModel):
         if self.hours is not None and other.hours is not None:
             return self.hours.overlaps(other.hours)
         return True
+
+
+class PassedMemo:
+    """`Conditions.passed` of a list's items, remembered per item and context. Without an hours condition
+    the answer depends only on the context's channel, grid kind, dedicated type and urgency (a few hundred
+    combinations), so each item is judged once per combination; an item with hours is judged every time
+    (the context's time of day is nearly unique). Built once per list version, like the classifiers."""
+
+    def __init__(self, conditions: Sequence[Conditions]) -> None:
+        self._conditions = tuple(conditions)
+        self._memo: dict[tuple[int, str, str | None, str | None, str], tuple[str, ...] | None] = {}
+
+    def passed(self, index: int, context: ClassifyContext) -> tuple[str, ...] | None:
+        conditions = self._conditions[index]
+        if conditions.hours is not None:
+            return conditions.passed(context)
+        key = (index, context.channel, context.grid_kind, context.dedicated_type, context.urgency)
+        try:
+            return self._memo[key]
+        except KeyError:
+            result = self._memo[key] = conditions.passed(context)
+            return result

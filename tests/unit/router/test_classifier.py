@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import time
+from itertools import product
 
 import jieba
 
-from schemas.common import Channel
+from schemas.common import Channel, Urgency
 from services.router.domain.classify import Candidate, Classification, Classifier, ClassifyContext
-from services.router.domain.conditions import DedicatedType, GridKind
+from services.router.domain.conditions import DedicatedType, GridKind, PassedMemo
 from services.router.domain.responsibility import ResponsibilityItem, ResponsibilityList
 from tests.unit.router._lists import item
 
@@ -145,3 +146,21 @@ def test_built_candidates_and_classifications_are_what_model_construct_makes() -
     assert list(chosen.__dict__) == ["candidates", "top", "confident"]
     assert chosen.model_fields_set == {"candidates", "top", "confident"}
     assert Classification.of([], 0.5) == Classification(candidates=(), top=None, confident=False)
+
+
+def test_remembered_conditions_are_judged_as_the_conditions_judge_them(repo_list: ResponsibilityList) -> None:
+    """`PassedMemo` (the classifiers judge an item's conditions once per channel, grid kind, dedicated type
+    and urgency) answers what `Conditions.passed` answers for every context; an item with hours is judged
+    at the context's own time, never from memory."""
+    items = repo_list.items
+    memo = PassedMemo([listed.conditions for listed in items])
+    kinds = [None, *GridKind]
+    dedicated = [None, *DedicatedType]
+    times = [None, time(3, 0), time(12, 0), time(23, 30)]
+    assert any(listed.conditions.hours is not None for listed in items)
+    for _ in range(2):  # the second round answers from memory
+        for channel, kind, dedicated_type, urgency, at in product(Channel, kinds, dedicated, Urgency, times):
+            context = ClassifyContext(channel=channel, grid_kind=kind, dedicated_type=dedicated_type,
+                                      urgency=urgency, local_time=at)
+            for index, listed in enumerate(items):
+                assert memo.passed(index, context) == listed.conditions.passed(context)
