@@ -22,8 +22,9 @@ from opentelemetry import context, propagate, trace
 from opentelemetry.instrumentation.aiokafka import AIOKafkaInstrumentor
 from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SimpleSpanProcessor
+
+from runtime.tracer_provider import ExportAwareTracerProvider
 
 _configured = False
 
@@ -31,12 +32,13 @@ _configured = False
 def configure_tracing(service: str, console: bool = False) -> None:
     """Install a tracer provider and the asyncpg and aiokafka instrumentation once per process.
     Exporters are opt-in: `OTEL_CONSOLE=1` prints spans, `OTEL_EXPORTER_OTLP_ENDPOINT` sends them to a
-    collector over OTLP/HTTP."""
+    collector over OTLP/HTTP. Without one, spans carry their context and nothing else
+    (runtime/tracer_provider.py) until a span processor is added."""
     global _configured
     if _configured:
         return
     named = {} if os.environ.get("OTEL_SERVICE_NAME") else {"service.name": f"gridline-{service}"}
-    provider = TracerProvider(resource=Resource.create(named))
+    provider = ExportAwareTracerProvider(resource=Resource.create(named))  # no span objects until exported
     if console:
         provider.add_span_processor(SimpleSpanProcessor(ConsoleSpanExporter()))
     if os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"):

@@ -1,0 +1,75 @@
+"""Spans nobody receives are not built, and the trace context on the wire is what the SDK would give:
+the services' provider makes `NonRecordingSpan`s while it has no span processor, records as the SDK does
+once one is added (runtime/tracer_provider.py)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from opentelemetry import propagate, trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ParentBased
+
+from runtime.telemetry import context_from_traceparent, inject_headers
+from runtime.tracer_provider import ExportAwareTracerProvider
+
+CALLER = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+UNSAMPLED_CALLER = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00"
+
+
+def test_the_services_make_no_span_objects_without_an_exporter() -> None:
+    script = ("from opentelemetry import trace\nfrom runtime.telemetry import configure_tracing\n"
+              "configure_tracing('intake')\nspan = trace.get_tracer('t').start_span('POST /v1/hotline/tickets')\n"
+              "print(span.is_recording(), span.get_span_context().is_valid)")
+    out = subprocess.run([sys.executable, "-c", script], env={"PATH": "/usr/bin:/bin"}, capture_output=True,
+                         text=True, check=True, timeout=60).stdout.split()
+    assert out == ["False", "True"]
+
+
+@pytest.mark.parametrize("caller", [CALLER, UNSAMPLED_CALLER])
+def test_a_span_continues_the_callers_trace_with_the_flags_the_sdk_gives(caller: str) -> None:
+    parent = context_from_traceparent(caller)
+    lean = ExportAwareTracerProvider().get_tracer("t").start_span("send", context=parent)
+    sdk = TracerProvider().get_tracer("t").start_span("send", context=parent)
+    assert not lean.is_recording()
+    got, want = lean.get_span_context(), sdk.get_span_context()
+    assert (got.trace_id, got.trace_flags, got.trace_state, got.is_remote) == (
+        want.trace_id, want.trace_flags, want.trace_state, want.is_remote)
+    assert got.span_id not in (0, int(caller.split("-")[2], 16))  # a span of its own
+
+
+def test_a_root_span_gets_a_new_sampled_trace_and_the_sampler_still_decides() -> None:
+    root = ExportAwareTracerProvider().get_tracer("t").start_span("root")
+    assert root.get_span_context().is_valid and root.get_span_context().trace_flags.sampled
+    dropped = ExportAwareTracerProvider(sampler=ParentBased(ALWAYS_OFF)).get_tracer("t").start_span("root")
+    assert dropped.get_span_context().is_valid and not dropped.get_span_context().trace_flags.sampled
+
+
+def test_the_current_span_is_what_goes_on_the_wire() -> None:
+    tracer = ExportAwareTracerProvider().get_tracer("t")
+    with tracer.start_as_current_span("send", context=context_from_traceparent(CALLER)) as span:
+        headers = dict(inject_headers())
+    context = span.get_span_context()
+    assert headers["traceparent"].decode() == f"00-{context.trace_id:032x}-{context.span_id:016x}-01"
+    assert headers["traceparent"].decode().split("-")[1] == CALLER.split("-")[1]
+
+
+def test_spans_are_recorded_once_a_processor_is_added_even_by_tracers_handed_out_before() -> None:
+    provider = ExportAwareTracerProvider()
+    tracer = provider.get_tracer("t")
+    with tracer.start_as_current_span("before"):
+        pass
+    exporter = InMemorySpanExporter()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    assert provider.get_tracer("t") is tracer
+    with tracer.start_as_current_span("after", kind=trace.SpanKind.PRODUCER, attributes={"a": 1}) as span:
+        assert span.is_recording()
+        carrier: dict[str, str] = {}
+        propagate.inject(carrier)
+    [after] = exporter.get_finished_spans()
+    assert (after.name, after.kind, dict(after.attributes or {})) == ("after", trace.SpanKind.PRODUCER, {"a": 1})
+    assert carrier["traceparent"].split("-")[2] == f"{after.context.span_id:016x}"
