@@ -61,7 +61,7 @@ def hottest(collapsed: Path, top: int = 15) -> dict[str, list[tuple[str, float]]
 
 # What a sample of intake or floor (c) is spent for: the innermost frame that falls in one of these parts.
 PARTS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("vault (Fernet)", ("fernet.py", "cryptography/")),
+    ("vault (cipher)", ("fernet.py", "cryptography/", "contact_cipher.py")),
     ("body hash, ids", ("domain/ids.py",)),
     ("normalise + masking", ("normalise.py", "privacy.py")),
     ("CloudEvent encode", ("cloudevents.py",)),

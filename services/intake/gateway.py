@@ -32,7 +32,6 @@ from typing import Any, Literal
 import asyncpg
 import structlog
 from aiokafka import AIOKafkaProducer
-from cryptography.fernet import Fernet
 from pydantic import BaseModel
 
 from runtime.groupcommit import AGAIN as _AGAIN
@@ -42,6 +41,7 @@ from runtime.metrics import GROUP_ITEMS, RECORDS_OUT
 from runtime.produce import publish_batched
 from runtime.telemetry import inject_headers
 from schemas.cloudevents import Outgoing, encode_value
+from services.intake.domain.contact_cipher import ContactCipher
 from services.intake.domain.ids import same_request
 
 # (incident id, contact ref) → the event's payload: a model, or its JSON already written (12345 tickets)
@@ -151,7 +151,7 @@ class Gateway:
                  groups_in_flight: int = 4, group_max_items: int = 250) -> None:
         self.pool = pool
         self.producer = producer
-        self.vault = Fernet(contact_key.encode())
+        self.vault = ContactCipher(contact_key)
         self.timeout = timeout
         self._late: dict[tuple[str, str], _LateDelivery] = {}
         self._background: set[asyncio.Task[None]] = set()
@@ -189,7 +189,8 @@ class Gateway:
             firsts.setdefault(p.key, p)
         ordered = sorted(firsts.values(), key=lambda p: p.key)
         refs = [f"ct_{secrets.token_urlsafe(12)}" if p.sub.contact else None for p in ordered]
-        sealed = [self.vault.encrypt(p.sub.contact.encode()) if p.sub.contact else None for p in ordered]
+        sealed = [self.vault.seal(ref, p.sub.contact) if ref is not None and p.sub.contact else None
+                  for p, ref in zip(ordered, refs, strict=True)]
         outcome: dict[tuple[str, str], Published | Conflict] = {}
         async with self.pool.acquire() as conn, conn.transaction():
             new = await _claim(conn, ordered, refs, sealed)
@@ -250,7 +251,7 @@ class Gateway:
 
     async def _keep_contacts(self, conn: asyncpg.Connection, subs: list[Submission]) -> list[str | None]:
         refs = [f"ct_{secrets.token_urlsafe(12)}" if sub.contact else None for sub in subs]
-        rows = [(ref, sub.incident_id, self.vault.encrypt(sub.contact.encode()))
+        rows = [(ref, sub.incident_id, self.vault.seal(ref, sub.contact))
                 for ref, sub in zip(refs, subs, strict=True) if ref is not None and sub.contact]
         if rows:
             await conn.executemany(
@@ -333,7 +334,7 @@ class Gateway:
             await conn.execute(
                 "INSERT INTO contact_vault (contact_ref, incident_id, ciphertext) VALUES ($1, $2, $3) "
                 "ON CONFLICT (contact_ref) DO NOTHING",
-                late.contact_ref, sub.incident_id, self.vault.encrypt(sub.contact.encode()),
+                late.contact_ref, sub.incident_id, self.vault.seal(late.contact_ref, sub.contact),
             )
 
     async def reveal_contact(self, ref: str, accessor: str, purpose: Literal["callback"] = "callback") -> str | None:
@@ -348,4 +349,4 @@ class Gateway:
                 "INSERT INTO contact_access_log (contact_ref, purpose, accessor) VALUES ($1, $2, $3)",
                 ref, purpose, accessor,
             )
-        return self.vault.decrypt(row["ciphertext"]).decode()
+        return self.vault.open(ref, row["ciphertext"])

@@ -51,7 +51,8 @@ class IntakeSettings(PlatformSettings):
     worker_token_secret: str = "dev-worker-token-secret"  # signs grid workers' bearer tokens
     contact_key: str = Field(
         default="ZGV2LWNvbnRhY3Qta2V5LWZvci1sb2NhbC1vbmx5ISE=",
-        description="Fernet key (urlsafe base64, 32 bytes) encrypting the callback contact vault",
+        description="Fernet key (urlsafe base64, 32 bytes): the callback contact vault's AES-256-GCM key is "
+                    "derived from it, and the vault's older Fernet rows open with it",
     )
     wechat_accounts: dict[str, WechatAccount] = Field(
         default_factory=lambda: {
