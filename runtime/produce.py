@@ -37,13 +37,14 @@ def _traced(records: Sequence[Outgoing]) -> list[tuple[Outgoing, list[tuple[str,
     headers: list[list[tuple[str, bytes]]] = [[] for _ in records]
     for trace_headers, indexes in by_trace.items():
         topic = records[indexes[0]].topic
-        with _tracer.start_as_current_span(
+        span = _tracer.start_span(
             f"{topic} send", context=extract_context(trace_headers), kind=trace.SpanKind.PRODUCER,
             attributes={"messaging.system": "kafka", "messaging.destination.name": topic,
                         "messaging.operation.name": "send", "messaging.batch.message_count": len(indexes)},
-        ):
-            carrier: dict[str, str] = {}
-            propagate.inject(carrier)
+        )
+        carrier: dict[str, str] = {}
+        propagate.inject(carrier, context=trace.set_span_in_context(span))  # not made current: nothing runs in it
+        span.end()
         injected = [(k, v.encode()) for k, v in carrier.items()]
         for i in indexes:
             headers[i] = [h for h in records[i].headers if h[0] not in _TRACE_HEADERS] + injected

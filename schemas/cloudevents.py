@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -104,18 +105,39 @@ def encode_value(
     compacted topic."""
     ce_id = event_id or str(uuid.uuid4())
     specversion, content_type = _CONSTANT_HEADERS
+    ce_source, ce_type = _fixed_headers(source, type)
+    id_bytes = ce_id.encode()
     headers: Headers = [
         specversion,
-        ("ce_id", ce_id.encode()),
-        ("ce_source", source.encode()),
-        ("ce_type", type.encode()),
-        ("ce_time", (time or datetime.now(UTC)).isoformat().encode()),
+        ("ce_id", id_bytes),
+        ce_source,
+        ce_type,
+        _time_header(time) if time is not None else ("ce_time", datetime.now(UTC).isoformat().encode()),
         content_type,
     ]
     if subject is not None:
-        headers.append(("ce_subject", subject.encode()))
+        headers.append(("ce_subject", id_bytes if subject == ce_id else subject.encode()))
     headers += [header for header in trace_headers if header[0] in _TRACE_HEADERS]
     return Outgoing(topic=topic, key=key.encode(), value=value, headers=headers, event_id=ce_id)
+
+
+@lru_cache(maxsize=256)
+def _fixed_headers(source: str, type: str) -> tuple[tuple[str, bytes], tuple[str, bytes]]:
+    """A producer's few (source, type) pairs, encoded once (a batch's records share them)."""
+    return ("ce_source", source.encode()), ("ce_type", type.encode())
+
+
+_last_time: list[tuple[datetime, tuple[str, bytes]]] = []
+
+
+def _time_header(time: datetime) -> tuple[str, bytes]:
+    """`ce_time`, written once for the records of a group that share one time object (by identity: equal
+    datetimes in other zones write other text)."""
+    if _last_time and _last_time[0][0] is time:
+        return _last_time[0][1]
+    header = ("ce_time", time.isoformat().encode())
+    _last_time[:] = [(time, header)]
+    return header
 
 
 def decode(key: bytes | None, value: bytes | None, headers: Sequence[tuple[str, bytes]]) -> Envelope:
