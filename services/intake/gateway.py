@@ -168,7 +168,8 @@ class Gateway:
     async def submit_many(self, subs: list[Submission]) -> list[Published | Conflict | BaseException]:
         """A batch call's submissions, queued at once; each one's outcome or its group's exception."""
         trace = inject_headers()
-        alone = {i for i, sub in enumerate(subs) if (sub.channel, sub.natural_id) in self._late}
+        late = self._late
+        alone = {i for i, sub in enumerate(subs) if (sub.channel, sub.natural_id) in late} if late else set()
         grouped = iter(await self._groups.submit_many([_Pending(s, trace) for i, s in enumerate(subs)
                                                          if i not in alone]))
         results: list[Published | Conflict | BaseException] = []

@@ -16,6 +16,7 @@ from services.intake.domain.ids import mini_program_natural_id
 from services.intake.domain.privacy import mask_name, mask_openid, mask_phone, scrub_optional, scrub_text
 
 TEXT_LIMIT, ADDRESS_LIMIT = 4000, 500  # IncidentReported.text, Location.address
+_HOTLINE = Channel.HOTLINE.value  # an enum's `.value` is a Python property: read once, not per ticket
 
 
 def hotline_payload(
@@ -30,7 +31,7 @@ def hotline_payload(
     point = ticket.point
     payload: dict[str, Any] = {
         "incident_id": incident_id,
-        "channel": Channel.HOTLINE.value,
+        "channel": _HOTLINE,
         "source_id": ticket.ticket_no,
         "reporter": {
             "kind": "citizen",
@@ -42,11 +43,11 @@ def hotline_payload(
         "text": text,
         "category_hint": ticket.category_hint,
         "category_code": None,
-        "appeal_type": ticket.appeal_type.value,
+        "appeal_type": ticket.appeal_type,  # a StrEnum member: written as its value
         "location": {"point": None if point is None else {"lon": point.lon, "lat": point.lat}, "address": address,
                      "grid_id": None},
         "attachments": [],
-        "urgency": ticket.urgency.value,
+        "urgency": ticket.urgency,
         "on_the_spot": None,
         "reported_at": ticket.call_time,
         "received_at": received_at,

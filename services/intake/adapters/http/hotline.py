@@ -25,9 +25,12 @@ Source = Annotated[str, Depends(source_for("hotline"))]
 DOCUMENTED = {"security": SOURCE_SECURITY}
 
 
+_HOTLINE = Channel.HOTLINE.value  # read once: an enum's `.value` is a Python property
+
+
 def _submission(ticket: HotlineTicket, received: datetime) -> Submission:
     return Submission(
-        channel=Channel.HOTLINE.value,
+        channel=_HOTLINE,
         natural_id=ticket.ticket_no,
         incident_id=incident_id(Channel.HOTLINE, ticket.ticket_no),
         body_hash=request_hash(ticket),
