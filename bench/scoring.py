@@ -70,7 +70,7 @@ class ScoringSizes:
     rounds: int = 1
     year_months: int = 0  # replay that many months of a synthetic year at its density (`--year` = 12)
     year_days: int = 0  # or that many days of it (a short run at a year's density, for profiles)
-    timeout: float = 3600.0
+    timeout: float = 7200.0  # a round's floor and rebuilds (the year rebuilt twice: ~1 h on a shared box)
     profile: Path | None = None  # py-spy output (raw collapsed stacks) for the last round's scoring
     incremental: bool = True  # also score the records with the ordinary consumer (not on the year: > 1 h)
     rebuild_workers: tuple[int, ...] = (ScoringSettings().rebuild_workers,)  # one rebuild per entry, in order
