@@ -185,6 +185,10 @@ class Workers:
         index, kind, payload = await self.queue.get()
         if kind == "failed":
             misrouted, reason, trace = payload
+            if not trace:  # it exited without a word: say how (-9: SIGKILL, e.g. the kernel out of memory)
+                process = self.processes[index]
+                await asyncio.to_thread(process.join, 5)
+                reason += f" (exit code {process.exitcode})"
             raise (one.Misrouted if misrouted else WorkerFailed)(f"fold worker {index}: {reason}\n{trace}")
         return index, kind, payload
 
