@@ -5,9 +5,7 @@ a group shares one PostgreSQL transaction — one statement inserting its ledger
 published: they commit only after the broker acknowledged every record of the group, so no other
 transaction ever sees them otherwise) and the vault rows of the new ones, one produce batch awaited
 with acks=all (a record batch per partition, runtime/produce.py), the commit — so concurrent requests
-cost the round trips of one, and several groups are in flight at once. Their records reach the broker
-in waves: the groups that are ready while a produce is unacknowledged go out together in the next
-request (each group still waits for its own records' acknowledgement before it commits). A
+cost the round trips of one, and several groups are in flight at once. A
 concurrent duplicate blocks on the row's unique key and then sees it published; a retry after a crash
 between ack and commit re-publishes the same `ce_id`, which consumers de-duplicate. If the broker does
 not acknowledge in time the transaction rolls back and every caller of the group gets 503 — never a
@@ -26,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 from collections import Counter
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -160,11 +158,6 @@ class Gateway:
         self._groups: GroupCommit[_Pending, Published | Conflict] = GroupCommit(
             self._commit_group, max_group=group_max_items, in_flight=groups_in_flight,
             on_group=GROUP_ITEMS.labels("intake").observe)
-        # The groups' records, produced in waves: the groups that reach the broker while a wave is
-        # unacknowledged share the next one (one request, one record batch per partition) instead of
-        # queueing a request each behind it (aiokafka sends one request at a time per broker).
-        self._waves: GroupCommit[Sequence[Outgoing], None] = GroupCommit(
-            self._produce_wave, max_group=4 * groups_in_flight, in_flight=1)
 
     async def submit(self, sub: Submission) -> Published | Conflict:
         """Durable (or a conflict) when it returns; raises BrokerUnavailable or a database outage."""
@@ -245,7 +238,7 @@ class Gateway:
 
     async def _publish(self, records: list[Outgoing], subs: list[tuple[Submission, str | None]]) -> None:
         """Produce and await every acknowledgement within the timeout (else BrokerUnavailable)."""
-        delivery = asyncio.ensure_future(self._waves.submit(records))
+        delivery = asyncio.ensure_future(publish_batched(self.producer, records))
         try:
             await asyncio.wait_for(asyncio.shield(delivery), self.timeout)
         except TimeoutError as exc:
@@ -256,11 +249,6 @@ class Gateway:
             raise BrokerUnavailable(str(exc) or type(exc).__name__) from exc
         for (topic, event_type), n in Counter((sub.topic, sub.event_type) for sub, _ in subs).items():
             RECORDS_OUT.labels("intake", topic, event_type).inc(n)
-
-    async def _produce_wave(self, groups: list[Sequence[Outgoing]]) -> list[_Again | None]:
-        """Every record of the wave's groups, in their order; acknowledged together (or failed together)."""
-        await publish_batched(self.producer, [record for records in groups for record in records])
-        return [None] * len(groups)
 
     async def _keep_contacts(self, conn: asyncpg.Connection, subs: list[Submission]) -> list[str | None]:
         refs = [f"ct_{secrets.token_urlsafe(12)}" if sub.contact else None for sub in subs]
