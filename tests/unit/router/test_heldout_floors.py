@@ -36,29 +36,29 @@ def test_the_held_out_set_is_the_one_documented(metrics: dict[str, Any]) -> None
 
 
 def test_department_accuracy_on_unseen_texts_holds(metrics: dict[str, Any]) -> None:
-    assert metrics["top1_department"] >= 0.90  # 2026.12-1+m63b1bc68a7 measured 0.934; target 0.90
-    assert metrics["top3_department"] >= 0.96  # measured 0.975; target 0.97
+    assert metrics["top1_department"] >= 0.90  # 2026.12-1+m9b7c2d777a measured 0.938; target 0.90
+    assert metrics["top3_department"] >= 0.96  # measured 0.977; target 0.97
 
 
 def test_what_is_dispatched_without_a_person_stays_right(metrics: dict[str, Any]) -> None:
-    assert metrics["precision_dispatched_department"] >= 0.95  # measured 0.973; target 0.95
-    assert metrics["dispatched_share"] >= 0.72  # measured 0.739; target 0.75
+    assert metrics["precision_dispatched_department"] >= 0.95  # measured 0.979; target 0.95
+    assert metrics["dispatched_share"] >= 0.73  # measured 0.745; target 0.75
 
 
 @pytest.mark.parametrize("channel", ["hotline", "wechat", "grid"])
 def test_every_register_holds_its_floor(metrics: dict[str, Any], channel: str) -> None:
-    assert metrics["by_channel"][channel]["top1_department"] >= 0.88  # measured 0.906-0.949
+    assert metrics["by_channel"][channel]["top1_department"] >= 0.88  # measured 0.923-0.953
 
 
 def test_urgent_texts_dispatched_wrong_without_a_person_do_not_grow(metrics: dict[str, Any]) -> None:
     # Target 0; the first frozen artefact measured 2 of 86, 2026.12-1+m7a1d0d4c03 1 of 86, 2026.12-1+m63b1bc68a7
-    # 0 of 86 (its urgency figure is not clean: README, set 2's note) (missed by the
+    # 0 of 86, 2026.12-1+m9b7c2d777a 0 of 86 (its urgency figure is not clean: README, set 2's note) (missed by the
     # urgency detector). Not tuned away on this set: fix the detector on other data, then lower this.
     assert metrics["urgent"]["dispatched_wrong_without_a_person"] <= 1
 
 
 def test_confidence_stays_calibrated(metrics: dict[str, Any]) -> None:
-    assert metrics["calibration"]["ece"] <= 0.08  # measured 0.053
+    assert metrics["calibration"]["ece"] <= 0.08  # measured 0.040
 
 
 # The later held-out sets, each by a separate author from the item names alone, kept outside the repository
@@ -86,14 +86,23 @@ def test_confidence_stays_calibrated(metrics: dict[str, Any]) -> None:
 # - set 7 (README_heldout7.md, 840 texts by two authors, 2026-12-04), written after 2026.12-1+m63b1bc68a7 was
 #   served: it measured 0.944, 0.971, 77.1 % at 98.3 %, urgent wrong 2 of 82 (target 0, missed: 4 urgent texts
 #   not detected, 2 of them dispatched to a wrong item), ECE 0.032, by channel top-1 department 0.909-0.982.
-#   Not tuned away on this set: the floor keeps it from growing.
+# - set 8 (README_heldout8.md, 840 texts by two authors), frozen before 2026.12-1+m9b7c2d777a was trained:
+#   m63b1bc68a7 measured 0.946, 0.970, 78.9 % at 97.9 %, urgent wrong 0 of 81, ECE 0.038.
+# - every set with the served 2026.12-1+m9b7c2d777a (+ 1,171 training texts by authors 8 and 9, who saw no
+#   held-out set; its dispatch rule ships, threshold 0.675): set 1 0.938 / 0.977 / 74.5 % at 97.9 % / 0;
+#   set 2 0.932 / 0.973 / 75.7 % at 97.9 % / 0; set 3 0.933 / 0.973 / 78.1 % at 97.8 % / 0; set 4 0.941 / 0.973 /
+#   76.0 % at 97.7 % / 0; set 5 0.915 / 0.962 / 74.4 % at 97.0 % / 0; set 6 0.951 / 0.979 / 80.1 % at 98.5 % / 0;
+#   set 7 0.942 / 0.968 / 78.5 % at 98.3 % / 1 of 82 (its urgency figure not fully clean); set 8, the clean one,
+#   0.948 / 0.973 / 79.3 % at 97.9 % / 0 of 81, ECE 0.035, by channel top-1 department 0.924-0.962.
+#   Not tuned away on any set: the floors keep them from getting worse.
 LATER_SETS = {
-    "heldout2_2026-12.jsonl": {"n": 883, "dispatched_share": 0.73, "urgent_wrong": 0, "ece": 0.08},
-    "heldout3_2026-12.jsonl": {"n": 706, "dispatched_share": 0.74, "urgent_wrong": 0, "ece": 0.08},
-    "heldout4_2026-12.jsonl": {"n": 1346, "dispatched_share": 0.73, "urgent_wrong": 0, "ece": 0.08},
-    "heldout5_2026-12.jsonl": {"n": 755, "dispatched_share": 0.70, "urgent_wrong": 0, "ece": 0.09},
-    "heldout6_2026-12.jsonl": {"n": 840, "dispatched_share": 0.75, "urgent_wrong": 0, "ece": 0.06},
-    "heldout7_2026-12.jsonl": {"n": 840, "dispatched_share": 0.75, "urgent_wrong": 2, "ece": 0.06},
+    "heldout2_2026-12.jsonl": {"n": 883, "dispatched_share": 0.74, "urgent_wrong": 0, "ece": 0.08},
+    "heldout3_2026-12.jsonl": {"n": 706, "dispatched_share": 0.76, "urgent_wrong": 0, "ece": 0.08},
+    "heldout4_2026-12.jsonl": {"n": 1346, "dispatched_share": 0.74, "urgent_wrong": 0, "ece": 0.08},
+    "heldout5_2026-12.jsonl": {"n": 755, "dispatched_share": 0.72, "urgent_wrong": 0, "ece": 0.09},
+    "heldout6_2026-12.jsonl": {"n": 840, "dispatched_share": 0.78, "urgent_wrong": 0, "ece": 0.06},
+    "heldout7_2026-12.jsonl": {"n": 840, "dispatched_share": 0.76, "urgent_wrong": 1, "ece": 0.06},
+    "heldout8_2026-12.jsonl": {"n": 840, "dispatched_share": 0.77, "urgent_wrong": 0, "ece": 0.06},
 }
 
 

@@ -101,7 +101,8 @@ def test_a_polls_batch_routes_each_incident_as_it_would_alone(tables: RoutingTab
 
 def test_the_dispatch_rule_explains_why_a_text_was_dispatched(tables: RoutingTables,
                                                               point: tuple[float, float]) -> None:
-    # An artefact whose dispatch rule shipped (the weights 2026.12-1+m7a1d0d4c03 served, threshold 0.755).
+    # An artefact whose dispatch rule shipped (the weights 2026.12-1+m7a1d0d4c03 served, threshold 0.755; the
+    # served 2026.12-1+md0c1e3994b ships one too).
     rule = DispatchRule((0.818551, -0.402052, 1.250573, -0.05445, -0.168432, 0.132187, 0.163057, 0.164885), -0.882664)
     assert tables.engine is not None
     engine = replace(tables.engine, rule=rule, thresholds=replace(tables.engine.thresholds, dispatch=0.755))
@@ -113,9 +114,11 @@ def test_the_dispatch_rule_explains_why_a_text_was_dispatched(tables: RoutingTab
 
 def test_without_a_rule_the_department_probability_is_judged(tables: RoutingTables,
                                                              point: tuple[float, float]) -> None:
-    """The served artefact's nested cross-validation did not ship the rule (classification README)."""
-    assert tables.engine is not None and tables.engine.rule is None
+    """An artefact whose nested cross-validation did not ship the rule (2026.12-1+m63b1bc68a7, threshold 0.80)
+    judges the department's probability against the threshold."""
+    assert tables.engine is not None
+    engine = replace(tables.engine, rule=None, thresholds=replace(tables.engine.thresholds, dispatch=0.80))
     for text in ("小区门口垃圾堆成山，好几天没人清运，臭气熏天", "楼下那家店天天放音乐到半夜", "路边有个东西"):
-        explained = route(incident(text, point), tables).explanation["classification"]
+        explained = route(incident(text, point), replace(tables, engine=engine)).explanation["classification"]
         assert "dispatch_rule" not in explained
         assert explained["confident"] == (explained["department_score"] >= explained["threshold"])
