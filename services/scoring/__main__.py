@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     rebuilding.add_argument("--from-committed", action="store_true",
                             help="start at the group's committed offsets instead of the log's start")
     rebuilding.add_argument("--workers", type=int, default=None,
-                            help="fold in this many processes (default SCORING_REBUILD_WORKERS, 2)")
+                            help="fold in this many processes (default SCORING_REBUILD_WORKERS, 1)")
     args = parser.parse_args(argv)
     settings = ScoringSettings()
     if args.command == "check-ruler":

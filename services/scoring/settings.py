@@ -32,4 +32,7 @@ class ScoringSettings(PlatformSettings):
     from_committed: bool = False
     # The rebuild (`python -m services.scoring rebuild`) folds the log split by case in this many processes
     # (handlers/rebuild_workers.py); 1 folds in the command's own process. The same tables either way.
-    rebuild_workers: int = 2
+    # Default 1 until a 2-process year has been rebuilt to the end: the one run at a year's size lost a worker to
+    # the kernel's OOM killer while settling (docs/benchmarks.md, scoring "Seventh pass"), and the service's own
+    # rebuild of a lost database (bootstrap) has no fallback to one process when a worker dies.
+    rebuild_workers: int = 1

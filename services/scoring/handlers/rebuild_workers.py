@@ -111,7 +111,7 @@ def _fold_part(index: int, workers: int, settings: ScoringSettings, bounds: one.
                     found = one.fold_record(message, topic, fold, inbox, report, owned)
                     if found is not None:
                         dead.append(found)
-            _send(pipe, "facts", copy_text.chunks(map(copy_text.fact_line, itertools.islice(fold.facts, sent, None))))
+            _send(pipe, "facts", copy_text.chunks(map(copy_text.fact_line, fold.facts[sent:])))
             sent = len(fold.facts)
             records.check_positions()
     finally:
