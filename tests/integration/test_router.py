@@ -44,6 +44,7 @@ def kinds(case: dict[str, Any]) -> list[str]:
 
 
 TREE = "行道树的树枝被风刮断掉在路边了，麻烦来清一下"  # not urgent: urgent texts always reach a person
+BRANCH = "路边的行道树被风刮断了一根枝，落在绿化带边上，麻烦来清理"  # the same item, not urgent either
 GARBAGE = "楼下垃圾堆了好几天没人清理，乱堆乱放，臭气熏天"
 
 
@@ -53,7 +54,7 @@ async def test_repeat_report_near_an_open_case_is_merged_and_both_reporters_stay
     grid = places.take()
     first = await report(intake_client, grid, TREE)
     await wait_for_case(router_client, first, lambda c: c["state"] == "dispatched")
-    second = await report(intake_client, grid, "路边的行道树被风刮断了，树枝掉在路上", dx=0.0003)  # ~30 m away
+    second = await report(intake_client, grid, BRANCH, dx=0.0003)  # ~30 m away
     merged = await wait_for_case(router_client, second, lambda c: c["state"] == "merged")
     assert merged["timeline"][-1]["merged_into"] == first
     original = await wait_for_case(router_client, first, lambda c: "repeat_reported" in kinds(c))

@@ -14,7 +14,7 @@ import pytest_asyncio
 from deploy.local.stack import Stack
 from tests.integration.conftest import Places
 from tests.integration.router_support import wait_for_case
-from tests.integration.test_router import TREE, report
+from tests.integration.test_router import BRANCH, TREE, report
 
 pytestmark = pytest.mark.integration
 BACKLOG = 250  # more than the 200 oldest open cases per item the search used to read
@@ -44,7 +44,7 @@ async def test_a_repeat_report_joins_the_open_case_next_to_it_behind_hundreds_of
         uid, item, BACKLOG,
     )
     try:
-        second = await report(intake_client, grid, "路边的行道树被风刮断了，树枝掉在路上", dx=0.0003)  # ~30 m away
+        second = await report(intake_client, grid, BRANCH, dx=0.0003)  # ~30 m away
         merged = await wait_for_case(router_client, second, lambda c: c["state"] in ("merged", "dispatched"))
         assert merged["state"] == "merged", "the repeat report was not recognised behind the backlog"
         assert merged["timeline"][-1]["merged_into"] == first

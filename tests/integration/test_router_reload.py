@@ -15,7 +15,7 @@ from tests.integration.test_router import report
 
 pytestmark = pytest.mark.integration
 CLASS_FILE = "a_city_management.yaml"
-TREE = "路边的行道树被风刮断了，树枝掉在路上"
+TREE = "路边的行道树被风刮断了一根枝，落在绿化带边上，麻烦来清理"
 
 
 async def test_new_list_version_routes_new_cases_without_restart_and_invalid_list_is_refused(
