@@ -41,7 +41,7 @@ from runtime.metrics import GROUP_ITEMS, RECORDS_OUT
 from runtime.produce import publish_batched
 from runtime.telemetry import inject_headers
 from schemas.cloudevents import Outgoing, encode_value
-from services.intake.domain.contact_cipher import ContactCipher
+from services.intake.domain.contact_cipher import ContactCipher, UnreadableContact
 from services.intake.domain.ids import same_request
 
 # (incident id, contact ref) → the event's payload: a model, or its JSON already written (12345 tickets)
@@ -338,16 +338,24 @@ class Gateway:
                 late.contact_ref, sub.incident_id, self.vault.seal(late.contact_ref, sub.contact),
             )
 
-    async def reveal_contact(self, ref: str, accessor: str, purpose: Literal["callback"] = "callback") -> str | None:
-        """The only way to read a full contact: for a callback (回访), and every read is logged."""
+    async def reveal_contact(
+        self, ref: str, accessor: str, purpose: Literal["callback"] = "callback"
+    ) -> str | UnreadableContact | None:
+        """The only way to read a full contact: for a callback (回访). Every attempt is logged with its
+        outcome in the transaction that read the row, so the log says what was handed out: the contact, an
+        `UnreadableContact` (the row does not open: another key, another ref's ciphertext, altered), or
+        None (no such ref)."""
         async with self.pool.acquire() as conn, conn.transaction():
-            row = await conn.fetchrow(
+            sealed = await conn.fetchval(
                 "SELECT ciphertext FROM contact_vault WHERE contact_ref = $1 AND purpose = $2", ref, purpose
             )
-            if row is None:
-                return None
+            contact = None if sealed is None else self.vault.reveal(ref, sealed)
+            outcome = ("absent" if contact is None else
+                       "unreadable" if isinstance(contact, UnreadableContact) else "revealed")
             await conn.execute(
-                "INSERT INTO contact_access_log (contact_ref, purpose, accessor) VALUES ($1, $2, $3)",
-                ref, purpose, accessor,
+                "INSERT INTO contact_access_log (contact_ref, purpose, accessor, outcome) VALUES ($1, $2, $3, $4)",
+                ref, purpose, accessor, outcome,
             )
-        return self.vault.open(ref, row["ciphertext"])
+        if isinstance(contact, UnreadableContact):
+            log.warning("intake.contact_unreadable", contact_ref=ref, accessor=accessor, reason=contact.reason)
+        return contact

@@ -11,14 +11,19 @@ A sealed contact is `0x01 ‖ nonce (12 random bytes) ‖ ciphertext ‖ tag (16
 text starting with `g` (its version byte 0x80), so the first byte tells the two apart: rows written
 before open as Fernet tokens. Random 96-bit nonces under one key stay far inside GCM's limits (2³²
 contacts per key; the busiest hotline takes ~2.5 × 10⁷ a year).
+
+A row that does not open (another key, another ref's ciphertext, altered or truncated) is an
+`UnreadableContact` answer of `reveal`, not an exception: the vault's read path logs it as such.
 """
 
 from __future__ import annotations
 
 import base64
 import os
+from dataclasses import dataclass
 
-from cryptography.fernet import Fernet
+from cryptography.exceptions import InvalidTag
+from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.hashes import SHA256
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -26,6 +31,13 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 AES_GCM_V1 = b"\x01"
 _NONCE = 12
 _INFO = b"gridline intake contact vault: aes-256-gcm v1"
+
+
+@dataclass(frozen=True)
+class UnreadableContact:
+    """A vault row that does not open under this key and ref; `reason` names why without the contact."""
+
+    reason: str
 
 
 class ContactCipher:
@@ -47,3 +59,15 @@ class ContactCipher:
             return self._fernet.decrypt(sealed).decode()
         nonce, body = sealed[1:1 + _NONCE], sealed[1 + _NONCE:]
         return self._aead.decrypt(nonce, body, AES_GCM_V1 + ref.encode()).decode()
+
+    def reveal(self, ref: str, sealed: bytes) -> str | UnreadableContact:
+        """`open`, with a row that does not open as a value (a nonce too short raises ValueError, bytes that
+        are not UTF-8 UnicodeDecodeError, a ValueError too)."""
+        try:
+            return self.open(ref, sealed)
+        except InvalidTag:
+            return UnreadableContact("does not open under this key and ref (AES-GCM tag mismatch)")
+        except InvalidToken:
+            return UnreadableContact("a Fernet token that does not open under this key (or not a token)")
+        except ValueError as exc:
+            return UnreadableContact(f"malformed row ({type(exc).__name__})")

@@ -7,7 +7,7 @@ import pytest
 from cryptography.exceptions import InvalidTag
 from cryptography.fernet import Fernet
 
-from services.intake.domain.contact_cipher import AES_GCM_V1, ContactCipher
+from services.intake.domain.contact_cipher import AES_GCM_V1, ContactCipher, UnreadableContact
 
 KEY = Fernet.generate_key().decode()
 
@@ -39,3 +39,14 @@ def test_a_contact_opened_under_another_ref_or_altered_does_not_open() -> None:
 def test_fernet_tokens_written_before_still_open() -> None:
     old = Fernet(KEY.encode()).encrypt(b"oXyZ1234abcd")  # what the vault stored until 2026-12-04
     assert ContactCipher(KEY).open("ct_any", old) == "oXyZ1234abcd"
+
+
+def test_a_row_that_does_not_open_is_an_unreadable_answer_that_does_not_hold_the_contact() -> None:
+    cipher = ContactCipher(KEY)
+    sealed = cipher.seal("ct_abc", "13812345678")
+    assert cipher.reveal("ct_abc", sealed) == "13812345678"
+    for ref, row in [("ct_other", sealed), ("ct_abc", sealed[:-1] + bytes([sealed[-1] ^ 1])), ("ct_abc", sealed[:5]),
+                     ("ct_abc", Fernet(Fernet.generate_key()).encrypt(b"13812345678")), ("ct_abc", b""),
+                     ("ct_abc", Fernet(KEY.encode()).encrypt(b"\xff\xfe"))]:
+        answer = cipher.reveal(ref, row)
+        assert isinstance(answer, UnreadableContact) and "13812345678" not in answer.reason, row
