@@ -344,12 +344,18 @@ class Gateway:
         """The only way to read a full contact: for a callback (回访). Every attempt is logged with its
         outcome in the transaction that read the row, so the log says what was handed out: the contact, an
         `UnreadableContact` (the row does not open: another key, another ref's ciphertext, altered), or
-        None (no such ref)."""
+        None (no such ref). A row written as a Fernet token before 2026-12-04 is sealed again, bound to its
+        ref, by its first reveal (ADR 010); a concurrent reveal that lost the race leaves the winner's row."""
         async with self.pool.acquire() as conn, conn.transaction():
             sealed = await conn.fetchval(
                 "SELECT ciphertext FROM contact_vault WHERE contact_ref = $1 AND purpose = $2", ref, purpose
             )
             contact = None if sealed is None else self.vault.reveal(ref, sealed)
+            if isinstance(contact, str) and not self.vault.bound(sealed):  # a Fernet row: bound from now on
+                await conn.execute(
+                    "UPDATE contact_vault SET ciphertext = $2 WHERE contact_ref = $1 AND ciphertext = $3",
+                    ref, self.vault.seal(ref, contact), sealed,
+                )
             outcome = ("absent" if contact is None else
                        "unreadable" if isinstance(contact, UnreadableContact) else "revealed")
             await conn.execute(

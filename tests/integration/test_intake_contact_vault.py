@@ -13,7 +13,7 @@ from cryptography.fernet import Fernet
 
 from deploy.local.stack import Stack
 from services.intake.app import create_app
-from services.intake.domain.contact_cipher import UnreadableContact
+from services.intake.domain.contact_cipher import AES_GCM_V1, UnreadableContact
 from services.intake.gateway import Gateway
 from tests.integration.conftest import serve
 from tests.integration.intake_support import intake_settings
@@ -74,3 +74,34 @@ async def test_a_row_that_does_not_open_is_unreadable_and_every_read_is_logged_w
     for ref in (swapped, other_key, altered, truncated, garbage):
         assert await reads(stack, ref) == [("callback", DESK, "unreadable")], ref
     assert await reads(stack, absent) == [("callback", DESK, "absent")]  # a probe for a ref is an attempt too
+
+
+async def sealed_row(stack: Stack, ref: str) -> bytes:
+    conn = await asyncpg.connect(stack.database_url)
+    try:
+        found: bytes = await conn.fetchval("SELECT ciphertext FROM intake.contact_vault WHERE contact_ref = $1", ref)
+    finally:
+        await conn.close()
+    return found
+
+
+async def test_a_fernet_row_is_sealed_again_bound_to_its_ref_when_first_revealed(
+    stack: Stack, gateway: Gateway, uid: str
+) -> None:
+    """Rows written before 2026-12-04 are Fernet tokens, not bound to their ref (ADR 010): the first reveal
+    seals the contact again with AES-GCM under the ref, in the transaction that read and logged it."""
+    old, unreadable = f"ct_{uid}_fernet", f"ct_{uid}_fernet_bad"
+    foreign = Fernet(Fernet.generate_key()).encrypt(PHONE.encode())
+    await put_rows(stack, {old: Fernet(intake_settings(stack).contact_key.encode()).encrypt(PHONE.encode()),
+                           unreadable: foreign})
+    assert await gateway.reveal_contact(old, accessor=DESK) == PHONE
+    bound = await sealed_row(stack, old)
+    assert bound[:1] == AES_GCM_V1 and PHONE.encode() not in bound
+    assert gateway.vault.open(old, bound) == PHONE
+    assert isinstance(gateway.vault.reveal(f"ct_{uid}_elsewhere", bound), UnreadableContact)  # copied: no longer opens
+    assert await gateway.reveal_contact(old, accessor=DESK) == PHONE
+    assert await sealed_row(stack, old) == bound  # sealed once
+    assert await reads(stack, old) == [("callback", DESK, "revealed")] * 2
+
+    assert isinstance(await gateway.reveal_contact(unreadable, accessor=DESK), UnreadableContact)
+    assert await sealed_row(stack, unreadable) == foreign  # what does not open is left as it was

@@ -9,8 +9,9 @@ is needed and old rows open with the same key.
 
 A sealed contact is `0x01 ‖ nonce (12 random bytes) ‖ ciphertext ‖ tag (16)`. A Fernet token is base64
 text starting with `g` (its version byte 0x80), so the first byte tells the two apart: rows written
-before open as Fernet tokens. Random 96-bit nonces under one key stay far inside GCM's limits (2³²
-contacts per key; the busiest hotline takes ~2.5 × 10⁷ a year).
+before open as Fernet tokens (not bound to their ref: the vault seals them again on their first reveal).
+Random 96-bit nonces under one key stay far inside GCM's limits (2³² contacts per key; the busiest
+hotline takes ~2.5 × 10⁷ a year). What GCM and the Fernet rows still give away: ADR 010, "Known limits".
 
 A row that does not open (another key, another ref's ciphertext, altered or truncated) is an
 `UnreadableContact` answer of `reveal`, not an exception: the vault's read path logs it as such.
@@ -55,10 +56,15 @@ class ContactCipher:
     def open(self, ref: str, sealed: bytes) -> str:
         """The contact (raises `cryptography.exceptions.InvalidTag` / `InvalidToken` if it is not this
         ref's, or was altered)."""
-        if sealed[:1] != AES_GCM_V1:
+        if not self.bound(sealed):
             return self._fernet.decrypt(sealed).decode()
         nonce, body = sealed[1:1 + _NONCE], sealed[1 + _NONCE:]
         return self._aead.decrypt(nonce, body, AES_GCM_V1 + ref.encode()).decode()
+
+    @staticmethod
+    def bound(sealed: bytes) -> bool:
+        """Whether the row is bound to its ref (AES-GCM); a Fernet token written before is not (ADR 010)."""
+        return sealed[:1] == AES_GCM_V1
 
     def reveal(self, ref: str, sealed: bytes) -> str | UnreadableContact:
         """`open`, with a row that does not open as a value (a nonce too short raises ValueError, bytes that
