@@ -25,7 +25,12 @@ class Answer:
 
 
 class Connections:
-    """`size` keep-alive connections to `host:port`, opened when first needed, reopened after an error."""
+    """`size` keep-alive connections to `host:port`, opened when first needed, reopened after an error.
+
+    A kept-alive connection the server closed while it was idle (uvicorn's keep-alive timeout, 5 s by
+    default) answers nothing: the request is sent once more on a fresh connection, as HTTP clients do
+    with a pooled connection (RFC 9112 9.3.1). Every request the generator posts is safe to repeat:
+    a ticket carries its number and an action its id, which intake deduplicates."""
 
     def __init__(self, host: str, port: int, size: int) -> None:
         self.host, self.port = host, port
@@ -34,18 +39,23 @@ class Connections:
             self._free.put_nowait(None)  # a slot whose connection is not open yet
 
     async def post(self, path: str, body: object, headers: dict[str, str]) -> Answer:
-        """POST `body` as JSON; raises OSError or asyncio.IncompleteReadError if the connection fails."""
+        """POST `body` as JSON; raises OSError or asyncio.IncompleteReadError if the connection fails,
+        ValueError if the answer is not HTTP."""
         payload = orjson.dumps(body)
         head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
         request = (f"POST {path} HTTP/1.1\r\nHost: {self.host}\r\nContent-Type: application/json\r\n"
                    f"Content-Length: {len(payload)}\r\n{head}\r\n").encode() + payload
         conn = await self._free.get()
         try:
+            if conn is not None:
+                try:
+                    answer, keep = await _exchange(conn, request)
+                except ConnectionError:  # closed while idle (or reset on the write)
+                    conn[1].close()
+                    conn = None
             if conn is None:
                 conn = await asyncio.open_connection(self.host, self.port)
-            reader, writer = conn
-            writer.write(request)
-            answer, keep = await _read_answer(reader)
+                answer, keep = await _exchange(conn, request)
         except BaseException:
             if conn is not None:
                 conn[1].close()
@@ -54,7 +64,7 @@ class Connections:
         if keep:
             self._free.put_nowait(conn)
         else:
-            writer.close()
+            conn[1].close()
             self._free.put_nowait(None)
         return answer
 
@@ -65,8 +75,25 @@ class Connections:
                 conn[1].close()
 
 
+class _ClosedWhileIdle(ConnectionResetError):
+    """The server closed the connection before sending a byte of the answer."""
+
+
+async def _exchange(conn: tuple[asyncio.StreamReader, asyncio.StreamWriter],
+                    request: bytes) -> tuple[Answer, bool]:
+    reader, writer = conn
+    writer.write(request)
+    return await _read_answer(reader)
+
+
 async def _read_answer(reader: asyncio.StreamReader) -> tuple[Answer, bool]:
-    status = int((await reader.readline()).split(b" ", 2)[1])
+    status_line = await reader.readline()
+    if not status_line:
+        raise _ClosedWhileIdle("the server closed the connection without an answer")
+    parts = status_line.split(b" ", 2)
+    if len(parts) < 2:
+        raise ValueError(f"not an HTTP status line: {status_line[:80]!r}")
+    status = int(parts[1])
     length, keep = 0, True
     while (line := await reader.readline()) not in (b"\r\n", b"\n", b""):
         name, _, value = line.partition(b":")

@@ -46,3 +46,54 @@ async def test_requests_share_keep_alive_connections_and_reopen_closed_ones() ->
         await client.close()
         server.close()
         await server.wait_closed()
+
+
+async def test_a_kept_alive_connection_the_server_closed_while_idle_is_opened_again() -> None:
+    """uvicorn closes a connection idle for its keep-alive timeout without a word; the next request on
+    it reads an empty line. That request is sent again on a fresh connection, once."""
+    served = 0
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal served
+        head = await reader.readuntil(b"\r\n\r\n")
+        length = int(next(line.split(b":")[1] for line in head.split(b"\r\n")
+                          if line.lower().startswith(b"content-length")))
+        await reader.readexactly(length)
+        served += 1
+        writer.write(b"HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n")  # keep-alive, then close
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    client = Connections("127.0.0.1", port, size=1)
+    try:
+        assert (await client.post("/x", {}, {})).status == 202
+        await asyncio.sleep(0.05)  # the server has closed the idle connection
+        assert (await client.post("/x", {}, {})).status == 202
+        assert served == 2
+    finally:
+        await client.close()
+        server.close()
+        await server.wait_closed()
+
+
+async def test_a_fresh_connection_closed_before_an_answer_is_a_connection_error() -> None:
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.close()
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    client = Connections("127.0.0.1", port, size=1)
+    try:
+        try:
+            await client.post("/x", {}, {})
+        except ConnectionResetError:
+            pass
+        else:
+            raise AssertionError("an answer was read from a closed connection")
+    finally:
+        await client.close()
+        server.close()
+        await server.wait_closed()
