@@ -6,6 +6,8 @@
     gridline_consumer_lag{service,topic,partition}        records behind the partition's end, per poll
     gridline_dead_letters_total{service,topic,kind}       dead letters written, by kind
     gridline_loop_restarts_total{service,loop}            background loops restarted after a failure
+    gridline_rebuild_fallbacks_total{service,reason}      rebuilds folded again in one process (scoring):
+                                                          misrouted | worker_failed
     gridline_http_responses_total{service,method,route,status}
     gridline_http_seconds{service,method,route}           request latency (histogram)
     gridline_cases{state}                                 router: open and closed cases per state
@@ -27,6 +29,8 @@ HANDLING = Histogram("gridline_handling_seconds", "Time to handle a poll batch (
                      buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30))
 LAG = Gauge("gridline_consumer_lag", "Records behind the end of the partition", ["service", "topic", "partition"])
 DEAD_LETTERS = Counter("gridline_dead_letters", "Dead letters written", ["service", "topic", "kind"])
+REBUILD_FALLBACKS = Counter("gridline_rebuild_fallbacks", "Rebuilds folded again in one process after the split failed",
+                            ["service", "reason"])
 LOOP_RESTARTS = Counter("gridline_loop_restarts", "Background loops restarted after a failure", ["service", "loop"])
 HTTP_RESPONSES = Counter("gridline_http_responses", "HTTP responses", ["service", "method", "route", "status"])
 HTTP_SECONDS = Histogram("gridline_http_seconds", "HTTP request latency", ["service", "method", "route"])

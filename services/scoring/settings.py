@@ -32,7 +32,11 @@ class ScoringSettings(PlatformSettings):
     from_committed: bool = False
     # The rebuild (`python -m services.scoring rebuild`) folds the log split by case in this many processes
     # (handlers/rebuild_workers.py); 1 folds in the command's own process. The same tables either way.
-    # Default 1 until a 2-process year has been rebuilt to the end: the one run at a year's size lost a worker to
-    # the kernel's OOM killer while settling (docs/benchmarks.md, scoring "Seventh pass"), and the service's own
-    # rebuild of a lost database (bootstrap) has no fallback to one process when a worker dies.
+    # A worker that dies or hangs rolls the split back and the log is folded again in one process (README, "In
+    # several processes"). Default 1 until a 2-process year has been rebuilt to the end: the one run at a year's
+    # size lost a worker to the kernel's OOM killer while settling (docs/benchmarks.md, scoring "Seventh pass").
     rebuild_workers: int = 1
+    # A fold worker that sends the command nothing for this long while the command waits on it (it reports
+    # after every read batch and every step of settling, each seconds long on a year) is taken for hung:
+    # the rebuild rolls back and folds again in one process, as when a worker dies.
+    rebuild_worker_silence_seconds: float = 300.0

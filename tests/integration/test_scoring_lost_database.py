@@ -5,6 +5,7 @@ from the log's start before it consumes, so every card it publishes counts the w
 
 from __future__ import annotations
 
+import signal
 from collections import Counter
 from collections.abc import AsyncIterator
 from typing import Any
@@ -27,6 +28,7 @@ from tests.integration.test_scoring import (
     start_group_at,
 )
 from tests.integration.test_scoring_rebuild import scoring_end
+from tests.integration.test_scoring_rebuild_workers import Hand
 from tests.integration.test_scoring_replay import drop_schemas, settle
 from tests.unit.scoring.builders import EXPECTED_ASSESSED, an_assessed_month, summary
 
@@ -63,9 +65,12 @@ async def published_between(bootstrap: str, lo: dict[int, int], hi: dict[int, in
         await consumer.stop()
 
 
+@pytest.mark.parametrize("killed", [False, True], ids=["one-process", "a-fold-worker-killed"])
 async def test_an_empty_schema_behind_a_consumed_group_is_rebuilt_from_the_log_start(
-    stack: Stack, uid: str, schemas: tuple[str, str],
+    stack: Stack, uid: str, schemas: tuple[str, str], monkeypatch: pytest.MonkeyPatch, killed: bool,
 ) -> None:
+    """Killed: the service rebuilds in 2 processes, one of which is killed as soon as it is started; the
+    rebuild rolls back and folds again in one process, with the same cards, each published once."""
     month = an_assessed_month(uid, 2033, 6)
     half = len(month) // 2
     group = f"scoring-lost-{uid}"
@@ -79,7 +84,9 @@ async def test_an_empty_schema_behind_a_consumed_group_is_rebuilt_from_the_log_s
     # the database is lost and re-created empty; the rest of the month arrives while the service is down
     await produce(stack.bootstrap, records(month[half:]))
     mark = await scoring_end(stack.bootstrap)
-    recreated = first.model_copy(update={"schema_name": schemas[1], "from_committed": False})
+    recreated = first.model_copy(update={"schema_name": schemas[1], "from_committed": False,
+                                         "rebuild_workers": 2 if killed else 1})
+    hand = Hand(monkeypatch, "started", signal.SIGKILL) if killed else None
     async with serve(create_app(recreated)) as client:
         service = client._transport.app.state.scoring  # type: ignore[attr-defined]
         await settle(service, stack.bootstrap)
@@ -90,3 +97,4 @@ async def test_an_empty_schema_behind_a_consumed_group_is_rebuilt_from_the_log_s
         k: unranked(v) for k, v in EXPECTED_ASSESSED.items() if not k.startswith(("hotline:", "center:"))}
     seen = await published_between(stack.bootstrap, mark, await scoring_end(stack.bootstrap), uid)
     assert seen and set(seen.values()) == {1}  # each card once, from the whole history: none from a part of it
+    assert hand is None or hand.fired is not None

@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from datetime import UTC, datetime
 from functools import partial
 
@@ -37,6 +37,7 @@ from runtime.consumer import dead_letter
 from runtime.db import create_pool, migrate
 from runtime.kafka import make_producer
 from runtime.logging import get_logger
+from runtime.metrics import REBUILD_FALLBACKS
 from runtime.outbox import OutboxRelay
 from schemas.topics import CASE_EVENTS, SLA_EVENTS
 from services.scoring.adapters import bulk
@@ -53,10 +54,12 @@ from services.scoring.handlers.rebuild_read import (
     Bounded,
     Bounds,
     Misrouted,
+    Origin,
     ReadFailed,
     Report,
     bulk_reader,
     fold_record,
+    origin,
 )
 from services.scoring.settings import ScoringSettings
 
@@ -101,15 +104,17 @@ async def _commit(consumer: AIOKafkaConsumer, offsets: dict[tuple[str, int], int
 
 async def _read(reader: confluent_kafka.Consumer, bounds: dict[tuple[str, int], tuple[int, int]], fold: Fold,
                 inbox: dict[str, str], producer: AIOKafkaProducer, report: Report,
-                folded: Callable[[], None] = lambda: None, copying: asyncio.Task[None] | None = None) -> None:
+                folded: Callable[[], None] = lambda: None, copying: asyncio.Task[None] | None = None,
+                dead_sent: Container[Origin] = ()) -> None:
     """Fold every record of each (topic, partition) from its start up to (not including) its end, in order;
-    `folded` after each batch; stops early when `copying` (the ledger's COPY meanwhile) failed."""
+    `folded` after each batch; stops early when `copying` (the ledger's COPY meanwhile) failed. A record
+    whose dead letter is in `dead_sent` (sent by a failed fold in several processes) is not sent again."""
     try:
         records = Bounded(reader, bounds)
         while records.left:
             messages = await asyncio.to_thread(reader.consume, READ_BATCH, 1.0)
             for topic, message in records.take(messages):
-                await _fold_one(message, topic, fold, inbox, producer, report)
+                await _fold_one(message, topic, fold, inbox, producer, report, dead_sent)
             folded()
             if copying is not None and copying.done():
                 copying.result()  # its error, now
@@ -120,16 +125,18 @@ async def _read(reader: confluent_kafka.Consumer, bounds: dict[tuple[str, int], 
 
 
 async def _fold_one(message: confluent_kafka.Message, topic: str, fold: Fold, inbox: dict[str, str],
-                    producer: AIOKafkaProducer, report: Report) -> None:
+                    producer: AIOKafkaProducer, report: Report, dead_sent: Container[Origin] = ()) -> None:
     dead = fold_record(message, topic, fold, inbox, report)
-    if dead is not None:
+    if dead is not None and origin(dead.record) not in dead_sent:
         await dead_letter(producer, SERVICE, dead.record, dead.reason, dead.kind, dead.envelope)
 
 
 async def _fill(pool: asyncpg.Pool, settings: ScoringSettings, bounds: Bounds, offsets: dict[tuple[str, int], int],
-                workers: int, producer: AIOKafkaProducer, report: Report) -> tuple[float, float]:
+                workers: int, producer: AIOKafkaProducer, report: Report,
+                dead_sent: set[Origin]) -> tuple[float, float]:
     """Fold the bounded log and write it, in ONE transaction opened before the read (the tables locked and
-    checked empty); returns when the read and the settling ended."""
+    checked empty); returns when the read and the settling ended. `dead_sent`: the records dead-lettered
+    already (by a fold that failed), which are not sent again; a fold in workers adds to it."""
     collecting = gc.isenabled()
     gc.freeze()  # the fold's tens of millions of live objects are never garbage: no cyclic walks over them
     gc.disable()
@@ -140,7 +147,7 @@ async def _fill(pool: asyncpg.Pool, settings: ScoringSettings, bounds: Bounds, o
                 raise NotEmpty(f"schema {settings.schema_name} was written to before the rebuild began")
             if workers > 1:
                 marks = await rebuild_workers.fold_and_write(conn, settings, bounds, offsets, workers, producer,
-                                                             report)
+                                                             report, dead_sent)
                 return marks["read_and_fold"], marks["settle"]
             fold = Fold(contexts={})
             inbox: dict[str, str] = {}  # event id → topic, in the order folded
@@ -148,7 +155,7 @@ async def _fill(pool: asyncpg.Pool, settings: ScoringSettings, bounds: Bounds, o
             copying = asyncio.create_task(feed.copy(conn))  # PostgreSQL takes the ledger while we read
             try:
                 await _read(bulk_reader(settings), bounds, fold, inbox, producer, report,
-                            partial(feed.offer, fold.facts), copying)
+                            partial(feed.offer, fold.facts), copying, dead_sent)
             finally:
                 feed.close()
                 await copying
@@ -206,13 +213,19 @@ async def rebuild(settings: ScoringSettings, clock: Callable[[], datetime] | Non
         bounds = {(tp.topic, tp.partition): (start[tp], end[tp]) for tp in tps}
         offsets = {(tp.topic, tp.partition): max(start[tp], end[tp]) for tp in tps}
         workers = settings.rebuild_workers if workers is None else workers
+        dead_sent: set[Origin] = set()
         try:
-            read, settled_at = await _fill(pool, settings, bounds, offsets, workers, producer, report)
+            read, settled_at = await _fill(pool, settings, bounds, offsets, workers, producer, report, dead_sent)
             report.workers = max(1, workers)
-        except Misrouted as exc:  # a record keyed other than by its case: the log cannot be split by key
-            log.warning("rebuild_in_one_process", reason=str(exc).splitlines()[0])
-            report = Report()
-            read, settled_at = await _fill(pool, settings, bounds, offsets, 1, producer, report)
+        except (Misrouted, rebuild_workers.WorkerFailed) as exc:
+            # a record keyed other than by its case (the log cannot be split by key), or a worker that died
+            # or hung: its transaction rolled back; the same log, folded again in this process
+            reason = str(exc).splitlines()[0]
+            log.warning("rebuild_in_one_process", reason=reason, workers=workers,
+                        dead_letters_sent_before=len(dead_sent))
+            REBUILD_FALLBACKS.labels(SERVICE, "misrouted" if isinstance(exc, Misrouted) else "worker_failed").inc()
+            report = Report(fell_back=reason)
+            read, settled_at = await _fill(pool, settings, bounds, offsets, 1, producer, report, dead_sent)
         written = time.perf_counter()
         await _commit(consumer, offsets)
         report.offsets = {f"{t}:{p}": o for (t, p), o in sorted(offsets.items())}

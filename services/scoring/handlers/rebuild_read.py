@@ -18,6 +18,7 @@ from services.scoring.settings import ScoringSettings
 
 SERVICE = "scoring"
 Bounds = dict[tuple[str, int], tuple[int, int]]  # (topic, partition) → (first offset, boundary)
+Origin = tuple[str, int, int]  # (topic, partition, offset) of a record
 FETCH_BYTES = 64 * 1024 * 1024  # per fetch request, and 16 MiB per partition: a backlog comes in large reads
 PARTITION_FETCH_BYTES = 16 * 1024 * 1024
 READ_BATCH = 10_000  # records a bulk read hands over at once (librdkafka fetches ahead in its own threads)
@@ -45,6 +46,7 @@ class Report:
     offsets: dict[str, int] = field(default_factory=dict)  # "topic:partition" → next offset
     handoff_only: bool = False  # the database was rebuilt before: only the group commit was repeated
     workers: int = 1  # processes the log was folded in
+    fell_back: str = ""  # why the split failed and the log was folded again in one process (a worker, its end)
 
 
 def bulk_reader(settings: ScoringSettings) -> confluent_kafka.Consumer:
@@ -56,6 +58,11 @@ def bulk_reader(settings: ScoringSettings) -> confluent_kafka.Consumer:
         "isolation.level": "read_committed", "auto.offset.reset": "error",  # a start outside the log fails
         "enable.partition.eof": True, "fetch.max.bytes": FETCH_BYTES,
         "max.partition.fetch.bytes": PARTITION_FETCH_BYTES, "queued.max.messages.kbytes": 256 * 1024})
+
+
+def origin(record: ConsumerRecord[bytes, bytes]) -> Origin:
+    """Where a record came from: what its dead letter's `dlq_origin` names."""
+    return record.topic, record.partition, record.offset
 
 
 def _as_record(message: confluent_kafka.Message) -> ConsumerRecord[bytes, bytes]:

@@ -30,7 +30,7 @@ import threading
 import time
 import traceback
 import zlib
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
@@ -48,6 +48,7 @@ from services.scoring.handlers import rebuild_read as one
 from services.scoring.settings import ScoringSettings
 
 QUEUE_CHUNKS = 8  # chunks waiting in this process per worker: a worker ahead of PostgreSQL waits
+PROGRESS_FACTS = 100_000  # while counting, a worker reports after this many facts (it is never silent for long)
 
 
 def owner(key: bytes | None, workers: int) -> int:
@@ -79,21 +80,48 @@ class Part:
 
 
 class WorkerFailed(RuntimeError):
-    """A fold worker stopped (its error, or it exited)."""
+    """A fold worker stopped: its error, it exited (killed), or it sent nothing for too long (hung)."""
+
+
+class Outbox:
+    """A worker's end of its pipe: whole messages, from its main thread and its sender thread alike."""
+
+    def __init__(self, pipe: Connection) -> None:
+        self.pipe = pipe
+        self.lock = threading.Lock()
+
+    def send(self, message: tuple[str, Any]) -> None:
+        with self.lock:
+            self.pipe.send(message)
+
+    def recv(self) -> Any:
+        return self.pipe.recv()
+
+    def close(self) -> None:
+        self.pipe.close()
 
 
 def fold_part(index: int, workers: int, settings: ScoringSettings, bounds: one.Bounds, pipe: Connection) -> None:
     """A worker process: fold share `index` of `workers`, hand it over as described above."""
+    out = Outbox(pipe)
     try:
-        _fold_part(index, workers, settings, bounds, pipe)
+        _fold_part(index, workers, settings, bounds, out)
     except BaseException as exc:  # to the parent, which stops the rebuild (nothing is committed)
-        pipe.send(("failed", (isinstance(exc, one.Misrouted), f"{type(exc).__name__}: {exc}",
-                              traceback.format_exc())))
+        out.send(("failed", (isinstance(exc, one.Misrouted), f"failed: {type(exc).__name__}: {exc}",
+                             traceback.format_exc())))
     finally:
-        pipe.close()
+        out.close()
 
 
-def _fold_part(index: int, workers: int, settings: ScoringSettings, bounds: one.Bounds, pipe: Connection) -> None:
+def _progress(facts: Iterable[Recorded], pipe: Outbox) -> Iterator[Recorded]:
+    """The facts, with a word to the command after every PROGRESS_FACTS of them (it is counting, not hung)."""
+    for n, recorded in enumerate(facts, 1):
+        if n % PROGRESS_FACTS == 0:
+            pipe.send(("progress", None))
+        yield recorded
+
+
+def _fold_part(index: int, workers: int, settings: ScoringSettings, bounds: one.Bounds, pipe: Outbox) -> None:
     gc.freeze()
     gc.disable()  # as in one process: the fold's live objects are never garbage
     fold, inbox, report, dead = Fold(contexts={}), dict[str, str](), one.Report(), list[one.DeadLetter]()
@@ -106,13 +134,16 @@ def _fold_part(index: int, workers: int, settings: ScoringSettings, bounds: one.
     try:
         records = one.Bounded(reader, bounds)
         while records.left:
-            for topic, message in records.take(reader.consume(one.READ_BATCH, 1.0)):
+            batch = reader.consume(one.READ_BATCH, 1.0)
+            for topic, message in records.take(batch):
                 if owner(message.key(), workers) == index:
                     found = one.fold_record(message, topic, fold, inbox, report, owned)
                     if found is not None:
                         dead.append(found)
             _send(pipe, "facts", copy_text.chunks(map(copy_text.fact_line, fold.facts[sent:])))
             sent = len(fold.facts)
+            if batch:
+                pipe.send(("progress", None))  # it reads: a worker whose read stops is taken for hung
             records.check_positions()
     finally:
         reader.close()
@@ -127,13 +158,13 @@ def _fold_part(index: int, workers: int, settings: ScoringSettings, bounds: one.
     assert kind == "repeats"
     sender = threading.Thread(target=_send, args=(pipe, "inbox", inbox_rows, True))
     sender.start()  # PostgreSQL takes the inbox while this process counts (the pipe's writes release the GIL)
-    tally, cases = counted(fold, itertools.chain(fold.facts, repeats))
+    tally, cases = counted(fold, _progress(itertools.chain(fold.facts, repeats), pipe))
     case_rows = list(copy_text.chunks(copy_text.row_line(bulk.case_row(c)) for c in cases))
     sender.join()
     pipe.send(("settled", Part(case_rows, len(cases), tally.tallies, tally.entities)))
 
 
-def _send(pipe: Connection, kind: str, chunks: Iterable[bytes], done: bool = False) -> None:
+def _send(pipe: Outbox, kind: str, chunks: Iterable[bytes], done: bool = False) -> None:
     for chunk in chunks:
         pipe.send((kind, chunk))
     if done:
@@ -145,6 +176,9 @@ class Workers:
 
     def __init__(self, settings: ScoringSettings, bounds: one.Bounds, workers: int) -> None:
         self.n = workers
+        self.silence = settings.rebuild_worker_silence_seconds
+        # per worker: since when this process waits on it (None: it waits on this process, for its repeats)
+        self.heard: list[float | None] = [time.monotonic()] * workers
         self.loop = asyncio.get_running_loop()
         self.queue: asyncio.Queue[tuple[int, str, Any]] = asyncio.Queue(maxsize=QUEUE_CHUNKS * workers)
         self.stopping = threading.Event()
@@ -166,11 +200,22 @@ class Workers:
             self.threads.append(thread)
 
     def _relay(self, index: int, pipe: Connection) -> None:
+        """What worker `index` sends, into the queue; its end (EOF) or its silence as a failure. The silence
+        is timed only while this process waits on the worker: not while the queue is full (PostgreSQL is
+        behind), nor while the worker waits for its repeats."""
         while not self.stopping.is_set():
-            try:
-                kind, payload = pipe.recv()
-            except (EOFError, OSError):
-                kind, payload = "failed", (False, f"fold worker {index} exited", "")
+            since = self.heard[index]
+            if not pipe.poll(0.5):
+                if since is None or time.monotonic() - since < self.silence:
+                    continue
+                kind, payload = "failed", (False, f"sent nothing for {self.silence:g} s (hung)", "")
+            else:
+                try:
+                    kind, payload = pipe.recv()
+                except (EOFError, OSError):
+                    kind, payload = "failed", (False, "exited", "")
+            if kind == "read":
+                self.heard[index] = None  # it waits for this process's repeats (send() starts the clock again)
             put = asyncio.run_coroutine_threadsafe(self.queue.put((index, kind, payload)), self.loop)
             while not self.stopping.is_set():
                 try:
@@ -180,20 +225,41 @@ class Workers:
                     continue
             if kind in ("settled", "failed"):
                 return
+            if self.heard[index] is not None:
+                self.heard[index] = time.monotonic()
+
+    def named(self, index: int) -> str:
+        return f"fold worker {index} (pid {self.processes[index].pid})"
+
+    async def _failed(self, index: int, reason: str, trace: str = "", misrouted: bool = False) -> Exception:
+        """The error that stops the rebuild: which worker, and why (for one that exited, its exit code:
+        -9 is SIGKILL, e.g. the kernel out of memory)."""
+        process = self.processes[index]
+        if reason == "exited":
+            await asyncio.to_thread(process.join, 5)
+            reason += f" (exit code {process.exitcode})"
+        elif not trace and process.is_alive():
+            process.kill()  # hung: it is stopped here, not left behind
+        return (one.Misrouted if misrouted else WorkerFailed)(f"{self.named(index)} {reason}\n{trace}".rstrip())
 
     async def next(self) -> tuple[int, str, Any]:
         index, kind, payload = await self.queue.get()
         if kind == "failed":
             misrouted, reason, trace = payload
-            if not trace:  # it exited without a word: say how (-9: SIGKILL, e.g. the kernel out of memory)
-                process = self.processes[index]
-                await asyncio.to_thread(process.join, 5)
-                reason += f" (exit code {process.exitcode})"
-            raise (one.Misrouted if misrouted else WorkerFailed)(f"fold worker {index}: {reason}\n{trace}")
+            raise await self._failed(index, reason, trace, misrouted)
         return index, kind, payload
 
     async def send(self, index: int, message: tuple[str, Any]) -> None:
-        await asyncio.to_thread(self.pipes[index].send, message)
+        """To worker `index`; one that dies or stops reading meanwhile fails the rebuild."""
+        sending = asyncio.ensure_future(asyncio.to_thread(self.pipes[index].send, message))
+        sending.add_done_callback(lambda f: f.cancelled() or f.exception())  # its error is raised below
+        try:
+            await asyncio.wait_for(asyncio.shield(sending), self.silence)
+        except TimeoutError:
+            raise await self._failed(index, f"took nothing for {self.silence:g} s (hung)") from None
+        except (BrokenPipeError, ConnectionResetError, EOFError, OSError):
+            raise await self._failed(index, "exited") from None
+        self.heard[index] = time.monotonic()
 
     def stop(self) -> None:
         self.stopping.set()
@@ -207,9 +273,11 @@ class Workers:
 
 async def fold_and_write(conn: asyncpg.Connection, settings: ScoringSettings, bounds: one.Bounds,
                          offsets: bulk.Offsets, workers: int, producer: AIOKafkaProducer,
-                         report: one.Report) -> dict[str, float]:
+                         report: one.Report, dead_sent: set[one.Origin]) -> dict[str, float]:
     """Fold the bounded log in `workers` processes and write it in the caller's transaction (the tables
-    locked and empty); `report` gets the counts and rows written. Returns when each phase ended."""
+    locked and empty); `report` gets the counts and rows written, `dead_sent` where each record it
+    dead-lettered came from (a fold again after a failure does not send them twice). Returns when each
+    phase ended."""
     marks: dict[str, float] = {}
     crew = Workers(settings, bounds, workers)
     try:
@@ -228,6 +296,7 @@ async def fold_and_write(conn: asyncpg.Connection, settings: ScoringSettings, bo
             marks["read_and_fold"] = time.perf_counter()
             for d in (d for i in range(workers) for d in reads[i].dead):  # as the consumer would, before the commit
                 await dead_letter(producer, one.SERVICE, d.record, d.reason, d.kind, d.envelope)
+                dead_sent.add(one.origin(d.record))
             traces = {c: t for r in reads.values() for c, t in r.traces.items()}
             found, repeats = paired([c for r in reads.values() for c in r.closures],
                                     [o for r in reads.values() for o in r.openings], traces)
