@@ -130,6 +130,10 @@ def _counted(known: Indices) -> tuple[Indices, npt.NDArray[np.intp]]:
     return ordered[starts], counts
 
 
+_LENGTH_BITS = 2  # a character n-gram's length in the automaton's value: 1 to 3, so NGRAM_MAX ≤ 3
+_LENGTH_MASK = (1 << _LENGTH_BITS) - 1
+
+
 class KnownGrams:
     """The vocabulary's character n-grams in one Aho–Corasick automaton (`pyahocorasick`, C): one pass over
     a text yields every occurrence of a known n-gram, instead of slicing all of them in Python and looking
@@ -139,13 +143,15 @@ class KnownGrams:
     (`tests/unit/router/classification/test_inference.py` checks every corpus text and clause)."""
 
     def __init__(self, vocabulary: Mapping[str, int]) -> None:
+        if NGRAM_MAX > _LENGTH_MASK:  # the lengths would spill into the index (and words pass as n-grams)
+            raise ValueError(f"NGRAM_MAX {NGRAM_MAX} does not fit the automaton's {_LENGTH_BITS} length bits")
         self._vocabulary = vocabulary
         self._automaton: ahocorasick.Automaton | None = None
         grams = [(term, index) for term, index in vocabulary.items() if len(term) <= NGRAM_MAX and " " not in term]
         if grams:
             automaton = ahocorasick.Automaton(ahocorasick.STORE_INTS)
             for term, index in grams:
-                automaton.add_word(term, index * 4 + len(term))  # the index and the length in one int
+                automaton.add_word(term, index << _LENGTH_BITS | len(term))  # the index and the length in one int
             automaton.make_automaton()
             self._automaton = automaton
 
@@ -156,8 +162,8 @@ class KnownGrams:
                   if (i := get("w:" + word)) is not None]
         pairs = np.fromiter(found, dtype=np.intp).reshape(-1, 2)  # (last character, index·4 + length)
         ends = pairs[:, 0] + 1
-        starts = ends - (pairs[:, 1] & 3)
-        indices = pairs[:, 1] >> 2
+        starts = ends - (pairs[:, 1] & _LENGTH_MASK)
+        indices = pairs[:, 1] >> _LENGTH_BITS
         if spoken:
             extra = np.asarray(spoken, dtype=np.intp)
             starts = np.concatenate([starts, extra[:, 0]])
