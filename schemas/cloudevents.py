@@ -127,16 +127,19 @@ def _fixed_headers(source: str, type: str) -> tuple[tuple[str, bytes], tuple[str
     return ("ce_source", source.encode()), ("ce_type", type.encode())
 
 
-_last_time: list[tuple[datetime, tuple[str, bytes]]] = []
+_last_time: tuple[datetime | None, tuple[str, bytes]] = (None, ("ce_time", b""))
 
 
 def _time_header(time: datetime) -> tuple[str, bytes]:
     """`ce_time`, written once for the records of a group that share one time object (by identity: equal
-    datetimes in other zones write other text)."""
-    if _last_time and _last_time[0][0] is time:
-        return _last_time[0][1]
+    datetimes in other zones write other text). Threads share the cache: it is one immutable pair, read
+    once and replaced whole, so a thread never pairs one record's time with another's text."""
+    global _last_time
+    cached, header = _last_time
+    if cached is time:
+        return header
     header = ("ce_time", time.isoformat().encode())
-    _last_time[:] = [(time, header)]
+    _last_time = (time, header)
     return header
 
 
