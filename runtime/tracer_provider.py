@@ -12,7 +12,9 @@ the SDK would have given it — the parent's trace id (or a new one), a new span
 and trace state — so `traceparent` on every response and every Kafka record is what it was, and the
 next service continues the same trace, sampled as before. The moment a span processor is added (an
 exporter configured, a test's in-memory exporter), every tracer of the provider, including those
-handed out earlier, records spans exactly as the SDK does.
+handed out earlier, records spans exactly as the SDK does. A tracer the SDK's tracer configurator
+disabled gives the parent's context unchanged either way, as the SDK's own tracer does. The SDK's
+non-public names this needs are in runtime/otel_private.py.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ from opentelemetry.sdk.trace import Tracer as SdkTracer
 from opentelemetry.sdk.trace import TracerProvider as SdkTracerProvider
 from opentelemetry.trace import NonRecordingSpan, SpanContext, SpanKind, TraceFlags
 from opentelemetry.util import types
-from opentelemetry.util._decorator import _agnosticcontextmanager
+
+from runtime.otel_private import agnostic_contextmanager, tracer_enabled
 
 
 class _Processors(SynchronousMultiSpanProcessor):
@@ -90,6 +93,8 @@ class _ExportAwareTracer(trace_api.Tracer):
         if self._processors.any:
             return self._sdk.start_span(name, context, kind, attributes, links, start_time, record_exception,
                                         set_status_on_exception)
+        if not tracer_enabled(self._sdk):  # disabled by the tracer configurator: the parent's context, as the SDK
+            return NonRecordingSpan(trace_api.get_current_span(context).get_span_context())
         return NonRecordingSpan(self._context_for(name, context, kind, attributes, links or ()))
 
     def _context_for(self, name: str, context: context_api.Context | None, kind: SpanKind,
@@ -108,7 +113,7 @@ class _ExportAwareTracer(trace_api.Tracer):
         return SpanContext(trace_id, ids.generate_span_id(), is_remote=False, trace_flags=TraceFlags(flags),
                            trace_state=sampled.trace_state)
 
-    @_agnosticcontextmanager
+    @agnostic_contextmanager
     def start_as_current_span(
         self,
         name: str,

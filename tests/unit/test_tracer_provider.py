@@ -4,12 +4,13 @@ once one is added (runtime/tracer_provider.py)."""
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 
 import pytest
 from opentelemetry import propagate, trace
-from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace import TracerProvider, _disable_tracer_configurator
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ParentBased
@@ -73,3 +74,56 @@ def test_spans_are_recorded_once_a_processor_is_added_even_by_tracers_handed_out
     [after] = exporter.get_finished_spans()
     assert (after.name, after.kind, dict(after.attributes or {})) == ("after", trace.SpanKind.PRODUCER, {"a": 1})
     assert carrier["traceparent"].split("-")[2] == f"{after.context.span_id:016x}"
+
+
+@pytest.mark.parametrize("caller", [CALLER, None])
+def test_a_tracer_its_configurator_disables_gives_the_span_the_sdk_gives(caller: str | None) -> None:
+    """The SDK's tracer configurator (`OTEL_PYTHON_TRACER_CONFIGURATOR`) can disable a tracer: its spans
+    are then the parent's context unchanged, with no span of their own — without an exporter too."""
+    parent = context_from_traceparent(caller)
+    lean_provider = ExportAwareTracerProvider(_tracer_configurator=_disable_tracer_configurator)
+    sdk_provider = TracerProvider(_tracer_configurator=_disable_tracer_configurator)
+    lean = lean_provider.get_tracer("t").start_span("send", context=parent)
+    sdk = sdk_provider.get_tracer("t").start_span("send", context=parent)
+    assert not lean.is_recording() and lean.get_span_context() == sdk.get_span_context()
+    assert lean.get_span_context() == trace.get_current_span(parent).get_span_context()
+
+
+def test_a_tracer_disabled_after_it_was_handed_out_stops_making_spans() -> None:
+    provider = ExportAwareTracerProvider()
+    tracer = provider.get_tracer("t")
+    assert tracer.start_span("before").get_span_context().is_valid
+    provider._set_tracer_configurator(tracer_configurator=_disable_tracer_configurator)
+    assert not tracer.start_span("after").get_span_context().is_valid  # no parent: the invalid context
+
+
+async def test_a_coroutine_decorated_with_start_as_current_span_runs_inside_a_span_of_its_own() -> None:
+    """The API's `start_as_current_span` also decorates coroutine functions (the span lasts the whole
+    coroutine, a new one per call): what the OpenTelemetry helper behind it gives, and why it is used."""
+    tracer = ExportAwareTracerProvider().get_tracer("t")
+    seen: list[trace.SpanContext] = []
+
+    @tracer.start_as_current_span("work", context=context_from_traceparent(CALLER))
+    async def work() -> None:
+        await asyncio.sleep(0)
+        seen.append(trace.get_current_span().get_span_context())
+
+    await work()
+    await work()
+    assert [c.is_valid for c in seen] == [True, True] and seen[0].span_id != seen[1].span_id
+    assert {f"{c.trace_id:032x}" for c in seen} == {CALLER.split("-")[1]}
+    assert not trace.get_current_span().get_span_context().is_valid
+
+
+def test_the_sdk_still_has_the_private_names_gridline_relies_on() -> None:
+    """runtime/otel_private.py is the one place that uses OpenTelemetry names that are not public (checked
+    against opentelemetry-sdk 1.45.1, which offers no public equivalent). If this fails, the SDK changed
+    them: see that module before upgrading."""
+    from opentelemetry.sdk.trace import Tracer
+
+    from runtime import otel_private
+
+    assert callable(getattr(Tracer, "_is_enabled", None)), "opentelemetry-sdk: Tracer._is_enabled is gone"
+    assert otel_private.tracer_enabled(TracerProvider().get_tracer("t"))
+    assert not otel_private.tracer_enabled(
+        TracerProvider(_tracer_configurator=_disable_tracer_configurator).get_tracer("t"))
