@@ -12,7 +12,8 @@ the SDK would have given it — the parent's trace id (or a new one), a new span
 and trace state — so `traceparent` on every response and every Kafka record is what it was, and the
 next service continues the same trace, sampled as before. The moment a span processor is added (an
 exporter configured, a test's in-memory exporter), every tracer of the provider, including those
-handed out earlier, records spans exactly as the SDK does. A tracer the SDK's tracer configurator
+handed out earlier, records spans exactly as the SDK does, until the last one is taken off again
+(`remove_span_processor`, which the SDK's provider does not have). A tracer the SDK's tracer configurator
 disabled gives the parent's context unchanged either way, as the SDK's own tracer does. The SDK's
 non-public names this needs are in runtime/otel_private.py.
 """
@@ -29,7 +30,7 @@ from opentelemetry.sdk.trace import TracerProvider as SdkTracerProvider
 from opentelemetry.trace import NonRecordingSpan, SpanContext, SpanKind, TraceFlags
 from opentelemetry.util import types
 
-from runtime.otel_private import agnostic_contextmanager, tracer_enabled
+from runtime.otel_private import agnostic_contextmanager, remove_span_processor, tracer_enabled
 
 
 class _Processors(SynchronousMultiSpanProcessor):
@@ -43,6 +44,9 @@ class _Processors(SynchronousMultiSpanProcessor):
         super().add_span_processor(span_processor)
         self.any = True
 
+    def remove_span_processor(self, span_processor: SpanProcessor) -> None:
+        self.any = remove_span_processor(self, span_processor) > 0
+
 
 class ExportAwareTracerProvider(SdkTracerProvider):
     """`TracerProvider` whose tracers make no span objects while it has no span processor."""
@@ -55,6 +59,11 @@ class ExportAwareTracerProvider(SdkTracerProvider):
     @property
     def exporting(self) -> bool:
         return self._processors.any
+
+    def remove_span_processor(self, span_processor: SpanProcessor) -> None:
+        """Undo `add_span_processor` (the SDK has none): with no processor left, tracers stop building spans
+        again. The processor is not shut down."""
+        self._processors.remove_span_processor(span_processor)
 
     def get_tracer(
         self,

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 from opentelemetry import propagate, trace
-from opentelemetry.sdk.trace import TracerProvider, _disable_tracer_configurator
+from opentelemetry.sdk.trace import SynchronousMultiSpanProcessor, TracerProvider, _disable_tracer_configurator
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ParentBased
@@ -124,6 +124,32 @@ def test_the_sdk_still_has_the_private_names_gridline_relies_on() -> None:
     from runtime import otel_private
 
     assert callable(getattr(Tracer, "_is_enabled", None)), "opentelemetry-sdk: Tracer._is_enabled is gone"
+    processors = SynchronousMultiSpanProcessor()
+    assert isinstance(getattr(processors, "_span_processors", None), tuple), \
+        "opentelemetry-sdk: SynchronousMultiSpanProcessor._span_processors is no longer a tuple"
+    assert hasattr(processors, "_lock"), "opentelemetry-sdk: SynchronousMultiSpanProcessor._lock is gone"
     assert otel_private.tracer_enabled(TracerProvider().get_tracer("t"))
     assert not otel_private.tracer_enabled(
         TracerProvider(_tracer_configurator=_disable_tracer_configurator).get_tracer("t"))
+
+
+def test_taking_the_last_span_processor_off_stops_building_spans_again() -> None:
+    """A test that adds an in-memory exporter takes it off after itself, so the tests after it run as the
+    services do by default (tests/integration/test_traces.py)."""
+    provider = ExportAwareTracerProvider()
+    tracer = provider.get_tracer("t")
+    first, second = InMemorySpanExporter(), InMemorySpanExporter()
+    one, two = SimpleSpanProcessor(first), SimpleSpanProcessor(second)
+    provider.add_span_processor(one)
+    provider.add_span_processor(two)
+    provider.remove_span_processor(one)
+    assert provider.exporting
+    tracer.start_span("to the second").end()
+    provider.remove_span_processor(two)
+    provider.remove_span_processor(two)  # not there any more: nothing happens
+    assert not provider.exporting
+    span = tracer.start_span("to nobody")
+    span.end()
+    assert not span.is_recording() and span.get_span_context().is_valid
+    assert [s.name for s in first.get_finished_spans()] == []
+    assert [s.name for s in second.get_finished_spans()] == ["to the second"]
