@@ -26,8 +26,11 @@ def make_producer(bootstrap: str, *, client_id: str, linger_ms: int = 5) -> AIOK
     )
 
 
-def make_consumer(bootstrap: str, *topics: str, group_id: str, client_id: str) -> AIOKafkaConsumer:
-    """Manual commits after effects are durable; a new group starts from the beginning of the log."""
+def make_consumer(bootstrap: str, *topics: str, group_id: str, client_id: str,
+                  group_instance_id: str | None = None, session_timeout_ms: int = 10000) -> AIOKafkaConsumer:
+    """Manual commits after effects are durable; a new group starts from the beginning of the log.
+    With `group_instance_id` the member is static (KIP-345): it does not leave the group when it stops,
+    and a process started with the same id takes its partitions back without a rebalance."""
     return AIOKafkaConsumer(
         *topics,
         bootstrap_servers=bootstrap,
@@ -37,7 +40,8 @@ def make_consumer(bootstrap: str, *topics: str, group_id: str, client_id: str) -
         auto_offset_reset="earliest",
         isolation_level="read_committed",
         max_poll_records=500,
-        session_timeout_ms=10000,
+        group_instance_id=group_instance_id,
+        session_timeout_ms=session_timeout_ms,
         heartbeat_interval_ms=3000,
     )
 

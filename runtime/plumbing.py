@@ -60,7 +60,8 @@ class Plumbing:
         gc.freeze()
         client_id = f"gridline-{self.service}"
         self.consumer = make_consumer(self.settings.kafka_bootstrap, *handlers, group_id=group_id,
-                                      client_id=client_id)
+                                      client_id=client_id,
+                                      group_instance_id=self.settings.kafka_group_instance_id)
         await start_consumer(self.consumer)
         self.consumer_loop = ConsumerLoop(self.consumer, self.producer, self.pool, handlers, self.service,
                                           wake=self.relay.kick.set, chaos=chaos.from_env(), max_records=max_records,

@@ -46,7 +46,9 @@ class ServiceSet:
     def start(self, names: dict[str, int]) -> None:
         self.logs.mkdir(parents=True, exist_ok=True)
         for name, port in names.items():
-            env = {**os.environ, **self.env, f"{name.upper()}_PORT": str(port)}
+            # each service is one static member of its group, under the same name across its restarts:
+            # one killed and started again takes its partitions back without waiting out its old session
+            env = {**os.environ, "KAFKA_GROUP_INSTANCE_ID": f"{name}-0", **self.env, f"{name.upper()}_PORT": str(port)}
             out = (self.logs / f"{name}.log").open("ab")
             self.procs[name] = subprocess.Popen(
                 [sys.executable, "-m", f"services.{name}"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,

@@ -75,7 +75,8 @@ class StatusFollower:
         handlers: dict[str, Handler] = {CASE_EVENTS: per_record(handle_case_event),
                                         SLA_EVENTS: per_record(handle_sla_event)}
         self.consumer = make_consumer(self.settings.kafka_bootstrap, *handlers,
-                                      group_id=self.settings.open311_status_group, client_id="gridline-intake")
+                                      group_id=self.settings.open311_status_group, client_id="gridline-intake",
+                                      group_instance_id=self.settings.kafka_group_instance_id)
         await start_consumer(self.consumer)
         await ConsumerLoop(self.consumer, self.producer, self.pool, handlers, "intake", wanted=open311_record,
                            receive_spans=False).run(stop)
