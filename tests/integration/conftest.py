@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 import asyncpg
@@ -14,8 +14,12 @@ import pytest
 import pytest_asyncio
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from fastapi import FastAPI
+from opentelemetry import trace
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from deploy.local.stack import Stack
+from runtime.tracer_provider import ExportAwareTracerProvider
 from schemas.cloudevents import Envelope, decode
 
 pytestmark = pytest.mark.integration
@@ -28,6 +32,24 @@ async def serve(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             yield client
+
+
+@contextmanager
+def recorded_spans() -> Iterator[InMemorySpanExporter]:
+    """An in-memory exporter on the services' tracer provider while the block runs, taken off after it, so
+    the tests after it run as the services do by default: building no spans (runtime/tracer_provider.py)."""
+    provider = trace.get_tracer_provider()
+    assert isinstance(provider, ExportAwareTracerProvider)  # a service's app configured it
+    before = provider.exporting
+    exporter = InMemorySpanExporter()
+    processor = SimpleSpanProcessor(exporter)
+    provider.add_span_processor(processor)
+    try:
+        yield exporter
+    finally:
+        provider.remove_span_processor(processor)
+        processor.shutdown()
+    assert provider.exporting == before
 
 
 async def open_at_start(bootstrap: str, topic: str) -> tuple[AIOKafkaConsumer, list[TopicPartition]]:

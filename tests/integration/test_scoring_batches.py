@@ -17,9 +17,6 @@ import asyncpg
 import httpx
 import pytest
 from opentelemetry import trace
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from deploy.local.stack import Stack
 from runtime.db import migrate
@@ -31,7 +28,7 @@ from schemas.topics import CASE_EVENTS, SCORE_CARD_REMOVED, SCORING
 from services.scoring.adapters import ledger
 from services.scoring.app import create_app
 from services.scoring.bootstrap import Scoring
-from tests.integration.conftest import open_at_start, serve
+from tests.integration.conftest import open_at_start, recorded_spans, serve
 from tests.integration.test_scoring import (
     NEW_RULER,
     OLD_RULER,
@@ -220,31 +217,27 @@ async def test_the_centres_direct_answers_and_assisting_departments_have_their_o
               case_event(f"Q3-{uid}", 1, k.CREATED, at, assigned=lead),
               case_event(f"Q3-{uid}", 2, k.DISPATCHED, at, assigned=lead)]
     month = {"period": "2033-06", "ruler": NEW_RULER}
-    async with serve(create_app(settings(stack, uid, group))) as client:
-        provider = trace.get_tracer_provider()
-        assert isinstance(provider, TracerProvider)  # the service configured it
-        spans = InMemorySpanExporter()
-        processor = SimpleSpanProcessor(spans)
-        provider.add_span_processor(processor)
-        await produce(stack.bootstrap, records(events + events))  # delivered twice
-        [centre] = await until(client, {**month, "entity_type": "center"},
-                               lambda cs: len(cs) == 1 and cs[0].indicators[0].denominator == 3)
-        share = centre.indicators[0]
-        assert (centre.entity_id, share.code, share.numerator, share.denominator, str(share.raw)) == (
-            "CENTER", "direct_closure_share", 1, 3, "33.33")
-        assert str(centre.total) == "83.33" and centre.rank == 1  # 33.33 % of the 40 % that scores 100
-        helpers = await until(client, {**month, "entity_type": "assisting_department"},
-                              lambda cs: db in {c.entity_id for c in cs})
-        b = next(c for c in helpers if c.entity_id == db)
-        assert [(i.code, i.numerator) for i in b.indicators] == [("assistance", 1)] and str(b.total) == "10.00"
-        departments = await until(client, {**month, "entity_type": "department"},
-                                  lambda cs: da in {c.entity_id for c in cs})
-        assert {c.entity_id for c in departments} == {da}  # not the centre, not B's assistance
-        service = service_of(client)
-        await caught_up(service, await input_end_offsets(stack.bootstrap))
-        await service.publisher.publish_dirty(service.publisher.clock())
-        await assert_sums_are_the_ledgers(service)
-    processor.shutdown()
+    app = create_app(settings(stack, uid, group))
+    with recorded_spans() as spans:
+        async with serve(app) as client:
+            await produce(stack.bootstrap, records(events + events))  # delivered twice
+            [centre] = await until(client, {**month, "entity_type": "center"},
+                                   lambda cs: len(cs) == 1 and cs[0].indicators[0].denominator == 3)
+            share = centre.indicators[0]
+            assert (centre.entity_id, share.code, share.numerator, share.denominator, str(share.raw)) == (
+                "CENTER", "direct_closure_share", 1, 3, "33.33")
+            assert str(centre.total) == "83.33" and centre.rank == 1  # 33.33 % of the 40 % that scores 100
+            helpers = await until(client, {**month, "entity_type": "assisting_department"},
+                                  lambda cs: db in {c.entity_id for c in cs})
+            b = next(c for c in helpers if c.entity_id == db)
+            assert [(i.code, i.numerator) for i in b.indicators] == [("assistance", 1)] and str(b.total) == "10.00"
+            departments = await until(client, {**month, "entity_type": "department"},
+                                      lambda cs: da in {c.entity_id for c in cs})
+            assert {c.entity_id for c in departments} == {da}  # not the centre, not B's assistance
+            service = service_of(client)
+            await caught_up(service, await input_end_offsets(stack.bootstrap))
+            await service.publisher.publish_dirty(service.publisher.clock())
+            await assert_sums_are_the_ledgers(service)
     # each record is processed in its own event's trace (a CONSUMER span whose parent is the event's)
     answered = events[1]
     processed = [sp for sp in spans.get_finished_spans() if sp.name == f"{CASE_EVENTS} process"

@@ -13,18 +13,16 @@ import pytest
 import pytest_asyncio
 from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from deploy.local.stack import Stack
-from runtime.tracer_provider import ExportAwareTracerProvider
 from schemas.topics import CASE_EVENTS, INTAKE_HOTLINE, SLA_EVENTS
 from services.scoring.app import create_app as scoring_app
 from services.scoring.settings import ScoringSettings
 from services.sla.app import create_app as sla_app
 from services.sla.bootstrap import Sla
 from services.sla.settings import SlaSettings
-from tests.integration.conftest import Places, TopicReader, serve
+from tests.integration.conftest import Places, TopicReader, recorded_spans, serve
 from tests.integration.intake_support import HOTLINE_KEY, NOT_URGENT, ticket
 from tests.integration.router_support import wait_for_case
 from tests.integration.test_scoring import input_end_offsets, start_group_at
@@ -34,18 +32,8 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 def spans(intake_client: httpx.AsyncClient) -> Iterator[InMemorySpanExporter]:
-    """An in-memory exporter on the services' provider for one test, taken off again after it: the tests
-    after it run as the services do by default, building no spans (runtime/tracer_provider.py)."""
-    provider = trace.get_tracer_provider()
-    assert isinstance(provider, ExportAwareTracerProvider)  # the services configured it
-    before = provider.exporting
-    exporter = InMemorySpanExporter()
-    processor = SimpleSpanProcessor(exporter)
-    provider.add_span_processor(processor)
-    yield exporter
-    provider.remove_span_processor(processor)
-    processor.shutdown()
-    assert provider.exporting == before
+    with recorded_spans() as exporter:
+        yield exporter
 
 
 @pytest_asyncio.fixture(loop_scope="session")
