@@ -1,9 +1,10 @@
 """Rows in PostgreSQL's COPY text format, encoded where they are made (a rebuild's fold workers): the
 process that holds the transaction only forwards the bytes (`COPY … FROM STDIN`, asyncpg's
 `copy_to_table(source=…)`), instead of encoding 20 M rows itself. The values are those asyncpg's binary
-encoding gives (tests/unit/scoring/test_copy_text.py reads them back through PostgreSQL's own parsing
-in the rebuild's integration test): text escaped, NULL as \\N, booleans t/f, exact decimals as written,
-times in ISO 8601 with their offset (a naive time is UTC, as asyncpg takes it)."""
+encoding gives (tests/integration/test_scoring_copy_text.py COPYs awkward values in both ways and reads
+them back through PostgreSQL): text escaped, NULL as \\N, booleans t/f, exact decimals as written,
+times in ISO 8601 with their offset (a naive time is UTC, as asyncpg takes it; the instants of
+`datetime.max` and `datetime.min` are ±infinity, as asyncpg writes them)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,9 @@ from services.scoring.domain.tallying import Recorded
 NULL = "\\N"
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 CHUNK_ROWS = 5_000  # rows per chunk handed over (≈ 1 MB of facts)
+# asyncpg writes the instants of datetime.max and datetime.min (naive, or in UTC) as ±infinity
+_INFINITE = ((datetime.max.replace(tzinfo=UTC), "infinity"), (datetime.min.replace(tzinfo=UTC), "-infinity"))
+_EDGE_YEARS = (datetime.min.year, datetime.max.year)  # where those instants can lie in any zone
 
 
 def text(value: str | None) -> str:
@@ -30,7 +34,12 @@ def text(value: str | None) -> str:
 def timestamp(value: datetime | None) -> str:
     if value is None:
         return NULL
-    return (value if value.tzinfo is not None else value.replace(tzinfo=UTC)).isoformat()
+    aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    if value.year in _EDGE_YEARS:  # compared, not hashed: hashing an aware time near them can overflow
+        for instant, infinite in _INFINITE:
+            if aware == instant:
+                return infinite  # what asyncpg's binary encoding makes of it
+    return aware.isoformat()
 
 
 def field(value: object) -> str:

@@ -1,6 +1,6 @@
 """COPY text rows as the rebuild's fold workers hand them over (adapters/copy_text.py): PostgreSQL's text
-format, with the values asyncpg's binary encoding would store (the rebuild workers' integration test reads
-them back through PostgreSQL)."""
+format, with the values asyncpg's binary encoding would store (tests/integration/test_scoring_copy_text.py
+reads awkward values back through PostgreSQL both ways)."""
 
 from __future__ import annotations
 
@@ -38,3 +38,15 @@ def test_a_fact_line_has_the_ledgers_columns_in_order() -> None:
 def test_chunks_hold_whole_rows() -> None:
     chunks = list(copy_text.chunks((f"{i}\n" for i in range(12)), rows=5))
     assert chunks == [b"0\n1\n2\n3\n4\n", b"5\n6\n7\n8\n9\n", b"10\n11\n"]
+
+
+def test_the_instants_asyncpg_writes_as_infinity_are_infinity() -> None:
+    """asyncpg's binary encoding turns datetime.max and datetime.min (naive, or that instant in any zone) into
+    PostgreSQL's ±infinity; the text rows must store what it stores (the rebuild's two paths, one ledger)."""
+    assert copy_text.timestamp(datetime.max) == copy_text.timestamp(datetime.max.replace(tzinfo=UTC)) == "infinity"
+    assert copy_text.timestamp(datetime.min) == "-infinity"
+    assert copy_text.timestamp(datetime(1, 1, 1, 8, tzinfo=timezone(timedelta(hours=8)))) == "-infinity"
+    assert copy_text.timestamp(datetime(9999, 12, 31, 23, 59, 59, 999998, tzinfo=UTC)) == (
+        "9999-12-31T23:59:59.999998+00:00")
+    assert copy_text.timestamp(datetime(1, 1, 1, 0, 0, tzinfo=timezone(timedelta(hours=5)))) == (
+        "0001-01-01T00:00:00+05:00")  # before datetime.min in UTC: written as it is, no overflow
