@@ -216,6 +216,7 @@ async def rebuild_all(stack: Stack, start: dict[TopicPartition, int], profile: P
     settings = ScoringSettings(kafka_bootstrap=stack.bootstrap, database_url=stack.database_url,
                                schema_name=f"bench_rebuild_{tag}", group_id=group, log_level="WARNING")
     spy = sampler(profile, subprocesses=workers > 1)  # the fold workers are sampled too
+    peak_reset = _reset_peak_rss()
     began = time.perf_counter()
     try:
         report = await rebuild(settings, from_committed=True, workers=workers)
@@ -223,8 +224,26 @@ async def rebuild_all(stack: Stack, start: dict[TopicPartition, int], profile: P
         took = time.perf_counter() - began
         stop_sampler(spy)
     return took, {"workers": report.workers, "events": report.events, "cards": report.cards,
-                  "phase_seconds": report.seconds,
+                  "phase_seconds": report.seconds, "fell_back": report.fell_back,
+                  "peak_rss_mb": {**report.peak_rss_mb, **({"command": _peak_rss_mb()} if peak_reset else {})},
                   "rows_written": report.written}
+
+
+def _reset_peak_rss() -> bool:
+    """This process's peak resident memory (VmHWM) from now on (Linux: `5` to /proc/self/clear_refs)."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True
+
+
+def _peak_rss_mb() -> int:
+    """VmHWM of this process since the last reset, MiB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) // 1024
+    return 0
 
 
 async def score_all(stack: Stack, start: dict[TopicPartition, int], end: dict[TopicPartition, int],

@@ -11,7 +11,7 @@ by the same publisher.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
@@ -98,13 +98,25 @@ def counted(fold: Fold, facts: Iterable[Recorded]) -> tuple[BatchTally, list[Cas
     """Every fact counted with its case as it is at the end (the place a case moved to, the place it was
     located late: where the incremental path ends up too), and every case as stored: the fold's in id
     order, then the closed cases repeats counted against."""
+    tally = count(fold, facts)
+    return tally, list(cases_counted(fold, tally))
+
+
+def count(fold: Fold, facts: Iterable[Recorded]) -> BatchTally:
+    """Every fact counted with its case as it is at the end (`counted`'s sums)."""
     tally = BatchTally()
     for recorded in facts:
         tally.add(recorded, fold.context_of(recorded.fact.case_id))
-    cases = [tally.counted_now(fold.contexts[case_id]) for case_id in sorted(fold.contexts)]
-    cases += [tally.counted_now(fold.others[case_id]) for case_id in sorted(fold.others)
-              if tally.counted.get(case_id)]
-    return tally, cases
+    return tally
+
+
+def cases_counted(fold: Fold, tally: BatchTally) -> Iterator[CaseContext]:
+    """Every case as stored once `tally` counted every fact (`counted`'s cases), one at a time."""
+    for case_id in sorted(fold.contexts):
+        yield tally.counted_now(fold.contexts[case_id])
+    for case_id in sorted(fold.others):
+        if tally.counted.get(case_id):
+            yield tally.counted_now(fold.others[case_id])
 
 
 def with_repeats(closures: Iterable[Closure], pairs: Mapping[str, tuple[Closure, Opening]]) -> list[Closure]:

@@ -143,25 +143,30 @@ def merged(parts: Iterable[BatchTally]) -> BatchTally:
     parent is the least named, `as_of` the latest, the links the latest of both."""
     out = BatchTally()
     for part in parts:
-        tallies = out.tallies
-        for key, (n, total) in part.tallies.items():
-            m, t = tallies.get(key, _NOTHING)
-            tallies[key] = (m + n, t + total)
-        for row, d in part.entities.items():
-            mine = out.entities.get(row)
-            if mine is None:
-                out.entities[row] = EntityDelta(d.parent_id, d.as_of, d.new_cases, list(d.links), set(d.dropped))
-                continue
-            if d.parent_id is not None and (mine.parent_id is None or d.parent_id < mine.parent_id):
-                mine.parent_id = d.parent_id
-            if d.as_of is not None and (mine.as_of is None or d.as_of > mine.as_of):
-                mine.as_of = d.as_of
-            mine.new_cases += d.new_cases
-            mine.links = latest_links(mine.links + d.links)
-            mine.dropped |= d.dropped
-        for case_id, rows in part.counted.items():
-            out.counted.setdefault(case_id, set()).update(rows)
+        add_to(out, part)
     return out
+
+
+def add_to(out: BatchTally, part: BatchTally) -> None:
+    """`merged`'s step: one part's sums added to those so far (a case is new to an entity in one part only)."""
+    tallies = out.tallies
+    for key, (n, total) in part.tallies.items():
+        m, t = tallies.get(key, _NOTHING)
+        tallies[key] = (m + n, t + total)
+    for row, d in part.entities.items():
+        mine = out.entities.get(row)
+        if mine is None:
+            out.entities[row] = EntityDelta(d.parent_id, d.as_of, d.new_cases, list(d.links), set(d.dropped))
+            continue
+        if d.parent_id is not None and (mine.parent_id is None or d.parent_id < mine.parent_id):
+            mine.parent_id = d.parent_id
+        if d.as_of is not None and (mine.as_of is None or d.as_of > mine.as_of):
+            mine.as_of = d.as_of
+        mine.new_cases += d.new_cases
+        mine.links = latest_links(mine.links + d.links)
+        mine.dropped |= d.dropped
+    for case_id, rows in part.counted.items():
+        out.counted.setdefault(case_id, set()).update(rows)
 
 
 def new_places(before: CaseContext | None, after: CaseContext) -> list[EntityKey]:

@@ -46,6 +46,7 @@ class Report:
     offsets: dict[str, int] = field(default_factory=dict)  # "topic:partition" → next offset
     handoff_only: bool = False  # the database was rebuilt before: only the group commit was repeated
     workers: int = 1  # processes the log was folded in
+    peak_rss_mb: dict[str, int] = field(default_factory=dict)  # each fold worker's peak resident memory
     fell_back: str = ""  # why the split failed and the log was folded again in one process (a worker, its end)
 
 

@@ -11,9 +11,14 @@ workers fold is what one process folds, cut along cases; what crosses cases is j
 2. pair: the workers' first openings and closures (with their cases' traces) are paired here at once
    (`fold.paired`, the one rule); the repeat facts go into `facts` after the workers' and each worker gets
    those of its closures;
-3. settle: each worker counts its facts and repeats with its cases (`fold.counted`) and hands over its
-   inbox rows and cases as COPY text and its sums; the sums are added (`tallying.merged`: a case counts in
-   one worker only) and written with the halves, the dirty marks and the offsets (bulk.write_sums).
+3. settle: each worker counts its facts and repeats with its cases (`fold.count`, letting each fact go
+   once counted) while it hands over its inbox rows, then its cases as COPY text and its sums; the sums
+   are added as they come (`tallying.add_to`: a case counts in one worker only) and written with the
+   halves, the dirty marks and the offsets (bulk.write_sums).
+
+Everything a worker hands over after its read goes one chunk a message (SUMS_CHUNK sums or halves, or
+copy_text.CHUNK_ROWS rows): a worker never holds its share twice, as objects and as one pickled message,
+and the command COPYs the cases as they come.
 
 The tables hold the same rows as after a rebuild in one process (the integration test compares both),
 so the publisher computes byte-identical cards and ce_ids.
@@ -26,6 +31,7 @@ import concurrent.futures
 import gc
 import itertools
 import multiprocessing
+import resource
 import threading
 import time
 import traceback
@@ -41,13 +47,14 @@ from aiokafka import AIOKafkaProducer
 from runtime.consumer import dead_letter
 from services.scoring.adapters import bulk, copy_text
 from services.scoring.adapters.ledger import CASE_COLUMNS
-from services.scoring.domain.fold import Fold, counted, halves, paired, with_repeats
+from services.scoring.domain.fold import Fold, cases_counted, count, halves, paired, with_repeats
 from services.scoring.domain.repeats import Closure, Opening
-from services.scoring.domain.tallying import BatchTally, EntityDelta, Recorded, TallyKey, merged
+from services.scoring.domain.tallying import BatchTally, Recorded, add_to
 from services.scoring.handlers import rebuild_read as one
 from services.scoring.settings import ScoringSettings
 
 QUEUE_CHUNKS = 8  # chunks waiting in this process per worker: a worker ahead of PostgreSQL waits
+SUMS_CHUNK = 5_000  # sums (tallies, entities) or halves a message: a worker's share never in one message
 PROGRESS_FACTS = 100_000  # while counting, a worker reports after this many facts (it is never silent for long)
 
 
@@ -58,25 +65,36 @@ def owner(key: bytes | None, workers: int) -> int:
 
 @dataclass
 class Read:
-    """What a worker hands over when its share is folded: its counts, what it would dead-letter, and the
-    halves of repeat complaints with the traces of their cases."""
+    """What a worker hands over when its share is folded (after its facts and its halves): its counts and
+    what it would dead-letter."""
 
     report: one.Report
     dead: list[one.DeadLetter]
-    openings: list[Opening]
-    closures: list[Closure]
-    traces: dict[str, str | None]
     facts: int  # how many it handed over
 
 
 @dataclass
-class Part:
-    """A worker's settled share: its cases as COPY text, and its sums."""
+class Halves:
+    """The halves of repeat complaints with the traces of their cases: a slice of them a message ("halves",
+    at most SUMS_CHUNK of each), or all of a worker's put together."""
 
-    cases: list[bytes]
+    openings: list[Opening] = field(default_factory=list)
+    closures: list[Closure] = field(default_factory=list)
+    traces: dict[str, str | None] = field(default_factory=dict)
+
+    def add(self, more: Halves) -> None:
+        self.openings += more.openings
+        self.closures += more.closures
+        self.traces.update(more.traces)
+
+
+@dataclass
+class Settled:
+    """The last word of a worker (after its cases and sums): how many cases it handed over, and its peak
+    resident memory (ru_maxrss, KiB)."""
+
     n_cases: int
-    tallies: dict[TallyKey, tuple[int, Any]] = field(default_factory=dict)
-    entities: dict[tuple[str, str, str], EntityDelta] = field(default_factory=dict)
+    peak_rss_kb: int
 
 
 class WorkerFailed(RuntimeError):
@@ -147,21 +165,57 @@ def _fold_part(index: int, workers: int, settings: ScoringSettings, bounds: one.
             records.check_positions()
     finally:
         reader.close()
+    _hand_over(fold, inbox, report, dead, pipe)
+
+
+def _hand_over(fold: Fold, inbox: dict[str, str], report: one.Report, dead: list[one.DeadLetter],
+               pipe: Outbox) -> None:
+    """The rest of a worker's share, once read, one chunk a message — a worker holds its share once, as
+    objects, never also as one pickled message: its halves, its counts, then (given its repeat complaints)
+    its inbox rows while it counts its facts, letting each go once counted, then its cases and its sums."""
     openings, closures = halves(fold)
-    traces = {c: fold.traces.get(c) for c in itertools.chain((o.case_id for o in openings),
-                                                             (c.case_id for c in closures))}
+    for i in range(0, max(len(openings), len(closures)), SUMS_CHUNK):
+        some = Halves(openings[i:i + SUMS_CHUNK], closures[i:i + SUMS_CHUNK])
+        some.traces = {c: fold.traces.get(c) for c in itertools.chain((o.case_id for o in some.openings),
+                                                                      (c.case_id for c in some.closures))}
+        pipe.send(("halves", some))
+    del openings, closures
+    fold.openings, fold.closures, fold.traces = [], [], {}  # handed over: nothing here needs them again
     report.events = len(inbox)
-    pipe.send(("read", Read(report, dead, openings, closures, traces, len(fold.facts))))
-    inbox_rows = list(copy_text.chunks(f"{copy_text.text(event_id)}\t{topic}\n" for event_id, topic in inbox.items()))
-    del inbox
+    pipe.send(("read", Read(report, dead, len(fold.facts))))
     kind, repeats = pipe.recv()
     assert kind == "repeats"
-    sender = threading.Thread(target=_send, args=(pipe, "inbox", inbox_rows, True))
+    rows = copy_text.chunks(f"{copy_text.text(event_id)}\t{topic}\n" for event_id, topic in inbox.items())
+    sender = threading.Thread(target=_send, args=(pipe, "inbox", rows, True))
     sender.start()  # PostgreSQL takes the inbox while this process counts (the pipe's writes release the GIL)
-    tally, cases = counted(fold, _progress(itertools.chain(fold.facts, repeats), pipe))
-    case_rows = list(copy_text.chunks(copy_text.row_line(bulk.case_row(c)) for c in cases))
+    facts, fold.facts = fold.facts, []
+    tally = count(fold, _progress(itertools.chain(_let_go(facts), repeats), pipe))
     sender.join()
-    pipe.send(("settled", Part(case_rows, len(cases), tally.tallies, tally.entities)))
+    inbox.clear()
+    n_cases = [0]
+
+    def case_rows() -> Iterator[str]:
+        for case in cases_counted(fold, tally):
+            n_cases[0] += 1
+            yield copy_text.row_line(bulk.case_row(case))
+
+    _send(pipe, "cases", copy_text.chunks(case_rows()))
+    for kind, sums in (("tallies", tally.tallies), ("entities", tally.entities)):
+        items = iter(sums.items())
+        while chunk_of := dict(itertools.islice(items, SUMS_CHUNK)):
+            pipe.send((kind, chunk_of))
+    pipe.send(("settled", Settled(n_cases[0], resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)))
+
+
+def _let_go(items: list[Recorded]) -> Iterator[Recorded]:
+    """The list's items in order, each let go once handed out (counting a year's facts frees them as it
+    goes, instead of holding them all until the sums are made)."""
+    held: list[Recorded | None] = items  # type: ignore[assignment]
+    for i in range(len(held)):
+        item, held[i] = held[i], None
+        assert item is not None
+        yield item
+    held.clear()
 
 
 def _send(pipe: Outbox, kind: str, chunks: Iterable[bytes], done: bool = False) -> None:
@@ -282,24 +336,41 @@ async def fold_and_write(conn: asyncpg.Connection, settings: ScoringSettings, bo
     crew = Workers(settings, bounds, workers)
     try:
         reads: dict[int, Read] = {}
-        stash: dict[int, Part] = {}
+        halved = [Halves() for _ in range(workers)]
         pairs: dict[str, tuple[Closure, Opening]] = {}
         facts_written: list[int] = []
+        tally = BatchTally()  # the workers' sums, added up as they come
+        early: list[bytes] = []  # cases a worker sent while another's inbox was still being written
+        settled: dict[int, Settled] = {}
+
+        def took(index: int, kind: str, payload: Any) -> None:
+            """What may come at any time after the read: sums, cases before their COPY, the last word."""
+            if kind in ("tallies", "entities"):
+                add_to(tally, BatchTally(tallies=payload) if kind == "tallies" else BatchTally(entities=payload))
+            elif kind == "cases":
+                early.append(payload)
+            elif kind == "settled":
+                settled[index] = payload
+                if len(settled) == workers:
+                    marks["settle"] = time.perf_counter()
 
         async def facts() -> AsyncIterator[bytes]:
             while len(reads) < workers:
                 index, kind, payload = await crew.next()
                 if kind == "facts":
                     yield payload
+                elif kind == "halves":
+                    halved[index].add(payload)
                 elif kind == "read":
                     reads[index] = payload
             marks["read_and_fold"] = time.perf_counter()
             for d in (d for i in range(workers) for d in reads[i].dead):  # as the consumer would, before the commit
                 await dead_letter(producer, one.SERVICE, d.record, d.reason, d.kind, d.envelope)
                 dead_sent.add(one.origin(d.record))
-            traces = {c: t for r in reads.values() for c, t in r.traces.items()}
-            found, repeats = paired([c for r in reads.values() for c in r.closures],
-                                    [o for r in reads.values() for o in r.openings], traces)
+            traces = {c: t for h in halved for c, t in h.traces.items()}
+            found, repeats = paired([c for h in halved for c in h.closures], [o for h in halved for o in h.openings],
+                                    traces)
+            del traces
             pairs.update(found)
             share: list[list[Recorded]] = [[] for _ in range(workers)]
             for r in repeats:
@@ -320,33 +391,31 @@ async def fold_and_write(conn: asyncpg.Connection, settings: ScoringSettings, bo
                     yield payload
                 elif kind == "inbox_done":
                     done.add(index)
-                elif kind == "settled":
-                    stash[index] = payload
+                else:
+                    took(index, kind, payload)
 
         await bulk.copy_text(conn, "inbox", ("event_id", "topic"), inbox())
-        while len(stash) < workers:
-            index, kind, payload = await crew.next()
-            if kind == "settled":
-                stash[index] = payload
-        marks["settle"] = time.perf_counter()
-        parts = [stash[i] for i in range(workers)]
 
         async def cases() -> AsyncIterator[bytes]:
-            for part in parts:
-                for chunk in part.cases:
-                    yield chunk
+            while early:
+                yield early.pop(0)
+            while len(settled) < workers:
+                index, kind, payload = await crew.next()
+                took(index, kind, payload)
+                while early:
+                    yield early.pop(0)
 
         await bulk.copy_text(conn, "cases", CASE_COLUMNS, cases())
-        tally = merged(BatchTally(tallies=p.tallies, entities=p.entities) for p in parts)
-        openings = [o for i in range(workers) for o in reads[i].openings]
-        closures = with_repeats((c for i in range(workers) for c in reads[i].closures), pairs)
+        openings = [o for h in halved for o in h.openings]
+        closures = with_repeats((c for h in halved for c in h.closures), pairs)
         for i in range(workers):
             r = reads[i].report
             report.records += r.records
             report.duplicates += r.duplicates
             report.dead_lettered += r.dead_lettered
             report.events += r.events
-        report.written = {"inbox": report.events, "cases": sum(p.n_cases for p in parts),
+        report.peak_rss_mb = {f"worker_{i}": settled[i].peak_rss_kb // 1024 for i in range(workers)}
+        report.written = {"inbox": report.events, "cases": sum(p.n_cases for p in settled.values()),
                           "facts": facts_written[0],
                           **await bulk.write_sums(conn, openings, closures, tally, offsets)}
         return marks
