@@ -5,7 +5,8 @@ and an instrumented PRODUCER span for every record). A caller that already holds
 intake's group commit, up to a thousand records — pays that per record for nothing: here the records
 are appended to aiokafka's batch builders (`create_batch` / `send_batch`, the same acks=all,
 idempotent producer, so the broker de-duplicates the producer's retries as usual), partitioned
-exactly as `send` would (`DefaultPartitioner`: murmur2 of the key), and the records of one trace
+exactly as `send` would (`DefaultPartitioner`: murmur2 of the key; runtime/partition.py computes it for
+the whole set at once), and the records of one trace
 share one `<topic> send` PRODUCER span, a child of that trace's context, whose context they carry.
 """
 
@@ -16,15 +17,14 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 from aiokafka import AIOKafkaProducer
-from aiokafka.partitioner import DefaultPartitioner
 from aiokafka.producer.message_accumulator import BatchBuilder
 from opentelemetry import propagate, trace
 
+from runtime.partition import partitions_of
 from runtime.telemetry import extract_context
 from schemas.cloudevents import Outgoing
 
 _TRACE_HEADERS = ("traceparent", "tracestate")
-_partitioner = DefaultPartitioner()
 _tracer = trace.get_tracer("gridline.produce")
 
 
@@ -58,9 +58,15 @@ async def publish_batched(producer: AIOKafkaProducer, records: Sequence[Outgoing
         every = sorted(await producer.partitions_for(topic))
         partitions[topic] = every, list(producer.client.cluster.available_partitions_for_topic(topic))
     queued: dict[tuple[str, int], list[tuple[Outgoing, list[tuple[str, bytes]]]]] = defaultdict(list)
-    for record, headers in _traced(records):
-        every, available = partitions[record.topic]
-        queued[record.topic, _partitioner(record.key, every, available)].append((record, headers))
+    traced = _traced(records)
+    picked = [0] * len(records)
+    for topic, (every, available) in partitions.items():
+        indexes = [i for i, r in enumerate(records) if r.topic == topic]
+        for i, partition in zip(indexes, partitions_of([records[i].key for i in indexes], every, available),
+                                strict=True):
+            picked[i] = partition
+    for (record, headers), partition in zip(traced, picked, strict=True):
+        queued[record.topic, partition].append((record, headers))
     deliveries: list[asyncio.Future[object]] = []
     for (topic, partition), items in queued.items():
         batch = producer.create_batch()
