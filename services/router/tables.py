@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
+from collections.abc import Iterable
 from pathlib import Path
 
 from runtime.logging import get_logger
@@ -34,6 +36,30 @@ def load_gazetteer(city_dir: Path) -> Gazetteer:
     return Gazetteer(json.loads(grids.read_text()), json.loads(gazetteer.read_text()))
 
 
+def load_city(city_dir: Path) -> tuple[Gazetteer, str]:
+    """The gazetteer and the digest of the files it was read from ("" when they changed while read)."""
+    files = (city_dir / "grids.geojson", city_dir / "gazetteer.json")
+    before = digest(files)
+    gazetteer = load_gazetteer(city_dir)
+    return gazetteer, before if digest(files) == before else ""
+
+
+def digest(paths: Iterable[Path]) -> str:
+    """sha256 over the names and bytes of the files that exist among `paths`."""
+    h = hashlib.sha256()
+    for path in sorted(paths):
+        if path.is_file():
+            h.update(f"{path}\0{path.stat().st_size}\0".encode())
+            h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def table_files(settings: RouterSettings) -> list[Path]:
+    """Every file `load_tables` reads: the list, the model, its corpus (the nearest examples), the knowledge."""
+    return [*settings.responsibility_list_dir.glob("*.yaml"), settings.model_path, *corpus.TRAINING_DIR.glob("*.jsonl"),
+            *corpus.EXTRA_SOURCES, *settings.knowledge_dir.glob("*.yaml")]
+
+
 def load_engine(settings: RouterSettings, *, nearest: bool = True,
                 resp_list: ResponsibilityList | None = None) -> Engine:
     """The list, the trained model (if its file exists) and the knowledge base, as one version."""
@@ -49,12 +75,17 @@ def load_engine(settings: RouterSettings, *, nearest: bool = True,
     return build_engine(resp_list, model, knowledge, thresholds, examples)
 
 
-def load_tables(settings: RouterSettings, gazetteer: Gazetteer) -> RoutingTables:
+def load_tables(settings: RouterSettings, gazetteer: Gazetteer, city_digest: str = "") -> RoutingTables:
     """Raises ListValidationError (with file and line of every problem) when the list is invalid, and
-    ArtefactError / KnowledgeError when the model or the knowledge base is."""
+    ArtefactError / KnowledgeError when the model or the knowledge base is. The tables' `digest` names
+    the files read and the city's (`load_city`); "" when unknown, or when a file changed while read."""
+    before = digest(table_files(settings))
     resp_list = load_responsibility_list(settings.responsibility_list_dir, DEPARTMENT_CODES)
     engine = load_engine(settings, resp_list=resp_list)
-    return RoutingTables(resp_list, engine.ensemble.keywords, gazetteer, engine.thresholds.dispatch, engine)
+    settled = city_digest and digest(table_files(settings)) == before
+    stamp = hashlib.sha256(f"{city_digest}:{before}:{settings.confidence_threshold}".encode()).hexdigest()
+    return RoutingTables(resp_list, engine.ensemble.keywords, gazetteer, engine.thresholds.dispatch, engine,
+                         digest=stamp if settled else "")
 
 
 def fingerprint(directory: Path, *others: Path) -> tuple[tuple[str, int, int], ...]:
@@ -68,7 +99,7 @@ def fingerprint(directory: Path, *others: Path) -> tuple[tuple[str, int, int], .
 def reload(settings: RouterSettings, holder: TablesHolder) -> str | list[str]:
     """Load and validate the list again; swap only when valid. Returns the version or the problems."""
     try:
-        tables = load_tables(settings, holder.current.gazetteer)
+        tables = load_tables(settings, holder.current.gazetteer, holder.city_digest)
     except ListValidationError as exc:
         problems = [str(p) for p in exc.problems]
         log.error("responsibility_list_invalid", problems=problems[:20], kept=holder.current.version)

@@ -51,6 +51,8 @@ class RoutingTables:
     gazetteer: Gazetteer
     confidence_threshold: float = 0.55
     engine: Engine | None = None  # the trained model, knowledge base and thresholds (classification/)
+    digest: str = ""  # of the files these tables were read from ("": unknown); the decision worker's answers
+    # are used only under tables of the same digest (services/router/decider)
 
     @property
     def version(self) -> str:

@@ -12,6 +12,7 @@ from runtime.outbox import case_records as outbox_records
 from schemas.case import CaseEvent
 from schemas.cloudevents import Outgoing
 from schemas.topics import CASE_EVENTS, case_type
+from services.router.decider.client import DecisionWorker
 from services.router.domain.decide import RoutingTables
 from services.router.domain.duplicates import DuplicatePolicy
 
@@ -19,10 +20,12 @@ SOURCE = "/gridline/router"
 
 
 class TablesHolder:
-    """The current routing tables; a reload swaps them atomically (in-flight decisions keep theirs)."""
+    """The current routing tables; a reload swaps them atomically (in-flight decisions keep theirs).
+    `city_digest`: of the city files the tables' gazetteer was read from (kept across reloads)."""
 
-    def __init__(self, tables: RoutingTables) -> None:
+    def __init__(self, tables: RoutingTables, city_digest: str = "") -> None:
         self.current = tables
+        self.city_digest = city_digest
 
 
 @dataclass
@@ -31,6 +34,8 @@ class RouterContext:
     tables: TablesHolder
     clock: Callable[[], datetime]
     duplicates: DuplicatePolicy
+    decider: DecisionWorker | None = None  # decides the next poll on the other core (None: in the loop)
+    decider_timeout: float = 10.0  # seconds a batch waits for its answers before deciding them itself
 
 
 def case_records(events: Sequence[CaseEvent]) -> list[Outgoing]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -15,6 +16,8 @@ from schemas.cloudevents import Outgoing
 from schemas.common import Urgency
 from schemas.incident import IncidentReported
 from services.router.adapters.repository import Near
+from services.router.decider.client import Answer
+from services.router.decider.wire import unpack
 from services.router.domain.case import Case, case_id_for
 from services.router.domain.decide import Routing, RoutingTables, route, route_many
 from services.router.domain.duplicates import find_duplicate
@@ -30,7 +33,7 @@ async def handle_incidents(
     each incident in order against the batch's state, then one write of everything."""
     tables = ctx.tables.current
     incidents = await each(deliveries, _parse)
-    decided = dict(zip(deliveries, zip(incidents, await _route_all(deliveries, incidents, tables), strict=True),
+    decided = dict(zip(deliveries, zip(incidents, await _route_all(deliveries, incidents, tables, ctx), strict=True),
                        strict=True))
     work = CaseWork(conn)
     near = [Near(r.item.code, r.place.lon, r.place.lat, r.place.grid_id) for _, r in decided.values()
@@ -54,37 +57,72 @@ class Decided:
     routing: Routing
 
 
+@dataclass(frozen=True)
+class Asked:
+    """An incident parsed ahead of its batch and sent to the decision worker, under tables of `digest`:
+    its routing is `answer`'s `index`-th (an answer that is None, late or of other tables: routed again)."""
+
+    digest: str
+    incident: IncidentReported
+    answer: Answer
+    index: int
+
+
 def prepare_incidents(ctx: RouterContext, deliveries: Sequence[Delivery]) -> None:
-    """The consumer loop's `Preparer` for the intake topics: parse and route a few deliveries (pure).
-    A record that does not parse is left to the handler, which dead-letters it."""
+    """The consumer loop's `Preparer` for the intake topics: parse a few deliveries and have them routed
+    by the decision worker, or route them here when it cannot take them (pure). A record that does not
+    parse is left to the handler, which dead-letters it."""
     tables = ctx.tables.current
     parsed = []
     for d in deliveries:
         with contextlib.suppress(Exception):
             parsed.append((d, d.envelope.payload(IncidentReported)))
+    if ctx.decider is not None and parsed:
+        answer = ctx.decider.ask(tables.digest, [d.envelope.data for d, _ in parsed])
+        if answer is not None:
+            for k, (d, incident) in enumerate(parsed):
+                d.prepared = Asked(tables.digest, incident, answer, k)
+            return
     for (d, incident), routing in zip(parsed, route_many([i for _, i in parsed], tables), strict=True):
         d.prepared = Decided(tables, incident, routing)
 
 
-def _ahead(delivery: Delivery) -> Decided | None:
-    return delivery.prepared if isinstance(delivery.prepared, Decided) else None
-
-
 async def _parse(delivery: Delivery) -> IncidentReported:
-    if (done := _ahead(delivery)) is not None:
+    if isinstance(done := delivery.prepared, Decided | Asked):
         return done.incident
     return delivery.envelope.payload(IncidentReported)
 
 
 async def _route_all(deliveries: Sequence[Delivery], incidents: Sequence[IncidentReported],
-                     tables: RoutingTables) -> list[Routing]:
-    """The routings decided ahead under these tables, `route_many` over the rest; should it fail, one by
-    one, so that the failure names its record."""
-    known = {d: done.routing for d in deliveries if (done := _ahead(d)) is not None and done.tables is tables}
+                     tables: RoutingTables, ctx: RouterContext | None = None) -> list[Routing]:
+    """The routings decided ahead under these tables (here or by the worker), `route_many` over the rest;
+    should it fail, one by one, so that the failure names its record."""
+    known = {d: done.routing for d in deliveries
+             if isinstance(done := d.prepared, Decided) and done.tables is tables}
+    if ctx is not None:
+        known.update(await _from_worker(ctx, deliveries, tables))
     rest = [(d, i) for d, i in zip(deliveries, incidents, strict=True) if d not in known]
     if rest:
         known.update(zip((d for d, _ in rest), await _route_rest(rest, tables), strict=True))
     return [known[d] for d in deliveries]
+
+
+async def _from_worker(ctx: RouterContext, deliveries: Sequence[Delivery],
+                       tables: RoutingTables) -> dict[Delivery, Routing]:
+    """The worker's routings for deliveries asked under these tables, waiting for them up to the context's
+    timeout (past it the worker is taken for stuck and started again)."""
+    asked = [(d, a) for d in deliveries if isinstance(a := d.prepared, Asked) and a.digest == tables.digest]
+    if not asked:
+        return {}
+    _, late = await asyncio.wait({a.answer for _, a in asked}, timeout=ctx.decider_timeout)
+    if late and ctx.decider is not None:
+        ctx.decider.late()
+    routings = {}
+    for d, a in asked:
+        if a.answer.done() and (packed := a.answer.result()) is not None:
+            with contextlib.suppress(LookupError):  # an item these tables do not hold: routed again
+                routings[d] = unpack(packed[a.index], tables)
+    return routings
 
 
 async def _route_rest(rest: Sequence[tuple[Delivery, IncidentReported]], tables: RoutingTables) -> list[Routing]:
