@@ -35,6 +35,7 @@ from typing import Any
 
 import httpx
 
+from bench.cpu import cpu_of, cpu_seconds, stack_pids
 from bench.data import intake_record, synthetic, ticket_body
 from bench.profile import attributed, hottest, sampler, stop_sampler
 from bench.timing import Rate, Ratio
@@ -90,40 +91,6 @@ async def _batches(url: str, bodies: list[dict[str, Any]], callers: int) -> tupl
         began = time.perf_counter()
         await asyncio.gather(*(caller() for _ in range(callers)))
     return time.perf_counter() - began, statuses
-
-
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (/proc/<pid>/stat): what a request costs, whatever else
-    the machine is doing (a shared box stretches wall time, not CPU time)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _stack_pids(stack: Stack) -> dict[str, list[int]]:
-    """The broker's process, and PostgreSQL's postmaster with its backends (its children)."""
-    found: dict[str, list[int]] = {"kafka": [int(stack.kafka.pid_file.read_text())], "postgres": []}
-    if stack.postgres is not None:
-        master = int((stack.postgres.pgdata / "postmaster.pid").read_text().split()[0])
-        found["postgres"] = [master] + [
-            int(d.name) for d in Path("/proc").iterdir() if d.name.isdigit() and _parent(int(d.name)) == master]
-    return found
-
-
-def _parent(pid: int) -> int | None:
-    try:
-        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
-    except (OSError, ValueError, IndexError):
-        return None
-
-
-def _cpu_of(pids: list[int]) -> float:
-    total = 0.0
-    for pid in pids:
-        try:
-            total += _cpu_seconds(pid)
-        except (OSError, ValueError, IndexError):
-            pass  # a backend that ended meanwhile
-    return total
 
 
 def _groups(port: int) -> tuple[float, float]:
@@ -187,15 +154,15 @@ async def run(stack: Stack, sizes: IntakeSizes, logs: Path) -> tuple[list[Rate],
         pids = {"floor": floor.pid, "intake": services.procs["intake"].pid}
         for round_no in range(sizes.rounds):
             for name, url in single.items():
-                cpu, grouped = _cpu_seconds(pids[name]), _groups(intake_port)
-                others = _stack_pids(stack)
-                spent = {other: _cpu_of(ps) for other, ps in others.items()}
+                cpu, grouped = cpu_seconds(pids[name]), _groups(intake_port)
+                others = stack_pids(stack)
+                spent = {other: cpu_of(ps) for other, ps in others.items()}
                 got_wrk = await asyncio.to_thread(
                     wrk, url, bodies_file, f"B{run_id}{name[0]}{round_no}", sizes.seconds, sizes.connections)
-                cpu_us[name].append((_cpu_seconds(pids[name]) - cpu) / got_wrk["requests"] * 1e6)
+                cpu_us[name].append((cpu_seconds(pids[name]) - cpu) / got_wrk["requests"] * 1e6)
                 for other, ps in others.items():
                     cpu_us.setdefault(f"{name}_{other}", []).append(
-                        (_cpu_of(ps) - spent[other]) / got_wrk["requests"] * 1e6)
+                        (cpu_of(ps) - spent[other]) / got_wrk["requests"] * 1e6)
                 samples[name].append(got_wrk)
                 if name == "intake":
                     group_sizes["single"].append(_mean_group(grouped, _groups(intake_port)))
@@ -207,16 +174,16 @@ async def run(stack: Stack, sizes: IntakeSizes, logs: Path) -> tuple[list[Rate],
                 await publish(producer, records[start:start + BATCH_LIMIT])
             batch_rates["raw"].append(len(records) / (time.perf_counter() - began))
             cpu_us["raw"].append((time.process_time() - cpu) / len(records) * 1e6)
-            cpu, grouped = _cpu_seconds(pids["intake"]), _groups(intake_port)
-            others = _stack_pids(stack)
-            spent = {name: _cpu_of(ps) for name, ps in others.items()}
+            cpu, grouped = cpu_seconds(pids["intake"]), _groups(intake_port)
+            others = stack_pids(stack)
+            spent = {name: cpu_of(ps) for name, ps in others.items()}
             client = time.process_time()
             took, got = await _batches(f"http://127.0.0.1:{intake_port}/v1/hotline/tickets:batch",
                                        [ticket_body(pool[i % len(pool)], f"BH{run_id}-{round_no}-{i:06d}")
                                         for i in range(len(bodies))], sizes.callers)
-            cpu_us["batch"].append((_cpu_seconds(pids["intake"]) - cpu) / len(bodies) * 1e6)
+            cpu_us["batch"].append((cpu_seconds(pids["intake"]) - cpu) / len(bodies) * 1e6)
             for name, ps in others.items():
-                cpu_us[f"batch_{name}"].append((_cpu_of(ps) - spent[name]) / len(bodies) * 1e6)
+                cpu_us[f"batch_{name}"].append((cpu_of(ps) - spent[name]) / len(bodies) * 1e6)
             cpu_us["batch_client"].append((time.process_time() - client) / len(bodies) * 1e6)
             group_sizes["batch"].append(_mean_group(grouped, _groups(intake_port)))
             batch_rates["http"].append(len(bodies) / took)

@@ -25,6 +25,7 @@ import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from bench import floors
+from bench.cpu import Meter
 from bench.data import hotline_record, synthetic, to_incident
 from bench.infra import wait_assigned
 from bench.profile import sampler, stop_sampler
@@ -108,16 +109,22 @@ async def _routed(conn: asyncpg.Connection) -> tuple[int, int]:
 
 
 async def route_all(stack: Stack, city_dir: Path, expect_cases: int,
-                    profile: Path | None = None) -> tuple[float, float, float]:
-    """(seconds, start-up seconds, mean poll batch) of an in-process router until `expect_cases` exist
-    and the outbox is empty."""
+                    profile: Path | None = None) -> tuple[float, float, float, dict[str, float]]:
+    """(seconds, start-up seconds, mean poll batch, CPU seconds by process) of an in-process router until
+    `expect_cases` exist and the outbox is empty. The CPU: this process (the router's loop, and the
+    bench's polling of the counts), the router's decision worker, the broker, PostgreSQL."""
+    # a router that starts with its decision worker (if it has one) ready: the rate is the steady state's,
+    # the worker's start-up is counted in the start-up
     settings = RouterSettings(kafka_bootstrap=stack.bootstrap, database_url=stack.database_url, city_dir=city_dir,
-                              log_level="WARNING")
+                              log_level="WARNING", decision_worker_wait_seconds=120)
     app = create_app(settings)
     booting = time.perf_counter()
     async with app.router.lifespan_context(app):
         await wait_assigned(app.state.router.consumer)
+        decider = getattr(app.state.router.context, "decider", None)  # None: a router without one
         spy = sampler(profile)
+        workers = [decider.pid] if decider is not None and decider.pid else []
+        meter = Meter(stack, {"decisions": workers})
         began = time.perf_counter()
         conn = await asyncpg.connect(stack.database_url)
         try:
@@ -125,17 +132,21 @@ async def route_all(stack: Stack, city_dir: Path, expect_cases: int,
             while cases < expect_cases or pending:
                 await asyncio.sleep(POLL_SECONDS)
                 cases, pending = await _routed(conn)
+                if decider is not None and decider.pid and decider.pid not in workers:
+                    workers.append(decider.pid)  # started again meanwhile (the one before is lost)
             took = time.perf_counter() - began
+            cpu = meter.read({"decisions": workers})
         finally:
             await conn.close()
             stop_sampler(spy)
         loop = app.state.router.plumbing.consumer_loop
         mean_batch = loop.processed / loop.batches if loop and loop.batches else 0.0
-    return took, began - booting, mean_batch
+    return took, began - booting, mean_batch, cpu
 
 
 async def run(stack: Stack, city_dir: Path, sizes: PipelineSizes) -> tuple[list[Rate], list[Ratio], dict[str, Any]]:
     samples: dict[str, list[float]] = {"bare": [], "a": [], "b": [], "router": [], "startup": [], "batch": []}
+    cpu_us: dict[str, list[float]] = {}
     total = 0
     start = await _end_offsets(stack.bootstrap)
     await floors.prepare(stack, len(start))
@@ -150,20 +161,25 @@ async def run(stack: Stack, city_dir: Path, sizes: PipelineSizes) -> tuple[list[
         async with asyncio.timeout(sizes.timeout):
             bare = await bare_consume(stack.bootstrap, start, sizes.incidents, sizes.consume_passes)
             a = await floors.consume_produce(stack, start, sizes.incidents, database=False)
+            meter = Meter(stack)
             b = await floors.consume_produce(stack, start, sizes.incidents, database=True)
+            floor_cpu = meter.read()
         total += sizes.incidents
         profile = sizes.profile if round_no == sizes.rounds - 1 else None
         if backlog and sizes.profile is not None:
             profile = open_cases_profile(sizes.profile)
         async with asyncio.timeout(sizes.timeout):
-            took, boot, batch = await route_all(stack, city_dir, total + (sizes.open_cases if backlog else 0),
-                                                profile)
+            took, boot, batch, cpu = await route_all(stack, city_dir, total + (sizes.open_cases if backlog else 0),
+                                                     profile)
         if backlog:
             big.update(router=sizes.incidents / took, floor_b=b)
             continue
         for name, value in (("bare", bare), ("a", a), ("b", b), ("router", sizes.incidents / took),
                             ("startup", boot), ("batch", batch)):
             samples[name].append(value)
+        for prefix, spent in (("router", cpu), ("floor_b", floor_cpu)):
+            for name, seconds in spent.items():
+                cpu_us.setdefault(f"{prefix}_{name}", []).append(seconds / sizes.incidents * 1e6)
     conn = await asyncpg.connect(stack.database_url)
     try:
         states = Counter({r["state"]: r["n"] for r in await conn.fetch(
@@ -186,7 +202,9 @@ async def run(stack: Stack, city_dir: Path, sizes: PipelineSizes) -> tuple[list[
               Ratio("router / floor (a)", router, floor_a, "fraction of consume→produce"),
               Ratio("floor (b) / floor (a)", floor_b, floor_a, "what the database transaction costs")]
     facts: dict[str, Any] = {"cases_by_state": dict(states), "case_events_published": int(events),
-                             "incidents": total}
+                             "incidents": total,
+                             # CPU µs per incident (router) and per record (floor b), by process, per round
+                             "cpu_us_per_item": {n: [round(x) for x in v] for n, v in cpu_us.items()}}
     if big:
         facts["open_cases_round"] = {
             "open_cases": sizes.open_cases, "router_per_second": round(big["router"], 1),
