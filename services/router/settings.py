@@ -27,7 +27,9 @@ class RouterSettings(PlatformSettings):
     duplicate_radius_m: float = 150.0
     duplicate_window_hours: float = 72.0
     reload_interval_seconds: float = 5.0  # how often the list directory is checked for a new version
-    decision_worker: bool = True  # decide the next poll in a second process (services/router/decider)
+    decision_worker: bool = False  # decide the next poll in a second process (services/router/decider): off
+    # by default — on a 2-core box shared with PostgreSQL and Kafka it costs more than it gives (docs/benchmarks.md,
+    # router seventh pass); for a router with a core of its own
     decision_timeout_seconds: float = 10.0  # a batch's wait for the worker's answers; past it: decided here
     decision_worker_wait_seconds: float = 0.0  # how long a starting router waits for its worker before it
     # consumes (0: not at all, it decides in its own loop until the worker is ready; the benchmark waits)
