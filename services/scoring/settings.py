@@ -33,8 +33,8 @@ class ScoringSettings(PlatformSettings):
     # The rebuild (`python -m services.scoring rebuild`) folds the log split by case in this many processes
     # (handlers/rebuild_workers.py); 1 folds in the command's own process. The same tables either way.
     # A worker that dies or hangs rolls the split back and the log is folded again in one process (README, "In
-    # several processes"). Default 1 until a 2-process year has been rebuilt to the end: the one run at a year's
-    # size lost a worker to the kernel's OOM killer while settling (docs/benchmarks.md, scoring "Seventh pass").
+    # several processes"). Default 1: on a 2-core machine the fold and PostgreSQL's COPY already fill both
+    # cores, and a year took 538 s in 2 processes against 471.5 s in one (docs/benchmarks.md, "Eighth pass").
     rebuild_workers: int = 1
     # A fold worker that sends the command nothing for this long while the command waits on it (it reports
     # after every read batch and every step of settling, each seconds long on a year) is taken for hung:
