@@ -46,6 +46,7 @@ def corpus_files(training_dir: Path = TRAINING_DIR) -> list[Path]:
 def read(paths: Iterable[Path]) -> Iterator[LabelledText]:
     seen: set[str] = set()
     for path in paths:
+        where = _relative(path)  # once a file: resolving the path for each of its lines took 0.7 s a start
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             if not line.strip():
                 continue
@@ -59,7 +60,7 @@ def read(paths: Iterable[Path]) -> Iterator[LabelledText]:
             yield LabelledText(
                 text=text, channel=str(row.get("channel", "hotline")), item_code=str(code),
                 appeal_type=row.get("appeal_type"), urgent=bool(urgent) if urgent is not None else None,
-                also=tuple(row.get("also") or ()), source=f"{_relative(path)}:{number}",
+                also=tuple(row.get("also") or ()), source=f"{where}:{number}",
             )
 
 
