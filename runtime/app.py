@@ -14,6 +14,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from fastapi import APIRouter, FastAPI
 
 from runtime.health import health_router
+from runtime.heap import settled_heap
 from runtime.http_telemetry import NATIVE_TELEMETRY_OFF, RequestTelemetry
 from runtime.inputs import guard_inputs
 from runtime.logging import configure_logging
@@ -66,7 +67,8 @@ def service_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         setattr(app.state, name, await start())
         try:
-            yield
+            with settled_heap():  # start-up is done: what it loaded stays out of the collector's passes
+                yield
         finally:
             await getattr(app.state, name).close()
 
