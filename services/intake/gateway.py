@@ -146,13 +146,6 @@ def _outgoing(sub: Submission, contact_ref: str | None, trace: list[tuple[str, b
                         subject=sub.incident_id, event_id=sub.incident_id, time=produced, trace_headers=trace)
 
 
-def _records(ordered: list[_Pending], refs: list[str | None]) -> dict[tuple[str, str], Outgoing]:
-    """Every record the group may publish, by ledger key (built while the claim is in PostgreSQL: most are
-    new; a duplicate's record is built for nothing, a few µs). They share one `ce_time`."""
-    now = datetime.now(UTC)
-    return {p.key: _outgoing(p.sub, ref, p.trace, now) for p, ref in zip(ordered, refs, strict=True)}
-
-
 class Gateway:
     def __init__(self, pool: asyncpg.Pool, producer: AIOKafkaProducer, contact_key: str, timeout: float,
                  groups_in_flight: int = 4, group_max_items: int = 250) -> None:
@@ -201,21 +194,15 @@ class Gateway:
                   for p, ref in zip(ordered, refs, strict=True)]
         outcome: dict[tuple[str, str], Published | Conflict] = {}
         async with self.pool.acquire() as conn, conn.transaction():
-            claiming = asyncio.ensure_future(_claim(conn, ordered, refs, sealed))
-            await asyncio.sleep(0)  # the claim is on its way to PostgreSQL: its records are built meanwhile
-            try:
-                built = _records(ordered, refs)
-            except BaseException:
-                await asyncio.gather(claiming, return_exceptions=True)  # the connection is free again
-                raise
-            new = await claiming
+            new = await _claim(conn, ordered, refs, sealed)
             to_publish = [(p, ref) for p, ref in zip(ordered, refs, strict=True) if p.key in new]
             unpublished = await self._meet_existing(
                 conn, [(p, ref, c) for p, ref, c in zip(ordered, refs, sealed, strict=True) if p.key not in new],
                 outcome)
             to_publish += unpublished
             if to_publish:
-                records = [built[p.key] for p, _ in to_publish]
+                now = datetime.now(UTC)
+                records = [_outgoing(p.sub, ref, p.trace, now) for p, ref in to_publish]
                 await self._publish(records, [(p.sub, ref) for p, ref in to_publish])
                 if unpublished:
                     await conn.execute(
