@@ -15,8 +15,8 @@ import asyncpg
 from aiokafka import TopicPartition
 
 from deploy.local.stack import Stack
-from schemas.cloudevents import Envelope, decode
-from tests.integration.conftest import open_at_start
+from schemas.cloudevents import Envelope
+from tests.integration.conftest import open_at_start, readable
 
 
 async def published(stack: Stack, topic: str, match: Callable[[Envelope], bool]) -> list[Envelope]:
@@ -29,7 +29,7 @@ async def published(stack: Stack, topic: str, match: Callable[[Envelope], bool])
         while remaining:
             batch = await consumer.getmany(*remaining, timeout_ms=500)
             for records in batch.values():
-                found.extend(env for r in records if match(env := decode(r.key, r.value, r.headers)))
+                found.extend(env for r in records if (env := readable(r)) is not None and match(env))
             remaining = {tp for tp in remaining if await consumer.position(tp) < ends[tp]}
         return found
     finally:
